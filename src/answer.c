@@ -1,0 +1,224 @@
+/* answer.c -- RFC 1034 lookup in the zone: data, CNAME chase, NODATA vs NXDOMAIN, glue, pod names. */
+#include <string.h>
+
+#include "answer.h"
+#include "config.h"
+#include "dname.h"
+#include "object.h"
+#include "records.h"
+#include "zone.h"
+
+#define ANSWER_MAX_CHASE	8
+
+struct answer {
+	const struct zone		*zone;
+	const struct config_kubernetes	*cfg;
+	ldns_pkt			*resp;
+	uint8_t		 spelled[DNAME_MAX];	/* the apex as the question spells it */
+	const uint8_t	*apex;			/* lower case */
+};
+
+/* Gives names under the apex the question's spelling of the apex. */
+static void
+answer_spell(const struct answer *a, uint8_t *name)
+{
+	size_t	len = dname_length(name), alen = dname_length(a->apex);
+	uint8_t	lower[DNAME_MAX];
+
+	memcpy(lower, name, len);
+	dname_lower(lower);
+	if (dname_is_under(lower, a->apex))
+		memcpy(name + len - alen, a->spelled, alen);
+}
+
+static ldns_rr *
+answer_rr(const struct answer *a, const uint8_t *owner, uint16_t type,
+    uint32_t ttl, const uint8_t *rdata, uint16_t rdlen)
+{
+	uint8_t	 buf[2 + UINT16_MAX];
+	size_t	 pos = 0;
+	ldns_rr	*rr = ldns_rr_new();
+
+	ldns_rr_set_owner(rr, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME,
+	    dname_length(owner), owner));
+	ldns_rr_set_type(rr, type);
+	ldns_rr_set_class(rr, LDNS_RR_CLASS_IN);
+	ldns_rr_set_ttl(rr, ttl);
+	buf[0] = (uint8_t)(rdlen >> 8);
+	buf[1] = (uint8_t)rdlen;
+	memcpy(buf + 2, rdata, rdlen);
+	if (ldns_wire2rdf(rr, buf, 2 + (size_t)rdlen, &pos) != LDNS_STATUS_OK) {
+		ldns_rr_free(rr);
+		return NULL;
+	}
+	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
+		ldns_rdf *rdf = ldns_rr_rdf(rr, i);
+
+		if (ldns_rdf_get_type(rdf) == LDNS_RDF_TYPE_DNAME)
+			answer_spell(a, ldns_rdf_data(rdf));
+	}
+	return rr;
+}
+
+static void
+answer_push(const struct answer *a, ldns_pkt_section sec, const uint8_t *owner,
+    const struct zone_rr *zr)
+{
+	ldns_rr	*rr = answer_rr(a, owner, zr->type, zr->ttl, zr->rdata,
+	    zr->rdlen);
+
+	if (rr != NULL && !ldns_pkt_safe_push_rr(a->resp, sec, rr))
+		ldns_rr_free(rr);
+}
+
+/* Pushes the records of type at node; returns how many. */
+static size_t
+answer_rrset(const struct answer *a, ldns_pkt_section sec,
+    const uint8_t *owner, const struct zone_node *node, uint16_t type)
+{
+	size_t			 n, count = 0;
+	const struct zone_rr	*rr = zone_node_rrs(node, &n);
+
+	for (size_t i = 0; i < n; i++)
+		if (rr[i].type == type && type != RECORDS_TYPE_MARKER) {
+			answer_push(a, sec, owner, &rr[i]);
+			count++;
+		}
+	return count;
+}
+
+static const struct zone_rr *
+answer_first(const struct zone_node *node, uint16_t type)
+{
+	size_t			 n;
+	const struct zone_rr	*rr = zone_node_rrs(node, &n);
+
+	for (size_t i = 0; i < n; i++)
+		if (type == LDNS_RR_TYPE_ANY ? rr[i].type != RECORDS_TYPE_MARKER :
+		    rr[i].type == type)
+			return &rr[i];
+	return NULL;
+}
+
+static void
+answer_soa(struct answer *a)
+{
+	const struct zone_node	*apex = zone_find(a->zone, a->apex);
+
+	if (apex != NULL)
+		answer_rrset(a, LDNS_SECTION_AUTHORITY, a->spelled, apex,
+		    LDNS_RR_TYPE_SOA);
+}
+
+/* A/AAAA of in-zone SRV and NS targets, as additional data. */
+static void
+answer_glue(struct answer *a, const struct zone_node *node, uint16_t type)
+{
+	size_t			 n;
+	const struct zone_rr	*rr = zone_node_rrs(node, &n);
+
+	if (type != LDNS_RR_TYPE_SRV && type != LDNS_RR_TYPE_NS)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const struct zone_node	*t;
+		uint8_t			 target[DNAME_MAX];
+		size_t			 off = type == LDNS_RR_TYPE_SRV ? 6 : 0;
+
+		if (rr[i].type != type || rr[i].rdlen <= off)
+			continue;
+		memcpy(target, rr[i].rdata + off, dname_length(rr[i].rdata +
+		    off));
+		if ((t = zone_find(a->zone, target)) == NULL)
+			continue;
+		answer_spell(a, target);
+		answer_rrset(a, LDNS_SECTION_ADDITIONAL, target, t,
+		    LDNS_RR_TYPE_A);
+		answer_rrset(a, LDNS_SECTION_ADDITIONAL, target, t,
+		    LDNS_RR_TYPE_AAAA);
+	}
+}
+
+/* <dashed-ip>.<ns>.pod.ZONE with pods insecure: the IP in the name, if <ns>.pod.ZONE exists. */
+static int
+answer_pod(struct answer *a, const uint8_t *owner, const uint8_t *lname,
+    uint16_t qtype)
+{
+	struct object_ip	 ip;
+	char			 label[64];
+	struct zone_rr		 rr;
+
+	if (a->cfg->pods != PODS_INSECURE ||
+	    dname_labels(lname) != dname_labels(a->apex) + 3 ||
+	    zone_find(a->zone, dname_parent(lname)) == NULL)
+		return -1;
+	memcpy(label, lname + 1, lname[0]);
+	label[lname[0]] = '\0';
+	if (records_dashed_ip(label, &ip) == -1)
+		return -1;
+	rr.type = ip.family == AF_INET ? LDNS_RR_TYPE_A : LDNS_RR_TYPE_AAAA;
+	rr.ttl = a->cfg->ttl;
+	rr.rdata = ip.addr;
+	rr.rdlen = ip.family == AF_INET ? 4 : 16;
+	rr.owner = 0;
+	if (qtype == rr.type || qtype == LDNS_RR_TYPE_ANY)
+		answer_push(a, LDNS_SECTION_ANSWER, owner, &rr);
+	else
+		answer_soa(a);
+	return 0;
+}
+
+/* Makes the apex of lname current; false when lname is outside the zone. */
+static bool
+answer_enter(struct answer *a, const uint8_t *owner, const uint8_t *lname)
+{
+	int	i = zone_match(a->zone, lname);
+	size_t	len = dname_length(owner), alen;
+
+	if (i < 0)
+		return false;
+	a->apex = zone_apex(a->zone, i);
+	alen = dname_length(a->apex);
+	memcpy(a->spelled, owner + len - alen, alen);
+	return true;
+}
+
+ldns_pkt_rcode
+answer_zone(const struct zone *z, const struct config_kubernetes *cfg,
+    const uint8_t *qname, uint16_t qtype, ldns_pkt *resp)
+{
+	struct answer		 a = { .zone = z, .cfg = cfg, .resp = resp };
+	uint8_t			 owner[DNAME_MAX], lname[DNAME_MAX];
+	const struct zone_node	*node;
+	const struct zone_rr	*rr;
+
+	memcpy(owner, qname, dname_length(qname));
+	ldns_pkt_set_aa(resp, true);
+	for (int hop = 0; hop < ANSWER_MAX_CHASE; hop++) {
+		memcpy(lname, owner, dname_length(owner));
+		dname_lower(lname);
+		if (!answer_enter(&a, owner, lname))
+			return LDNS_RCODE_NOERROR;	/* CNAME out of zone */
+		if ((node = zone_find(z, lname)) == NULL) {
+			if (answer_pod(&a, owner, lname, qtype) == 0)
+				return LDNS_RCODE_NOERROR;
+			answer_soa(&a);
+			return LDNS_RCODE_NXDOMAIN;
+		}
+		rr = answer_first(node, LDNS_RR_TYPE_CNAME);
+		if (rr != NULL && qtype != LDNS_RR_TYPE_CNAME) {
+			answer_push(&a, LDNS_SECTION_ANSWER, owner, rr);
+			memcpy(owner, rr->rdata, dname_length(rr->rdata));
+			answer_spell(&a, owner);
+			continue;
+		}
+		if (qtype == LDNS_RR_TYPE_ANY && (rr = answer_first(node,
+		    LDNS_RR_TYPE_ANY)) != NULL)
+			qtype = rr->type;	/* RFC 8482: one RRset */
+		if (answer_rrset(&a, LDNS_SECTION_ANSWER, owner, node,
+		    qtype) == 0)
+			answer_soa(&a);
+		answer_glue(&a, node, qtype);
+		return LDNS_RCODE_NOERROR;
+	}
+	return LDNS_RCODE_NOERROR;
+}

@@ -1,0 +1,23 @@
+/* answer.h -- a question and a zone to the response's sections; knows no sockets. */
+#ifndef PETDNS_ANSWER_H
+#define PETDNS_ANSWER_H
+
+#include <stdint.h>
+
+#include <ldns/ldns.h>
+
+struct config_kubernetes;
+struct zone;
+
+/*
+ * Answers qname (wire, as asked) and qtype from zone into resp's answer,
+ * authority and additional sections and sets AA. The caller holds
+ * zone_read_lock and has checked that qname lies in one of the zone's apexes.
+ * Negative answers carry the apex SOA. Owner names copy the question's
+ * spelling, and so does the zone part of the names the answer generates.
+ * Returns LDNS_RCODE_NOERROR or LDNS_RCODE_NXDOMAIN.
+ */
+ldns_pkt_rcode answer_zone(const struct zone *, const struct config_kubernetes *,
+	    const uint8_t *qname, uint16_t qtype, ldns_pkt *resp);
+
+#endif

@@ -1,0 +1,65 @@
+/* config.h -- the parsed Corefile: server blocks and the options of their directives. */
+#ifndef PETDNS_CONFIG_H
+#define PETDNS_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum config_pods {
+	PODS_DISABLED,
+	PODS_INSECURE,
+	PODS_VERIFIED
+};
+
+/*
+ * Zone names are lower case, absolute, without the trailing dot, with the
+ * root as "." ("cluster.local", "in-addr.arpa", ".").
+ */
+struct config_kubernetes {
+	char	**zones;		/* the directive's zones, else the block's */
+	size_t	nzones;
+	uint32_t ttl;			/* ttl N, 0..3600, default 5 */
+	enum config_pods pods;		/* pods disabled|insecure|verified */
+	bool	endpoint_pod_names;
+	char	**namespaces;		/* namespaces NS...; none means all */
+	size_t	nnamespaces;
+	bool	noendpoints;
+	bool	ignore_empty_service;	/* ignore empty_service */
+	bool	fallthrough;		/* fallthrough [ZONES...] */
+	char	**fallthrough_zones;	/* none means every zone */
+	size_t	nfallthrough_zones;
+	char	*manifests;		/* petdns extension: manifests DIR */
+	char	*file;			/* where the directive was written */
+	int	line;
+};
+
+struct config_server {
+	char	**zones;		/* the block's keys, normalised */
+	size_t	nzones;
+	uint16_t port;			/* from ZONE:PORT, default 53 */
+	char	**binds;		/* bind ADDR...; none means all addresses */
+	size_t	nbinds;
+	struct config_kubernetes *kubernetes;	/* NULL when absent */
+	char	*file;
+	int	line;
+};
+
+struct config {
+	struct config_server *servers;
+	size_t	nservers;
+};
+
+/*
+ * Parses the Corefile at path (or text named name). On error returns NULL
+ * and fills err with "FILE:LINE: reason". Environment references {$VAR}
+ * are substituted.
+ */
+struct config *config_load(const char *path, char *err, size_t errlen);
+struct config *config_parse(const char *name, const char *text, char *err,
+	    size_t errlen);
+/* Sets every block's port (the -dns.port flag). */
+void	config_set_port(struct config *, uint16_t);
+void	config_free(struct config *);
+
+#endif

@@ -1,0 +1,184 @@
+/* dname.c -- wire-format domain names; parsing of text goes through ldns. */
+#include <ctype.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <ldns/ldns.h>
+
+#include "dname.h"
+#include "object.h"
+
+size_t
+dname_length(const uint8_t *n)
+{
+	const uint8_t	*p = n;
+
+	while (*p != 0)
+		p += *p + 1;
+	return (size_t)(p - n) + 1;
+}
+
+void
+dname_lower(uint8_t *n)
+{
+	while (*n != 0) {
+		uint8_t	len = *n++;
+
+		for (uint8_t i = 0; i < len; i++, n++)
+			*n = (uint8_t)tolower(*n);
+	}
+}
+
+int
+dname_from_str(const char *text, uint8_t wire[DNAME_MAX])
+{
+	ldns_rdf	*rdf = NULL;
+	size_t		 len;
+
+	if (ldns_str2rdf_dname(&rdf, text) != LDNS_STATUS_OK)
+		return -1;
+	len = ldns_rdf_size(rdf);
+	if (len > DNAME_MAX) {
+		ldns_rdf_deep_free(rdf);
+		return -1;
+	}
+	memcpy(wire, ldns_rdf_data(rdf), len);
+	ldns_rdf_deep_free(rdf);
+	dname_lower(wire);
+	return (int)len;
+}
+
+int
+dname_build(uint8_t wire[DNAME_MAX], const char *const *labels, size_t n,
+    const uint8_t *suffix)
+{
+	size_t	pos = 0, slen = dname_length(suffix);
+
+	for (size_t i = 0; i < n; i++) {
+		size_t	l = strlen(labels[i]);
+
+		if (l == 0 || l > 63 || pos + 1 + l + slen > DNAME_MAX)
+			return -1;
+		wire[pos++] = (uint8_t)l;
+		memcpy(wire + pos, labels[i], l);
+		pos += l;
+	}
+	memcpy(wire + pos, suffix, slen);
+	return (int)(pos + slen);
+}
+
+const uint8_t *
+dname_parent(const uint8_t *n)
+{
+	return *n == 0 ? n : n + *n + 1;
+}
+
+int
+dname_labels(const uint8_t *n)
+{
+	int	count = 0;
+
+	for (; *n != 0; n += *n + 1)
+		count++;
+	return count;
+}
+
+bool
+dname_equal(const uint8_t *a, const uint8_t *b)
+{
+	size_t	la = dname_length(a);
+
+	return la == dname_length(b) && memcmp(a, b, la) == 0;
+}
+
+bool
+dname_equal_nocase(const uint8_t *a, const uint8_t *b)
+{
+	size_t	la = dname_length(a);
+
+	if (la != dname_length(b))
+		return false;
+	for (size_t i = 0; i < la; i++)
+		if (tolower(a[i]) != tolower(b[i]))
+			return false;
+	return true;
+}
+
+bool
+dname_is_under(const uint8_t *name, const uint8_t *apex)
+{
+	int	skip = dname_labels(name) - dname_labels(apex);
+
+	if (skip < 0)
+		return false;
+	while (skip-- > 0)
+		name = dname_parent(name);
+	return dname_equal(name, apex);
+}
+
+uint32_t
+dname_hash(const uint8_t *n)
+{
+	size_t		len = dname_length(n);
+	uint32_t	h = 2166136261u;	/* FNV-1a */
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= n[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+int
+dname_reverse(const struct object_ip *ip, uint8_t wire[DNAME_MAX])
+{
+	static const uint8_t in_addr[] = "\7in-addr\4arpa";
+	static const uint8_t ip6[] = "\3ip6\4arpa";
+	size_t	pos = 0;
+
+	if (ip->family == AF_INET) {
+		for (int i = 3; i >= 0; i--) {
+			int n = snprintf((char *)wire + pos + 1, 4, "%u",
+			    ip->addr[i]);
+			wire[pos] = (uint8_t)n;
+			pos += (size_t)n + 1;
+		}
+		memcpy(wire + pos, in_addr, sizeof(in_addr));
+		return (int)(pos + sizeof(in_addr));
+	}
+	for (int i = 15; i >= 0; i--) {
+		static const char hex[] = "0123456789abcdef";
+
+		wire[pos++] = 1;
+		wire[pos++] = (uint8_t)hex[ip->addr[i] & 0xf];
+		wire[pos++] = 1;
+		wire[pos++] = (uint8_t)hex[ip->addr[i] >> 4];
+	}
+	memcpy(wire + pos, ip6, sizeof(ip6));
+	return (int)(pos + sizeof(ip6));
+}
+
+char *
+dname_to_str(const uint8_t *n, char *buf, size_t len)
+{
+	ldns_rdf	*rdf;
+	char		*s;
+	size_t		 l;
+
+	rdf = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, dname_length(n), n);
+	s = rdf ? ldns_rdf2str(rdf) : NULL;
+	ldns_rdf_deep_free(rdf);
+	if (s == NULL) {
+		snprintf(buf, len, "?");
+		return buf;
+	}
+	l = strlen(s);
+	if (l > 1 && s[l - 1] == '.')
+		s[l - 1] = '\0';
+	snprintf(buf, len, "%s", s);
+	free(s);
+	return buf;
+}

@@ -1,0 +1,37 @@
+/* dname.h -- domain names in wire format: building, comparing and hashing the zone's keys. */
+#ifndef PETDNS_DNAME_H
+#define PETDNS_DNAME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct object_ip;
+
+#define DNAME_MAX	255
+
+/* Length of a wire name including the root byte. */
+size_t	dname_length(const uint8_t *);
+/* Lower-cases ASCII letters in place. */
+void	dname_lower(uint8_t *);
+/* Parses presentation text ("a.b", "a.b.", "." ) into lower-case wire; returns its length or -1. */
+int	dname_from_str(const char *, uint8_t wire[DNAME_MAX]);
+/* Writes labels then suffix (a wire name) into wire; returns the length or -1 when too long or a label is empty or over 63 bytes. */
+int	dname_build(uint8_t wire[DNAME_MAX], const char *const *labels,
+	    size_t nlabels, const uint8_t *suffix);
+/* The name without its first label; the root for the root. */
+const uint8_t *dname_parent(const uint8_t *);
+/* Labels in the name, the root not counted. */
+int	dname_labels(const uint8_t *);
+/* True when name equals apex or lies below it; both lower case. */
+bool	dname_is_under(const uint8_t *name, const uint8_t *apex);
+bool	dname_equal(const uint8_t *, const uint8_t *);
+/* Case-insensitive comparison of two wire names, for lookups of names as asked. */
+bool	dname_equal_nocase(const uint8_t *, const uint8_t *);
+uint32_t dname_hash(const uint8_t *);
+/* The in-addr.arpa or ip6.arpa name of ip; returns the length. */
+int	dname_reverse(const struct object_ip *, uint8_t wire[DNAME_MAX]);
+/* Presentation form without the trailing dot ("." for the root) into buf. */
+char	*dname_to_str(const uint8_t *, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,469 @@
+/* kubernetes.c -- wires a directive's sources, store and zone; batches store changes into zone updates. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <uthash.h>
+
+#include "answer.h"
+#include "config.h"
+#include "dname.h"
+#include "kubernetes.h"
+#include "log.h"
+#include "manifest.h"
+#include "object.h"
+#include "records.h"
+#include "simulate.h"
+#include "store.h"
+#include "xmalloc.h"
+#include "zone.h"
+
+#define KUBERNETES_MAX_NS_IPS	8
+
+/* A service whose records must be rebuilt on the next flush. */
+struct kubernetes_dirty {
+	char		*key;		/* "ns/name" */
+	UT_hash_handle	 hh;
+};
+
+struct kubernetes {
+	const struct config_kubernetes *cfg;
+	struct event_base	*base;
+	struct store		*store;
+	struct simulate		*simulate;
+	struct manifest		*manifest;
+	struct zone		*zone;
+	struct event		*flush_ev;
+	struct kubernetes_dirty	*dirty;
+	bool			 apex_dirty;
+	bool			 synced;
+	uint32_t		 serial;
+	struct object_ip	 pod_ips[KUBERNETES_MAX_NS_IPS];	/* POD_IP */
+	size_t			 npod_ips;
+	char			*self;		/* "ns/name" of our own service */
+	struct records_list	 scratch;
+};
+
+static void
+kubernetes_mark(struct kubernetes *k, const char *ns, const char *name)
+{
+	struct kubernetes_dirty	*d;
+	char			*key;
+
+	if (ns == NULL || name == NULL)
+		return;
+	key = xasprintf("%s/%s", ns, name);
+	HASH_FIND_STR(k->dirty, key, d);
+	if (d != NULL) {
+		free(key);
+		return;
+	}
+	d = xcalloc(1, sizeof(*d));
+	d->key = key;
+	HASH_ADD_KEYPTR(hh, k->dirty, d->key, strlen(d->key), d);
+	event_active(k->flush_ev, 0, 0);
+}
+
+/* Owner keys name what contributed records: "svc/ns/name", "ns/name", "pod/ns/name". */
+static void
+kubernetes_update(struct kubernetes *k, const char *owner)
+{
+	if (zone_update(k->zone, owner, &k->scratch, k->cfg->ttl))
+		k->apex_dirty = true;
+	records_clear(&k->scratch);
+}
+
+static void
+kubernetes_object_changed(struct kubernetes *k, const struct object *obj,
+    bool gone)
+{
+	char	*owner;
+
+	switch (obj->kind) {
+	case OBJECT_SERVICE:
+		kubernetes_mark(k, obj->ns, obj->name);
+		break;
+	case OBJECT_ENDPOINTSLICE:
+		kubernetes_mark(k, obj->ns, obj->u.slice.service);
+		break;
+	case OBJECT_NAMESPACE:
+		if (!gone)
+			records_namespace(k->cfg, obj, &k->scratch);
+		owner = xasprintf("ns/%s", obj->name);
+		kubernetes_update(k, owner);
+		free(owner);
+		event_active(k->flush_ev, 0, 0);
+		break;
+	case OBJECT_POD:
+		if (!gone)
+			records_pod(k->cfg, obj, &k->scratch);
+		owner = xasprintf("pod/%s/%s", obj->ns, obj->name);
+		kubernetes_update(k, owner);
+		free(owner);
+		event_active(k->flush_ev, 0, 0);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+kubernetes_store_cb(const struct object *old, const struct object *new,
+    void *arg)
+{
+	struct kubernetes	*k = arg;
+
+	/* A slice may move between services: both must be rebuilt. */
+	if (old != NULL && (new == NULL || old->kind == OBJECT_ENDPOINTSLICE))
+		kubernetes_object_changed(k, old, new == NULL);
+	if (new != NULL)
+		kubernetes_object_changed(k, new, false);
+}
+
+struct kubernetes_self {
+	const struct kubernetes	*k;
+	bool			 found;
+};
+
+static void
+kubernetes_self_cb(const struct object *obj, void *arg)
+{
+	struct kubernetes_self		*s = arg;
+	const struct object_slice	*sl = &obj->u.slice;
+
+	for (size_t i = 0; i < sl->nendpoints; i++)
+		for (size_t j = 0; j < sl->endpoints[i].naddrs; j++)
+			for (size_t p = 0; p < s->k->npod_ips; p++)
+				if (object_ip_equal(&sl->endpoints[i].addrs[j],
+				    &s->k->pod_ips[p]))
+					s->found = true;
+}
+
+/* Remembers the service whose endpoints include our own pod IP (POD_IP). */
+static void
+kubernetes_find_self(struct kubernetes *k, const struct object *svc,
+    const char *key)
+{
+	struct kubernetes_self	s = { .k = k };
+
+	if (k->npod_ips == 0)
+		return;
+	if (svc != NULL)
+		store_foreach_slice(k->store, svc->ns, svc->name,
+		    kubernetes_self_cb, &s);
+	if (s.found && (k->self == NULL || strcmp(k->self, key) != 0)) {
+		free(k->self);
+		k->self = xstrdup(key);
+		k->apex_dirty = true;
+	} else if (!s.found && k->self != NULL && strcmp(k->self, key) == 0) {
+		free(k->self);
+		k->self = NULL;
+		k->apex_dirty = true;
+	}
+}
+
+/* The addresses of ns.dns.ZONE: our service's ClusterIPs, else kube-dns's, else our own. */
+static size_t
+kubernetes_ns_ips(const struct kubernetes *k, const struct object_ip **ips)
+{
+	static const struct object_ip loopback = { .family = AF_INET,
+	    .addr = { 127, 0, 0, 1 } };
+	const struct object	*svc = NULL;
+	char			*ns, *slash;
+
+	if (k->self != NULL) {
+		ns = xstrdup(k->self);
+		slash = strchr(ns, '/');
+		*slash = '\0';
+		svc = store_find(k->store, OBJECT_SERVICE, ns, slash + 1);
+		free(ns);
+	}
+	if (svc == NULL || svc->u.svc.nips == 0)
+		svc = store_find(k->store, OBJECT_SERVICE, "kube-system",
+		    "kube-dns");
+	if (svc != NULL && svc->u.svc.type == SERVICE_CLUSTERIP &&
+	    svc->u.svc.nips > 0) {
+		*ips = svc->u.svc.ips;
+		return svc->u.svc.nips;
+	}
+	if (k->npod_ips > 0) {
+		*ips = k->pod_ips;
+		return k->npod_ips;
+	}
+	*ips = &loopback;
+	return 1;
+}
+
+void
+kubernetes_flush(struct kubernetes *k)
+{
+	struct kubernetes_dirty	*d, *tmp;
+	const struct object_ip	*ips;
+	size_t			 nips;
+	time_t			 now = time(NULL);
+
+	HASH_ITER(hh, k->dirty, d, tmp) {
+		char			*slash = strchr(d->key, '/');
+		const struct object	*svc;
+		char			*owner;
+
+		*slash = '\0';
+		svc = store_find(k->store, OBJECT_SERVICE, d->key, slash + 1);
+		*slash = '/';
+		if (svc != NULL)
+			records_service(k->cfg, k->store, svc, &k->scratch);
+		owner = xasprintf("svc/%s", d->key);
+		kubernetes_update(k, owner);
+		free(owner);
+		kubernetes_find_self(k, svc, d->key);
+		HASH_DEL(k->dirty, d);
+		free(d->key);
+		free(d);
+	}
+	if (!k->apex_dirty)
+		return;
+	k->apex_dirty = false;
+	/* The serial moves on every change, and never backwards. */
+	k->serial = (uint32_t)now > k->serial ? (uint32_t)now : k->serial + 1;
+	nips = kubernetes_ns_ips(k, &ips);
+	records_apex(k->cfg, k->serial, ips, nips, &k->scratch);
+	zone_update(k->zone, "apex", &k->scratch, k->cfg->ttl);
+	records_clear(&k->scratch);
+}
+
+static void
+kubernetes_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	kubernetes_flush(arg);
+}
+
+static void
+kubernetes_pod_ips(struct kubernetes *k)
+{
+	const char	*env = getenv("POD_IP");
+	char		*copy, *tok, *save = NULL;
+
+	if (env == NULL)
+		return;
+	copy = xstrdup(env);
+	for (tok = strtok_r(copy, ", ", &save); tok != NULL &&
+	    k->npod_ips < KUBERNETES_MAX_NS_IPS;
+	    tok = strtok_r(NULL, ", ", &save))
+		if (object_ip_parse(tok, &k->pod_ips[k->npod_ips]) == 0)
+			k->npod_ips++;
+		else
+			log_warnx("kubernetes: POD_IP: bad address %s", tok);
+	free(copy);
+}
+
+struct kubernetes *
+kubernetes_new(struct event_base *base, const struct config_kubernetes *cfg)
+{
+	struct kubernetes	*k = xcalloc(1, sizeof(*k));
+	uint8_t			 wire[DNAME_MAX], **apexes;
+
+	k->cfg = cfg;
+	k->base = base;
+	k->store = store_new();
+	store_subscribe(k->store, kubernetes_store_cb, k);
+	apexes = xcalloc(cfg->nzones, sizeof(*apexes));
+	for (size_t i = 0; i < cfg->nzones; i++) {
+		int	len = dname_from_str(cfg->zones[i], wire);
+
+		apexes[i] = xmalloc(len > 0 ? (size_t)len : 1);
+		memcpy(apexes[i], wire, len > 0 ? (size_t)len : 1);
+		if (len <= 0)
+			apexes[i][0] = 0;
+	}
+	k->zone = zone_new((const uint8_t *const *)apexes, cfg->nzones);
+	for (size_t i = 0; i < cfg->nzones; i++)
+		free(apexes[i]);
+	free(apexes);
+	k->flush_ev = event_new(base, -1, 0, kubernetes_flush_cb, k);
+	kubernetes_pod_ips(k);
+	k->apex_dirty = true;
+	return k;
+}
+
+static void
+kubernetes_manifest_cb(struct object **objs, size_t n, void *arg)
+{
+	struct kubernetes	*k = arg;
+
+	simulate_apply(k->simulate, objs, n);
+	free(objs);
+	kubernetes_flush(k);
+	if (!k->synced)
+		log_info("plugin/kubernetes: synced %zu services, %zu "
+		    "EndpointSlices, %zu pods from %s: %zu records",
+		    store_count(k->store, OBJECT_SERVICE),
+		    store_count(k->store, OBJECT_ENDPOINTSLICE),
+		    store_count(k->store, OBJECT_POD), k->cfg->manifests,
+		    zone_count(k->zone));
+	k->synced = true;
+}
+
+int
+kubernetes_start(struct kubernetes *k)
+{
+	if (k->cfg->manifests == NULL) {
+		log_warnx("%s:%d: kubernetes: no source: the Kubernetes API "
+		    "source is not built yet; use 'manifests DIR'",
+		    k->cfg->file, k->cfg->line);
+		return -1;
+	}
+	k->simulate = simulate_new(k->store);
+	k->manifest = manifest_new(k->base, k->cfg->manifests,
+	    kubernetes_manifest_cb, k);
+	if (manifest_start(k->manifest) == -1)
+		return -1;
+	kubernetes_flush(k);
+	return 0;
+}
+
+bool
+kubernetes_ready(const struct kubernetes *k)
+{
+	return k->synced;
+}
+
+static bool
+kubernetes_lower(const uint8_t *qname, uint8_t lname[DNAME_MAX])
+{
+	memcpy(lname, qname, dname_length(qname));
+	dname_lower(lname);
+	return true;
+}
+
+bool
+kubernetes_serves(const struct kubernetes *k, const uint8_t *qname)
+{
+	uint8_t	lname[DNAME_MAX];
+
+	kubernetes_lower(qname, lname);
+	return zone_match(k->zone, lname) >= 0;
+}
+
+bool
+kubernetes_fallthrough(const struct kubernetes *k, const uint8_t *qname)
+{
+	uint8_t	lname[DNAME_MAX], zone[DNAME_MAX];
+
+	if (!k->cfg->fallthrough)
+		return false;
+	if (k->cfg->nfallthrough_zones == 0)
+		return true;
+	kubernetes_lower(qname, lname);
+	for (size_t i = 0; i < k->cfg->nfallthrough_zones; i++)
+		if (dname_from_str(k->cfg->fallthrough_zones[i], zone) != -1 &&
+		    dname_is_under(lname, zone))
+			return true;
+	return false;
+}
+
+ldns_pkt_rcode
+kubernetes_answer(struct kubernetes *k, const uint8_t *qname, uint16_t qtype,
+    ldns_pkt *resp)
+{
+	ldns_pkt_rcode	rcode;
+
+	zone_read_lock();
+	rcode = answer_zone(k->zone, k->cfg, qname, qtype, resp);
+	zone_read_unlock();
+	return rcode;
+}
+
+struct kubernetes_lines {
+	char	**line;
+	size_t	  n;
+	size_t	  cap;
+};
+
+static void
+kubernetes_dump_cb(const struct zone_node *node, void *arg)
+{
+	struct kubernetes_lines	*l = arg;
+	size_t			 n;
+	const struct zone_rr	*rr = zone_node_rrs(node, &n);
+	const uint8_t		*name = zone_node_name(node);
+	uint8_t			 buf[2 + UINT16_MAX];
+
+	for (size_t i = 0; i < n; i++) {
+		ldns_rr	*r;
+		size_t	 pos = 0;
+
+		if (rr[i].type == RECORDS_TYPE_MARKER)
+			continue;
+		r = ldns_rr_new();
+		ldns_rr_set_owner(r, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME,
+		    dname_length(name), name));
+		ldns_rr_set_type(r, rr[i].type);
+		ldns_rr_set_ttl(r, rr[i].ttl);
+		buf[0] = (uint8_t)(rr[i].rdlen >> 8);
+		buf[1] = (uint8_t)rr[i].rdlen;
+		memcpy(buf + 2, rr[i].rdata, rr[i].rdlen);
+		if (ldns_wire2rdf(r, buf, 2 + (size_t)rr[i].rdlen, &pos) ==
+		    LDNS_STATUS_OK) {
+			if (l->n == l->cap) {
+				l->cap = l->cap ? l->cap * 2 : 256;
+				l->line = xreallocarray(l->line, l->cap,
+				    sizeof(*l->line));
+			}
+			l->line[l->n++] = ldns_rr2str(r);
+		}
+		ldns_rr_free(r);
+	}
+}
+
+static int
+kubernetes_line_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void
+kubernetes_dump(struct kubernetes *k, FILE *out)
+{
+	struct kubernetes_lines	l = { 0 };
+
+	kubernetes_flush(k);
+	zone_read_lock();
+	zone_foreach(k->zone, kubernetes_dump_cb, &l);
+	zone_read_unlock();
+	qsort(l.line, l.n, sizeof(*l.line), kubernetes_line_cmp);
+	for (size_t i = 0; i < l.n; i++) {
+		fputs(l.line[i], out);
+		free(l.line[i]);
+	}
+	free(l.line);
+}
+
+struct store *
+kubernetes_store(struct kubernetes *k)
+{
+	return k->store;
+}
+
+void
+kubernetes_free(struct kubernetes *k)
+{
+	struct kubernetes_dirty	*d, *tmp;
+
+	if (k == NULL)
+		return;
+	manifest_free(k->manifest);
+	simulate_free(k->simulate);
+	HASH_ITER(hh, k->dirty, d, tmp) {
+		HASH_DEL(k->dirty, d);
+		free(d->key);
+		free(d);
+	}
+	if (k->flush_ev != NULL)
+		event_free(k->flush_ev);
+	zone_free(k->zone);
+	store_free(k->store);
+	records_free(&k->scratch);
+	free(k->self);
+	free(k);
+}

@@ -1,0 +1,38 @@
+/* kubernetes.h -- the kubernetes directive: sources into a store, the store into a zone, queries answered. */
+#ifndef PETDNS_KUBERNETES_H
+#define PETDNS_KUBERNETES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <ldns/ldns.h>
+
+struct config_kubernetes;
+struct event_base;
+struct kubernetes;
+struct store;
+
+/* cfg is borrowed and must outlive the instance. */
+struct kubernetes *kubernetes_new(struct event_base *,
+	    const struct config_kubernetes *);
+void	kubernetes_free(struct kubernetes *);
+/* Starts the sources and loads what they have now. -1 (logged) when none can start. */
+int	kubernetes_start(struct kubernetes *);
+/* True once every source has synced. */
+bool	kubernetes_ready(const struct kubernetes *);
+/* Publishes pending store changes now (they are otherwise published on the next loop turn). */
+void	kubernetes_flush(struct kubernetes *);
+/* True when qname (wire, any case) lies in one of the directive's zones. */
+bool	kubernetes_serves(const struct kubernetes *, const uint8_t *qname);
+/* Answers qname/qtype into resp; returns the rcode (see answer_zone). */
+ldns_pkt_rcode kubernetes_answer(struct kubernetes *, const uint8_t *qname,
+	    uint16_t qtype, ldns_pkt *resp);
+/* True when an NXDOMAIN for qname goes on to the next directive. */
+bool	kubernetes_fallthrough(const struct kubernetes *, const uint8_t *qname);
+/* Prints every record, one per line in presentation format, sorted. */
+void	kubernetes_dump(struct kubernetes *, FILE *);
+/* The store, for sources and tests. */
+struct store *kubernetes_store(struct kubernetes *);
+
+#endif

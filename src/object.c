@@ -1,0 +1,379 @@
+/* object.c -- lifecycle, comparison and small helpers of the slim Kubernetes structs. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "object.h"
+#include "xmalloc.h"
+
+static const char *const object_kind_names[OBJECT_NKINDS] = {
+	[OBJECT_NAMESPACE] = "Namespace",
+	[OBJECT_SERVICE] = "Service",
+	[OBJECT_ENDPOINTSLICE] = "EndpointSlice",
+	[OBJECT_POD] = "Pod",
+};
+
+const char *
+object_kind_name(enum object_kind kind)
+{
+	return kind < OBJECT_NKINDS ? object_kind_names[kind] : "?";
+}
+
+struct object *
+object_new(enum object_kind kind, const char *ns, const char *name)
+{
+	struct object	*obj = xcalloc(1, sizeof(*obj));
+
+	obj->kind = kind;
+	obj->ns = ns ? xstrdup(ns) : NULL;
+	obj->name = xstrdup(name);
+	return obj;
+}
+
+static char *
+object_strdup(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+static void
+object_labels_free(struct object_label *l, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(l[i].key);
+		free(l[i].value);
+	}
+	free(l);
+}
+
+static struct object_label *
+object_labels_dup(const struct object_label *l, size_t n)
+{
+	struct object_label	*c;
+
+	if (l == NULL)
+		return NULL;
+	c = xcalloc(n, sizeof(*c));
+	for (size_t i = 0; i < n; i++) {
+		c[i].key = xstrdup(l[i].key);
+		c[i].value = xstrdup(l[i].value);
+	}
+	return c;
+}
+
+static void
+object_ports_free(struct object_port *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(p[i].name);
+		free(p[i].target_name);
+	}
+	free(p);
+}
+
+static struct object_port *
+object_ports_dup(const struct object_port *p, size_t n)
+{
+	struct object_port	*c;
+
+	if (p == NULL)
+		return NULL;
+	c = xcalloc(n, sizeof(*c));
+	for (size_t i = 0; i < n; i++) {
+		c[i] = p[i];
+		c[i].name = object_strdup(p[i].name);
+		c[i].target_name = object_strdup(p[i].target_name);
+	}
+	return c;
+}
+
+static struct object_ip *
+object_ips_dup(const struct object_ip *ips, size_t n)
+{
+	struct object_ip	*c;
+
+	if (ips == NULL)
+		return NULL;
+	c = xcalloc(n, sizeof(*c));
+	memcpy(c, ips, n * sizeof(*c));
+	return c;
+}
+
+static void
+object_endpoints_free(struct object_endpoint *e, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(e[i].addrs);
+		free(e[i].hostname);
+		free(e[i].pod_name);
+	}
+	free(e);
+}
+
+void
+object_free(struct object *obj)
+{
+	if (obj == NULL)
+		return;
+	switch (obj->kind) {
+	case OBJECT_SERVICE:
+		free(obj->u.svc.ips);
+		free(obj->u.svc.external_name);
+		object_ports_free(obj->u.svc.ports, obj->u.svc.nports);
+		object_labels_free(obj->u.svc.selector, obj->u.svc.nselector);
+		break;
+	case OBJECT_ENDPOINTSLICE:
+		free(obj->u.slice.service);
+		object_endpoints_free(obj->u.slice.endpoints,
+		    obj->u.slice.nendpoints);
+		object_ports_free(obj->u.slice.ports, obj->u.slice.nports);
+		break;
+	case OBJECT_POD:
+		free(obj->u.pod.hostname);
+		free(obj->u.pod.subdomain);
+		free(obj->u.pod.ips);
+		object_ports_free(obj->u.pod.ports, obj->u.pod.nports);
+		break;
+	default:
+		break;
+	}
+	object_labels_free(obj->labels, obj->nlabels);
+	object_labels_free(obj->annotations, obj->nannotations);
+	free(obj->resource_version);
+	free(obj->ns);
+	free(obj->name);
+	free(obj);
+}
+
+static void
+object_dup_kind(struct object *c, const struct object *obj)
+{
+	switch (obj->kind) {
+	case OBJECT_SERVICE:
+		c->u.svc.ips = object_ips_dup(obj->u.svc.ips, obj->u.svc.nips);
+		c->u.svc.external_name = object_strdup(obj->u.svc.external_name);
+		c->u.svc.ports = object_ports_dup(obj->u.svc.ports,
+		    obj->u.svc.nports);
+		c->u.svc.selector = object_labels_dup(obj->u.svc.selector,
+		    obj->u.svc.nselector);
+		break;
+	case OBJECT_ENDPOINTSLICE:
+		c->u.slice.service = object_strdup(obj->u.slice.service);
+		c->u.slice.ports = object_ports_dup(obj->u.slice.ports,
+		    obj->u.slice.nports);
+		c->u.slice.endpoints = obj->u.slice.nendpoints ? xcalloc(
+		    obj->u.slice.nendpoints, sizeof(struct object_endpoint)) :
+		    NULL;
+		for (size_t i = 0; i < obj->u.slice.nendpoints; i++) {
+			const struct object_endpoint *e =
+			    &obj->u.slice.endpoints[i];
+			struct object_endpoint *d = &c->u.slice.endpoints[i];
+
+			*d = *e;
+			d->addrs = object_ips_dup(e->addrs, e->naddrs);
+			d->hostname = object_strdup(e->hostname);
+			d->pod_name = object_strdup(e->pod_name);
+		}
+		break;
+	case OBJECT_POD:
+		c->u.pod.hostname = object_strdup(obj->u.pod.hostname);
+		c->u.pod.subdomain = object_strdup(obj->u.pod.subdomain);
+		c->u.pod.ips = object_ips_dup(obj->u.pod.ips, obj->u.pod.nips);
+		c->u.pod.ports = object_ports_dup(obj->u.pod.ports,
+		    obj->u.pod.nports);
+		break;
+	default:
+		break;
+	}
+}
+
+struct object *
+object_dup(const struct object *obj)
+{
+	struct object	*c = xmalloc(sizeof(*c));
+
+	*c = *obj;
+	c->ns = object_strdup(obj->ns);
+	c->name = xstrdup(obj->name);
+	c->labels = object_labels_dup(obj->labels, obj->nlabels);
+	c->annotations = object_labels_dup(obj->annotations, obj->nannotations);
+	c->resource_version = object_strdup(obj->resource_version);
+	object_dup_kind(c, obj);
+	return c;
+}
+
+static bool
+object_str_equal(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+static bool
+object_labels_equal(const struct object_label *a, size_t na,
+    const struct object_label *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (!object_str_equal(a[i].key, b[i].key) ||
+		    !object_str_equal(a[i].value, b[i].value))
+			return false;
+	return true;
+}
+
+static bool
+object_ports_equal(const struct object_port *a, size_t na,
+    const struct object_port *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (!object_str_equal(a[i].name, b[i].name) ||
+		    a[i].port != b[i].port || a[i].proto != b[i].proto ||
+		    a[i].target_port != b[i].target_port ||
+		    !object_str_equal(a[i].target_name, b[i].target_name))
+			return false;
+	return true;
+}
+
+static bool
+object_ips_equal(const struct object_ip *a, size_t na,
+    const struct object_ip *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (!object_ip_equal(&a[i], &b[i]))
+			return false;
+	return true;
+}
+
+static bool
+object_service_equal(const struct object_service *a,
+    const struct object_service *b)
+{
+	return a->type == b->type && a->has_selector == b->has_selector &&
+	    a->publish_not_ready == b->publish_not_ready &&
+	    a->dual_stack == b->dual_stack && a->nfamilies == b->nfamilies &&
+	    memcmp(a->families, b->families, sizeof(a->families)) == 0 &&
+	    object_ips_equal(a->ips, a->nips, b->ips, b->nips) &&
+	    object_str_equal(a->external_name, b->external_name) &&
+	    object_ports_equal(a->ports, a->nports, b->ports, b->nports) &&
+	    object_labels_equal(a->selector, a->nselector, b->selector,
+	    b->nselector);
+}
+
+static bool
+object_slice_equal(const struct object_slice *a, const struct object_slice *b)
+{
+	if (a->family != b->family || a->nendpoints != b->nendpoints ||
+	    !object_str_equal(a->service, b->service) ||
+	    !object_ports_equal(a->ports, a->nports, b->ports, b->nports))
+		return false;
+	for (size_t i = 0; i < a->nendpoints; i++) {
+		const struct object_endpoint *x = &a->endpoints[i];
+		const struct object_endpoint *y = &b->endpoints[i];
+
+		if (x->ready != y->ready ||
+		    !object_str_equal(x->hostname, y->hostname) ||
+		    !object_str_equal(x->pod_name, y->pod_name) ||
+		    !object_ips_equal(x->addrs, x->naddrs, y->addrs, y->naddrs))
+			return false;
+	}
+	return true;
+}
+
+static bool
+object_pod_equal(const struct object_pod *a, const struct object_pod *b)
+{
+	return a->phase == b->phase && a->has_status == b->has_status &&
+	    a->ready == b->ready && a->deleting == b->deleting &&
+	    object_str_equal(a->hostname, b->hostname) &&
+	    object_str_equal(a->subdomain, b->subdomain) &&
+	    object_ips_equal(a->ips, a->nips, b->ips, b->nips) &&
+	    object_ports_equal(a->ports, a->nports, b->ports, b->nports);
+}
+
+bool
+object_equal(const struct object *a, const struct object *b)
+{
+	if (a->kind != b->kind || !object_str_equal(a->ns, b->ns) ||
+	    !object_str_equal(a->name, b->name) ||
+	    !object_labels_equal(a->labels, a->nlabels, b->labels, b->nlabels) ||
+	    !object_labels_equal(a->annotations, a->nannotations,
+	    b->annotations, b->nannotations))
+		return false;
+	switch (a->kind) {
+	case OBJECT_SERVICE:
+		return object_service_equal(&a->u.svc, &b->u.svc);
+	case OBJECT_ENDPOINTSLICE:
+		return object_slice_equal(&a->u.slice, &b->u.slice);
+	case OBJECT_POD:
+		return object_pod_equal(&a->u.pod, &b->u.pod);
+	default:
+		return true;
+	}
+}
+
+const char *
+object_label(const struct object *obj, const char *key)
+{
+	for (size_t i = 0; i < obj->nlabels; i++)
+		if (strcmp(obj->labels[i].key, key) == 0)
+			return obj->labels[i].value;
+	return NULL;
+}
+
+bool
+object_selector_matches(const struct object_label *sel, size_t nsel,
+    const struct object_label *labels, size_t nlabels)
+{
+	if (nsel == 0)
+		return false;
+	for (size_t i = 0; i < nsel; i++) {
+		size_t	j;
+
+		for (j = 0; j < nlabels; j++)
+			if (strcmp(sel[i].key, labels[j].key) == 0 &&
+			    strcmp(sel[i].value, labels[j].value) == 0)
+				break;
+		if (j == nlabels)
+			return false;
+	}
+	return true;
+}
+
+int
+object_ip_parse(const char *s, struct object_ip *ip)
+{
+	memset(ip, 0, sizeof(*ip));
+	if (inet_pton(AF_INET, s, ip->addr) == 1) {
+		ip->family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, ip->addr) == 1) {
+		ip->family = AF_INET6;
+		return 0;
+	}
+	return -1;
+}
+
+char *
+object_ip_format(const struct object_ip *ip, char *buf, size_t len)
+{
+	if (inet_ntop(ip->family, ip->addr, buf, len) == NULL && len > 0)
+		buf[0] = '\0';
+	return buf;
+}
+
+bool
+object_ip_equal(const struct object_ip *a, const struct object_ip *b)
+{
+	size_t	n = a->family == AF_INET ? 4 : 16;
+
+	return a->family == b->family && memcmp(a->addr, b->addr, n) == 0;
+}

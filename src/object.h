@@ -1,0 +1,134 @@
+/* object.h -- slim C structs for the Kubernetes kinds petdns serves; no JSON past decode.c. */
+#ifndef PETDNS_OBJECT_H
+#define PETDNS_OBJECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum object_kind {
+	OBJECT_NAMESPACE,
+	OBJECT_SERVICE,
+	OBJECT_ENDPOINTSLICE,
+	OBJECT_POD,
+	OBJECT_NKINDS
+};
+
+/* An IPv4 or IPv6 address in network byte order. */
+struct object_ip {
+	uint8_t	family;		/* AF_INET or AF_INET6 */
+	uint8_t	addr[16];
+};
+
+struct object_label {
+	char	*key;
+	char	*value;
+};
+
+struct object_port {
+	char	*name;		/* NULL when unnamed */
+	uint16_t port;		/* port, or containerPort for pods */
+	uint8_t	proto;		/* IPPROTO_TCP (default), IPPROTO_UDP or IPPROTO_SCTP */
+	uint16_t target_port;	/* services: numeric targetPort, 0 when absent or named */
+	char	*target_name;	/* services: named targetPort, else NULL */
+};
+
+enum object_service_type {
+	SERVICE_CLUSTERIP,	/* also NodePort and LoadBalancer */
+	SERVICE_HEADLESS,	/* clusterIP: None */
+	SERVICE_EXTERNALNAME
+};
+
+struct object_service {
+	enum object_service_type type;
+	struct object_ip *ips;		/* spec.clusterIPs (or clusterIP) */
+	size_t	nips;
+	char	*external_name;		/* ExternalName only, without trailing dot */
+	struct object_port *ports;	/* spec.ports: name, protocol, port */
+	size_t	nports;
+	struct object_label *selector;	/* spec.selector; NULL when none */
+	size_t	nselector;
+	bool	has_selector;
+	bool	publish_not_ready;	/* spec.publishNotReadyAddresses */
+	uint8_t	families[2];		/* spec.ipFamilies (AF_INET/AF_INET6), else from the IPs */
+	size_t	nfamilies;
+	bool	dual_stack;		/* ipFamilyPolicy PreferDualStack or RequireDualStack */
+};
+
+struct object_endpoint {
+	struct object_ip *addrs;
+	size_t	naddrs;
+	bool	ready;			/* conditions.ready; absent means ready */
+	char	*hostname;		/* NULL when absent */
+	char	*pod_name;		/* targetRef.name when targetRef.kind is Pod */
+};
+
+struct object_slice {
+	char	*service;		/* label kubernetes.io/service-name */
+	uint8_t	family;			/* addressType: AF_INET, AF_INET6, 0 for FQDN */
+	struct object_endpoint *endpoints;
+	size_t	nendpoints;
+	struct object_port *ports;	/* endpoint ports (name, protocol, port) */
+	size_t	nports;
+};
+
+enum object_pod_phase {
+	POD_PENDING,
+	POD_RUNNING,
+	POD_SUCCEEDED,
+	POD_FAILED,
+	POD_UNKNOWN
+};
+
+struct object_pod {
+	char	*hostname;		/* spec.hostname; NULL when absent */
+	char	*subdomain;		/* spec.subdomain; NULL when absent */
+	struct object_ip *ips;		/* status.podIPs (or podIP) */
+	size_t	nips;
+	struct object_port *ports;	/* containers[].ports: name, containerPort, protocol */
+	size_t	nports;
+	enum object_pod_phase phase;
+	bool	has_status;		/* the manifest carried a status */
+	bool	ready;			/* condition Ready == True */
+	bool	deleting;		/* metadata.deletionTimestamp set */
+};
+
+/* One object of any kind; ns is NULL for cluster-scoped kinds. */
+struct object {
+	enum object_kind kind;
+	char	*ns;
+	char	*name;
+	struct object_label *labels;
+	size_t	nlabels;
+	struct object_label *annotations;
+	size_t	nannotations;
+	char	*resource_version;	/* NULL when unknown */
+	union {
+		struct object_service	svc;
+		struct object_slice	slice;
+		struct object_pod	pod;
+	} u;
+};
+
+/* A zeroed object of kind with copies of ns (may be NULL) and name. */
+struct object *object_new(enum object_kind, const char *ns, const char *name);
+/* Frees obj and everything it owns; NULL is a no-op. */
+void	object_free(struct object *);
+/* A deep copy. */
+struct object *object_dup(const struct object *);
+/* True when both describe the same state (resource_version ignored). */
+bool	object_equal(const struct object *, const struct object *);
+/* "Service", "EndpointSlice", ...; the kind's name as the API spells it. */
+const char *object_kind_name(enum object_kind);
+/* The value of label key, or NULL. */
+const char *object_label(const struct object *, const char *key);
+/* True when every selector pair is among the labels (an empty selector matches nothing). */
+bool	object_selector_matches(const struct object_label *sel, size_t nsel,
+	    const struct object_label *labels, size_t nlabels);
+/* Parses a textual IPv4/IPv6 address. Returns 0 or -1. */
+int	object_ip_parse(const char *, struct object_ip *);
+/* Formats into buf (at least 46 bytes); returns buf. */
+char	*object_ip_format(const struct object_ip *, char *buf, size_t len);
+bool	object_ip_equal(const struct object_ip *, const struct object_ip *);
+
+#endif

@@ -1,0 +1,31 @@
+/* server.h -- one listening address: the server blocks behind it and the query pipeline. */
+#ifndef PETDNS_SERVER_H
+#define PETDNS_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "responder.h"
+
+struct config_server;
+struct kubernetes;
+struct server;
+
+/* Our advertised EDNS UDP payload size (DNS flag day 2020). */
+#define SERVER_EDNS_SIZE	1232
+
+struct server *server_new(void);
+void	server_free(struct server *);
+/* Adds a block; both are borrowed and must outlive the server. k may be NULL. */
+void	server_add_block(struct server *, const struct config_server *,
+	    struct kubernetes *k);
+/*
+ * The responder_fn: validates the query (FORMERR, NOTIMP, REFUSED, BADVERS,
+ * drops), routes it to the block with the longest matching zone, and
+ * renders the answer truncated to what the transport and client allow.
+ */
+size_t	server_query(void *server, const uint8_t *query, size_t len,
+	    uint8_t *resp, size_t max, enum responder_transport,
+	    const struct sockaddr *from, socklen_t fromlen);
+
+#endif
