@@ -239,6 +239,22 @@ server_check(struct server *s, const uint8_t *query, ldns_pkt *q)
 	return resp;
 }
 
+/*
+ * The question is the first name of a query, so a compression pointer in it
+ * can only point at the header or forward: both malformed (and loop bait).
+ */
+static bool
+server_qname_plain(const uint8_t *query, size_t len)
+{
+	for (size_t pos = 12; pos < len; pos += (size_t)query[pos] + 1) {
+		if (query[pos] == 0)
+			return true;
+		if ((query[pos] & 0xc0) != 0)
+			return false;
+	}
+	return false;
+}
+
 size_t
 server_query(void *arg, const uint8_t *query, size_t len, uint8_t *out,
     size_t max, enum responder_transport transport,
@@ -253,6 +269,8 @@ server_query(void *arg, const uint8_t *query, size_t len, uint8_t *out,
 		return 0;
 	if (((query[2] >> 3) & 0xf) != LDNS_PACKET_QUERY)
 		resp = server_reply(query, NULL, LDNS_RCODE_NOTIMPL);
+	else if ((query[4] | query[5]) != 0 && !server_qname_plain(query, len))
+		resp = server_reply(query, NULL, LDNS_RCODE_FORMERR);
 	else if (ldns_wire2pkt(&q, query, len) != LDNS_STATUS_OK)
 		resp = server_reply(query, NULL, LDNS_RCODE_FORMERR);
 	else

@@ -1,0 +1,678 @@
+/* responder.c -- UDP and TCP (RFC 7766) listeners: sockets, framing, limits. */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "log.h"
+#include "responder.h"
+#include "xmalloc.h"
+
+/* The largest DNS message on either transport. */
+#define RESPONDER_MSG_MAX	65535
+/* Work per wakeup is capped so one busy socket cannot starve the others. */
+#define RESPONDER_UDP_BATCH	64
+#define RESPONDER_ACCEPT_BATCH	64
+#define RESPONDER_BACKLOG	1024
+/* Accepting stops this long when out of descriptors. */
+#define RESPONDER_PAUSE_MS	100
+/* Port 0: attempts at finding one port free for every socket. */
+#define RESPONDER_PORT_TRIES	16
+
+#define RESPONDER_IDLE_MS	10000
+#define RESPONDER_MAX_CONNS	1000
+#define RESPONDER_MAX_OUTPUT	(256 * 1024)
+
+/* Room for one IP_PKTINFO or IPV6_PKTINFO message, suitably aligned. */
+union responder_cmsg {
+	struct cmsghdr	hdr;
+	unsigned char	buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+};
+
+struct responder_listener {
+	TAILQ_ENTRY(responder_listener) entry;
+	struct responder	*r;
+	int			 fd;
+	int			 tcp;
+	int			 pktinfo;	/* wildcard UDP socket */
+	struct event		*ev;
+	struct event		*pause;		/* TCP: accept after EMFILE */
+	responder_fn		 fn;
+	void			*arg;
+};
+
+struct responder_conn {
+	/* In r->conns, least recently active first. */
+	TAILQ_ENTRY(responder_conn) entry;
+	struct responder	*r;
+	struct responder_listener *l;
+	struct bufferevent	*bev;
+	struct event		*idle;
+	size_t			 out_mark;	/* output when idle was armed */
+	int			 closing;	/* close once output drains */
+	struct sockaddr_storage	 peer;
+	socklen_t		 peerlen;
+};
+
+struct responder {
+	struct event_base	*base;
+	struct responder_limits	 limits;
+	/* A libevent common timeout (O(1) re-arming), else idle_tv_own. */
+	const struct timeval	*idle_tv;
+	struct timeval		 idle_tv_own;
+	TAILQ_HEAD(, responder_listener) listeners;
+	TAILQ_HEAD(, responder_conn) conns;
+	int			 nconns;
+	uint16_t		 port;
+	uint8_t			 query[RESPONDER_MSG_MAX];
+	uint8_t			 resp[RESPONDER_MSG_MAX];
+};
+
+static void	responder_udp_cb(evutil_socket_t, short, void *);
+static void	responder_accept_cb(evutil_socket_t, short, void *);
+static void	responder_resume_cb(evutil_socket_t, short, void *);
+static void	responder_idle_cb(evutil_socket_t, short, void *);
+static void	responder_read_cb(struct bufferevent *, void *);
+static void	responder_write_cb(struct bufferevent *, void *);
+static void	responder_event_cb(struct bufferevent *, short, void *);
+
+/* Formats "1.2.3.4:53" or "[::1]:53" for messages. */
+static void
+responder_fmt_addr(const struct sockaddr *sa, char *buf, size_t len)
+{
+	char		 host[INET6_ADDRSTRLEN] = "?";
+	unsigned	 port = 0;
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+		port = ntohs(sin->sin_port);
+		snprintf(buf, len, "%s:%u", host, port);
+	} else {
+		const struct sockaddr_in6 *sin6 =
+		    (const struct sockaddr_in6 *)sa;
+
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+		port = ntohs(sin6->sin6_port);
+		snprintf(buf, len, "[%s]:%u", host, port);
+	}
+}
+
+static void
+responder_set_port(struct sockaddr_storage *ss, uint16_t port)
+{
+	if (ss->ss_family == AF_INET)
+		((struct sockaddr_in *)ss)->sin_port = htons(port);
+	else
+		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+}
+
+static int
+responder_is_wildcard(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)ss)->sin_addr.s_addr ==
+		    htonl(INADDR_ANY);
+	return IN6_IS_ADDR_UNSPECIFIED(
+	    &((const struct sockaddr_in6 *)ss)->sin6_addr);
+}
+
+/* Fills ss with the addresses to bind: returns how many, or -1. */
+static int
+responder_addrs(const char *addr, struct sockaddr_storage ss[2],
+    socklen_t sslen[2], char *err, size_t errlen)
+{
+	struct addrinfo	 hints, *res;
+	int		 rv;
+
+	memset(ss, 0, 2 * sizeof(*ss));
+	if (addr == NULL) {
+		ss[0].ss_family = AF_INET;
+		sslen[0] = sizeof(struct sockaddr_in);
+		ss[1].ss_family = AF_INET6;	/* zeroed: in6addr_any */
+		sslen[1] = sizeof(struct sockaddr_in6);
+		return 2;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_NUMERICHOST | AI_PASSIVE;
+	hints.ai_socktype = SOCK_DGRAM;
+	if ((rv = getaddrinfo(addr, NULL, &hints, &res)) != 0) {
+		snprintf(err, errlen, "listen %s: not an IP address: %s", addr,
+		    gai_strerror(rv));
+		return -1;
+	}
+	memcpy(&ss[0], res->ai_addr, res->ai_addrlen);
+	sslen[0] = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 1;
+}
+
+static int
+responder_setopt(int fd, int level, int name)
+{
+	int	on = 1;
+
+	return setsockopt(fd, level, name, &on, sizeof(on));
+}
+
+/*
+ * Makes a bound (and, for TCP, listening) nonblocking socket. Returns it, or
+ * -1 with err filled and errno kept for the caller.
+ */
+static int
+responder_socket(const struct sockaddr_storage *ss, socklen_t sslen, int tcp,
+    char *err, size_t errlen)
+{
+	char	 where[INET6_ADDRSTRLEN + 8];
+	int	 fd, saved, v6 = ss->ss_family == AF_INET6;
+
+	responder_fmt_addr((const struct sockaddr *)ss, where, sizeof(where));
+	fd = socket(ss->ss_family, (tcp ? SOCK_STREAM : SOCK_DGRAM) |
+	    SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		goto fail;
+	if (responder_setopt(fd, SOL_SOCKET, SO_REUSEADDR) == -1 ||
+	    responder_setopt(fd, SOL_SOCKET, SO_REUSEPORT) == -1 ||
+	    (v6 && responder_setopt(fd, IPPROTO_IPV6, IPV6_V6ONLY) == -1))
+		goto fail;
+	/* Wildcard UDP must learn each query's destination to reply from it. */
+	if (!tcp && responder_is_wildcard(ss) && (v6 ?
+	    responder_setopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO) :
+	    responder_setopt(fd, IPPROTO_IP, IP_PKTINFO)) == -1)
+		goto fail;
+	if (bind(fd, (const struct sockaddr *)ss, sslen) == -1)
+		goto fail;
+	if (tcp && listen(fd, RESPONDER_BACKLOG) == -1)
+		goto fail;
+	return fd;
+fail:
+	saved = errno;
+	snprintf(err, errlen, "listen %s %s: %s", tcp ? "tcp" : "udp", where,
+	    strerror(saved));
+	if (fd != -1)
+		close(fd);
+	errno = saved;
+	return -1;
+}
+
+static uint16_t
+responder_bound_port(int fd)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+		return 0;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+static void
+responder_add_listener(struct responder *r, int fd, int tcp, int pktinfo,
+    responder_fn fn, void *arg)
+{
+	struct responder_listener	*l = xcalloc(1, sizeof(*l));
+
+	l->r = r;
+	l->fd = fd;
+	l->tcp = tcp;
+	l->pktinfo = pktinfo;
+	l->fn = fn;
+	l->arg = arg;
+	l->ev = event_new(r->base, fd, EV_READ | EV_PERSIST,
+	    tcp ? responder_accept_cb : responder_udp_cb, l);
+	if (l->ev == NULL || event_add(l->ev, NULL) == -1)
+		fatalx("responder: cannot add a listener event");
+	if (tcp && (l->pause = evtimer_new(r->base, responder_resume_cb,
+	    l)) == NULL)
+		fatalx("responder: cannot add a timer");
+	TAILQ_INSERT_TAIL(&r->listeners, l, entry);
+}
+
+/*
+ * Binds UDP then TCP on every address. Port 0 takes the kernel's choice for
+ * the first socket and asks for the same on the rest. Returns 0, -1 with err
+ * filled, or -2 when that choice was taken on another socket (try again).
+ */
+static int
+responder_bind_all(struct responder *r, struct sockaddr_storage ss[2],
+    socklen_t sslen[2], int naddr, uint16_t port, responder_fn fn, void *arg,
+    char *err, size_t errlen)
+{
+	int	 fds[4], tcps[4], pktinfo[4], nfd = 0, i, tcp, saved;
+	int	 ephemeral = port == 0;
+
+	for (i = 0; i < naddr; i++) {
+		for (tcp = 0; tcp < 2; tcp++) {
+			responder_set_port(&ss[i], port);
+			fds[nfd] = responder_socket(&ss[i], sslen[i], tcp, err,
+			    errlen);
+			if (fds[nfd] == -1) {
+				/* Without IPv6, "every address" is IPv4's. */
+				if (i > 0 && !tcp && (errno == EAFNOSUPPORT ||
+				    errno == EADDRNOTAVAIL))
+					break;
+				goto fail;
+			}
+			tcps[nfd] = tcp;
+			pktinfo[nfd] = !tcp && responder_is_wildcard(&ss[i]);
+			if (port == 0)
+				port = responder_bound_port(fds[nfd]);
+			nfd++;
+		}
+	}
+	for (i = 0; i < nfd; i++)
+		responder_add_listener(r, fds[i], tcps[i], pktinfo[i], fn, arg);
+	r->port = port;
+	return 0;
+fail:
+	saved = errno;
+	while (nfd > 0)
+		close(fds[--nfd]);
+	return ephemeral && saved == EADDRINUSE ? -2 : -1;
+}
+
+struct responder *
+responder_new(struct event_base *base, const struct responder_limits *lim)
+{
+	struct responder	*r = xcalloc(1, sizeof(*r));
+	int			 ms;
+
+	r->base = base;
+	TAILQ_INIT(&r->listeners);
+	TAILQ_INIT(&r->conns);
+	r->limits.tcp_idle_ms = RESPONDER_IDLE_MS;
+	r->limits.tcp_max_conns = RESPONDER_MAX_CONNS;
+	r->limits.tcp_max_output = RESPONDER_MAX_OUTPUT;
+	if (lim != NULL && lim->tcp_idle_ms > 0)
+		r->limits.tcp_idle_ms = lim->tcp_idle_ms;
+	if (lim != NULL && lim->tcp_max_conns > 0)
+		r->limits.tcp_max_conns = lim->tcp_max_conns;
+	if (lim != NULL && lim->tcp_max_output > 0)
+		r->limits.tcp_max_output = lim->tcp_max_output;
+	ms = r->limits.tcp_idle_ms;
+	r->idle_tv_own.tv_sec = ms / 1000;
+	r->idle_tv_own.tv_usec = (ms % 1000) * 1000;
+	r->idle_tv = event_base_init_common_timeout(base, &r->idle_tv_own);
+	if (r->idle_tv == NULL)
+		r->idle_tv = &r->idle_tv_own;
+	return r;
+}
+
+int
+responder_listen(struct responder *r, const char *addr, uint16_t port,
+    responder_fn fn, void *arg, char *err, size_t errlen)
+{
+	struct sockaddr_storage	 ss[2];
+	socklen_t		 sslen[2];
+	int			 naddr, try, rv = -1;
+
+	if ((naddr = responder_addrs(addr, ss, sslen, err, errlen)) == -1)
+		return -1;
+	for (try = 0; try < RESPONDER_PORT_TRIES; try++) {
+		rv = responder_bind_all(r, ss, sslen, naddr, port, fn, arg, err,
+		    errlen);
+		if (rv != -2)
+			break;
+	}
+	return rv == 0 ? 0 : -1;
+}
+
+uint16_t
+responder_port(const struct responder *r)
+{
+	return r->port;
+}
+
+/* --- UDP ------------------------------------------------------------- */
+
+/*
+ * Copies the query's destination from in's control data into out, so the
+ * reply leaves from the address the client asked (multi-homed hosts).
+ */
+static void
+responder_udp_src(const struct msghdr *in, struct msghdr *out,
+    union responder_cmsg *ctl)
+{
+	struct cmsghdr	*cm, *o;
+	size_t		 len;
+
+	if (in->msg_flags & MSG_CTRUNC)
+		return;
+	for (cm = CMSG_FIRSTHDR(in); cm != NULL;
+	    cm = CMSG_NXTHDR((struct msghdr *)in, cm)) {
+		if (!(cm->cmsg_level == IPPROTO_IP && cm->cmsg_type ==
+		    IP_PKTINFO) && !(cm->cmsg_level == IPPROTO_IPV6 &&
+		    cm->cmsg_type == IPV6_PKTINFO))
+			continue;
+		len = cm->cmsg_level == IPPROTO_IP ?
+		    sizeof(struct in_pktinfo) : sizeof(struct in6_pktinfo);
+		memset(ctl, 0, sizeof(*ctl));
+		out->msg_control = ctl->buf;
+		out->msg_controllen = CMSG_SPACE(len);
+		o = CMSG_FIRSTHDR(out);
+		o->cmsg_level = cm->cmsg_level;
+		o->cmsg_type = cm->cmsg_type;
+		o->cmsg_len = CMSG_LEN(len);
+		memcpy(CMSG_DATA(o), CMSG_DATA(cm), len);
+		/* IPv4: routing picks the interface; the source is spec_dst. */
+		if (cm->cmsg_level == IPPROTO_IP)
+			((struct in_pktinfo *)CMSG_DATA(o))->ipi_ifindex = 0;
+		return;
+	}
+}
+
+static void
+responder_udp_reply(struct responder_listener *l, const struct msghdr *in,
+    size_t n)
+{
+	union responder_cmsg	 ctl;
+	struct iovec		 iov;
+	struct msghdr		 msg;
+
+	memset(&msg, 0, sizeof(msg));
+	iov.iov_base = l->r->resp;
+	iov.iov_len = n;
+	msg.msg_name = in->msg_name;
+	msg.msg_namelen = in->msg_namelen;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if (l->pktinfo)
+		responder_udp_src(in, &msg, &ctl);
+	/* A full send buffer drops the reply: the client retries as on loss. */
+	if (sendmsg(l->fd, &msg, 0) == -1)
+		log_debug("udp reply: %s", strerror(errno));
+}
+
+/* Serves one datagram. Returns -1 when the socket has no more. */
+static int
+responder_udp_one(struct responder_listener *l)
+{
+	struct responder	*r = l->r;
+	struct sockaddr_storage	 from;
+	union responder_cmsg	 ctl;
+	struct iovec		 iov;
+	struct msghdr		 msg;
+	ssize_t			 n;
+	size_t			 rn;
+
+	memset(&msg, 0, sizeof(msg));
+	iov.iov_base = r->query;
+	iov.iov_len = sizeof(r->query);
+	msg.msg_name = &from;
+	msg.msg_namelen = sizeof(from);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = ctl.buf;
+	msg.msg_controllen = sizeof(ctl.buf);
+	if ((n = recvmsg(l->fd, &msg, 0)) == -1) {
+		if (errno == EINTR)
+			return 0;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			log_debug("udp receive: %s", strerror(errno));
+		return -1;
+	}
+	rn = l->fn(l->arg, r->query, (size_t)n, r->resp, sizeof(r->resp),
+	    RESPONDER_UDP, (struct sockaddr *)&from, msg.msg_namelen);
+	if (rn > sizeof(r->resp)) {
+		log_warnx("responder: handler returned %zu bytes, dropped", rn);
+		return 0;
+	}
+	if (rn > 0)
+		responder_udp_reply(l, &msg, rn);
+	return 0;
+}
+
+static void
+responder_udp_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct responder_listener	*l = arg;
+	int				 i;
+
+	for (i = 0; i < RESPONDER_UDP_BATCH; i++)
+		if (responder_udp_one(l) == -1)
+			break;
+}
+
+/* --- TCP ------------------------------------------------------------- */
+
+static struct evbuffer *
+responder_output(const struct responder_conn *c)
+{
+	return bufferevent_get_output(c->bev);
+}
+
+static void
+responder_conn_free(struct responder_conn *c)
+{
+	TAILQ_REMOVE(&c->r->conns, c, entry);
+	c->r->nconns--;
+	event_free(c->idle);
+	bufferevent_free(c->bev);	/* closes the socket */
+	free(c);
+}
+
+/* Marks c as just active: last to be evicted, idle clock restarted. */
+static void
+responder_conn_touch(struct responder_conn *c)
+{
+	struct responder	*r = c->r;
+
+	TAILQ_REMOVE(&r->conns, c, entry);
+	TAILQ_INSERT_TAIL(&r->conns, c, entry);
+	c->out_mark = evbuffer_get_length(responder_output(c));
+	evtimer_add(c->idle, r->idle_tv);
+}
+
+/*
+ * Stops reading and lets queued answers drain before closing. Returns -1
+ * when nothing is queued, so the caller closes now.
+ */
+static int
+responder_conn_shutdown(struct responder_conn *c)
+{
+	c->closing = 1;
+	bufferevent_disable(c->bev, EV_READ);
+	return evbuffer_get_length(responder_output(c)) == 0 ? -1 : 0;
+}
+
+static void
+responder_conn_new(struct responder_listener *l, int fd,
+    const struct sockaddr_storage *ss, socklen_t sslen)
+{
+	struct responder	*r = l->r;
+	struct responder_conn	*c;
+
+	/* At the cap, the least recently active client makes room. */
+	if (r->nconns >= r->limits.tcp_max_conns)
+		responder_conn_free(TAILQ_FIRST(&r->conns));
+	/* Pipelined answers must not wait for the client's delayed ACK. */
+	(void)responder_setopt(fd, IPPROTO_TCP, TCP_NODELAY);
+	c = xcalloc(1, sizeof(*c));
+	c->r = r;
+	c->l = l;
+	memcpy(&c->peer, ss, sslen);
+	c->peerlen = sslen;
+	c->bev = bufferevent_socket_new(r->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->idle = evtimer_new(r->base, responder_idle_cb, c);
+	if (c->bev == NULL || c->idle == NULL)
+		fatalx("responder: cannot set up a connection");
+	bufferevent_setcb(c->bev, responder_read_cb, responder_write_cb,
+	    responder_event_cb, c);
+	bufferevent_enable(c->bev, EV_READ);
+	TAILQ_INSERT_TAIL(&r->conns, c, entry);
+	r->nconns++;
+	responder_conn_touch(c);
+}
+
+static void
+responder_accept_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct responder_listener	*l = arg;
+	struct sockaddr_storage		 ss;
+	struct timeval			 tv = { 0, RESPONDER_PAUSE_MS * 1000 };
+	socklen_t			 sslen;
+	int				 cfd, i, saved;
+
+	for (i = 0; i < RESPONDER_ACCEPT_BATCH; i++) {
+		sslen = sizeof(ss);
+		cfd = accept4(fd, (struct sockaddr *)&ss, &sslen,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd != -1) {
+			responder_conn_new(l, cfd, &ss, sslen);
+			continue;
+		}
+		if (errno == EINTR || errno == ECONNABORTED)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return;
+		saved = errno;
+		log_warn("tcp accept");
+		/* Out of fds: a still-readable listener would spin the loop. */
+		if (saved == EMFILE || saved == ENFILE || saved == ENOBUFS ||
+		    saved == ENOMEM) {
+			event_del(l->ev);
+			evtimer_add(l->pause, &tv);
+		}
+		return;
+	}
+}
+
+static void
+responder_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct responder_listener	*l = arg;
+
+	event_add(l->ev, NULL);
+}
+
+/*
+ * Serves the next complete frame of c's input. Returns 1 when one was
+ * served, 0 when more input is needed, -1 when c must close now.
+ */
+static int
+responder_conn_frame(struct responder_conn *c)
+{
+	struct responder	*r = c->r;
+	struct evbuffer		*in = bufferevent_get_input(c->bev);
+	uint8_t			 hdr[2];
+	size_t			 len, n;
+
+	if (c->closing || evbuffer_copyout(in, hdr, 2) < 2)
+		return 0;
+	len = (size_t)hdr[0] << 8 | hdr[1];
+	if (len == 0)
+		return responder_conn_shutdown(c);
+	if (evbuffer_get_length(in) < 2 + len)
+		return 0;
+	/* A client that asks but does not read must not grow our memory. */
+	if (evbuffer_get_length(responder_output(c)) >=
+	    r->limits.tcp_max_output) {
+		log_debug("tcp: output backlog over %zu bytes, closing",
+		    r->limits.tcp_max_output);
+		return -1;
+	}
+	evbuffer_drain(in, 2);
+	evbuffer_remove(in, r->query, len);
+	n = c->l->fn(c->l->arg, r->query, len, r->resp, sizeof(r->resp),
+	    RESPONDER_TCP, (struct sockaddr *)&c->peer, c->peerlen);
+	if (n > sizeof(r->resp)) {
+		log_warnx("responder: handler returned %zu bytes, dropped", n);
+		n = 0;
+	}
+	if (n > 0) {
+		hdr[0] = n >> 8;
+		hdr[1] = n & 0xff;
+		bufferevent_write(c->bev, hdr, 2);
+		bufferevent_write(c->bev, r->resp, n);
+	}
+	responder_conn_touch(c);
+	return 1;
+}
+
+static void
+responder_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct responder_conn	*c = arg;
+	int			 rv;
+
+	while ((rv = responder_conn_frame(c)) == 1)
+		continue;
+	if (rv == -1)
+		responder_conn_free(c);
+}
+
+/* Called when the output has drained completely. */
+static void
+responder_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct responder_conn	*c = arg;
+
+	if (c->closing)
+		responder_conn_free(c);
+}
+
+static void
+responder_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct responder_conn	*c = arg;
+
+	/* A client may half-close after its last query and still read. */
+	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) &&
+	    responder_conn_shutdown(c) == 0)
+		return;
+	responder_conn_free(c);
+}
+
+static void
+responder_idle_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct responder_conn	*c = arg;
+	size_t			 out;
+
+	/* Still draining answers to a slow reader is not idleness. */
+	out = evbuffer_get_length(responder_output(c));
+	if (out > 0 && out < c->out_mark) {
+		c->out_mark = out;
+		evtimer_add(c->idle, c->r->idle_tv);
+		return;
+	}
+	log_debug("tcp: idle for %d ms, closing", c->r->limits.tcp_idle_ms);
+	responder_conn_free(c);
+}
+
+void
+responder_free(struct responder *r)
+{
+	struct responder_listener	*l;
+
+	if (r == NULL)
+		return;
+	while (!TAILQ_EMPTY(&r->conns))
+		responder_conn_free(TAILQ_FIRST(&r->conns));
+	while ((l = TAILQ_FIRST(&r->listeners)) != NULL) {
+		TAILQ_REMOVE(&r->listeners, l, entry);
+		event_free(l->ev);
+		if (l->pause != NULL)
+			event_free(l->pause);
+		close(l->fd);
+		free(l);
+	}
+	free(r);
+}
