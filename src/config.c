@@ -1,0 +1,671 @@
+/* config.c -- the directive table: Corefile blocks -> struct config, CoreDNS's defaults and checks. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+#include "corefile.h"
+#include "xmalloc.h"
+
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+
+#define DEFAULT_PORT	53
+#define K8S_DEFAULT_TTL	5
+#define K8S_MAX_TTL	3600
+
+/* Parses one directive line into its server; fills err and returns -1. */
+typedef int	directive_fn(struct config_server *,
+		    const struct corefile_line *, char *, size_t);
+
+struct directive {
+	const char *name;
+	directive_fn *parse;
+	bool	 once;		/* CoreDNS's "only once per Server Block" */
+};
+
+static directive_fn dir_bind, dir_kubernetes;
+
+/*
+ * The directives petdns knows, in CoreDNS's plugin.cfg order: a query
+ * passes a block's directives in this order, whatever the file order. A new
+ * directive is one more entry at its plugin.cfg place; petdns's subset runs
+ * reload, bind, ready, health, prometheus, errors, log, loadbalance, cache,
+ * kubernetes, loop, forward, whoami.
+ */
+static const struct directive directives[] = {
+	{ "bind",	dir_bind,	false },
+	{ "kubernetes",	dir_kubernetes,	true },
+};
+
+/* Parses one kubernetes option line; fills err and returns -1. */
+typedef int	k8s_option_fn(struct config_kubernetes *,
+		    const struct corefile_line *, char *, size_t);
+
+struct k8s_option {
+	const char *name;
+	size_t	 min;		/* argument counts */
+	size_t	 max;
+	k8s_option_fn *parse;
+};
+
+static k8s_option_fn k8s_endpoint_pod_names, k8s_fallthrough, k8s_ignore,
+	    k8s_manifests, k8s_namespaces, k8s_noendpoints, k8s_pods, k8s_ttl;
+
+static const struct k8s_option k8s_options[] = {
+	{ "endpoint_pod_names",	0, 0,		k8s_endpoint_pod_names },
+	{ "fallthrough",	0, SIZE_MAX,	k8s_fallthrough },
+	{ "ignore",		1, 1,		k8s_ignore },
+	{ "manifests",		1, 1,		k8s_manifests },
+	{ "namespaces",		1, SIZE_MAX,	k8s_namespaces },
+	{ "noendpoints",	0, 0,		k8s_noendpoints },
+	{ "pods",		1, 1,		k8s_pods },
+	{ "ttl",		1, 1,		k8s_ttl },
+};
+
+static void
+strv_push(char ***v, size_t *n, char *s)
+{
+	*v = xreallocarray(*v, *n + 1, sizeof(char *));
+	(*v)[(*n)++] = s;
+}
+
+static void
+strv_free(char **v, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static bool
+strv_has(char **v, size_t n, const char *s)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i], s) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The reverse zone of a CIDR, as CoreDNS derives it: only whole octets
+ * (IPv4) or nibbles (IPv6) can be delegated, so other masks are refused.
+ */
+static char *
+cidr_reverse(const char *s, char *why, size_t whylen)
+{
+	unsigned char ip[16];
+	const char *slash = strchr(s, '/');
+	char	*addr, *zone, *part;
+	size_t	 n;
+	int	 bits, step, prefix, i, v4;
+
+	addr = xstrndup(s, slash - s);
+	v4 = inet_pton(AF_INET, addr, ip) == 1;
+	n = strlen(slash + 1);
+	prefix = -1;
+	if ((v4 || inet_pton(AF_INET6, addr, ip) == 1) && n >= 1 && n <= 3 &&
+	    strspn(slash + 1, "0123456789") == n)
+		prefix = atoi(slash + 1);
+	free(addr);
+	bits = v4 ? 32 : 128;
+	step = v4 ? 8 : 4;
+	if (prefix < 0 || prefix > bits) {
+		snprintf(why, whylen, "invalid CIDR");
+		return NULL;
+	}
+	if (prefix % step != 0) {
+		snprintf(why, whylen, "CIDR mask is not on %s boundary",
+		    v4 ? "an octet" : "a nibble");
+		return NULL;
+	}
+	zone = xstrdup(v4 ? "in-addr.arpa" : "ip6.arpa");
+	for (i = 0; i < prefix / step; i++) {
+		if (v4)
+			part = xasprintf("%u.%s", ip[i], zone);
+		else
+			part = xasprintf("%x.%s",
+			    (ip[i / 2] >> (i % 2 ? 0 : 4)) & 0xf, zone);
+		free(zone);
+		zone = part;
+	}
+	return zone;
+}
+
+/* Checks the labels of a lower-cased name without its trailing dot. */
+static bool
+zone_valid(const char *z)
+{
+	size_t	 n;
+
+	if (strlen(z) > 253)
+		return false;
+	for (;;) {
+		n = strspn(z, "abcdefghijklmnopqrstuvwxyz0123456789-_");
+		if (n == 0 || n > 63 || (z[n] != '.' && z[n] != '\0'))
+			return false;
+		if (z[n] == '\0')
+			return true;
+		z += n + 1;
+	}
+}
+
+/*
+ * Normalises a zone: lower case, no trailing dot, the root as ".", a CIDR
+ * as its reverse zone. Returns NULL with why filled when it is not one.
+ */
+static char *
+zone_normalize(const char *s, char *why, size_t whylen)
+{
+	char	*z;
+	size_t	 i, len;
+
+	if (strchr(s, '/') != NULL)
+		return cidr_reverse(s, why, whylen);
+	if (strcmp(s, ".") == 0)
+		return xstrdup(".");
+	z = xstrdup(s);
+	for (i = 0; z[i] != '\0'; i++)
+		z[i] = tolower((unsigned char)z[i]);
+	len = strlen(z);
+	if (len > 0 && z[len - 1] == '.')
+		z[len - 1] = '\0';
+	if (!zone_valid(z)) {
+		snprintf(why, whylen, "not a valid domain name");
+		free(z);
+		return NULL;
+	}
+	return z;
+}
+
+/* True when zone equals parent or lies below it. */
+static bool
+zone_within(const char *zone, const char *parent)
+{
+	size_t	 zl = strlen(zone), pl = strlen(parent);
+
+	if (strcmp(parent, ".") == 0 || strcmp(zone, parent) == 0)
+		return true;
+	return zl > pl && zone[zl - pl - 1] == '.' &&
+	    strcmp(zone + zl - pl, parent) == 0;
+}
+
+static int
+parse_port(const char *s, uint16_t *port)
+{
+	size_t	 n = strlen(s);
+	long	 v;
+
+	if (n == 0 || n > 5 || strspn(s, "0123456789") != n)
+		return -1;
+	v = strtol(s, NULL, 10);
+	if (v < 1 || v > 65535)
+		return -1;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+/*
+ * Splits "[dns://]ZONE[:PORT]". As in CoreDNS, a CIDR's colons come before
+ * its "/", so only a colon after the mask can start the port.
+ */
+static char *
+parse_key(const char *key, uint16_t *port, char *why, size_t whylen)
+{
+	const char *s = key, *colon, *slash;
+	char	*host, *zone;
+
+	if (strncasecmp(s, "dns://", 6) == 0)
+		s += 6;
+	else if (strstr(s, "://") != NULL) {
+		snprintf(why, whylen, "unsupported transport (only dns://)");
+		return NULL;
+	}
+	colon = strrchr(s, ':');
+	slash = strchr(s, '/');
+	*port = DEFAULT_PORT;
+	if (colon != NULL && (slash == NULL || colon > slash)) {
+		if (parse_port(colon + 1, port) == -1) {
+			snprintf(why, whylen, "invalid port '%s' (1..65535)",
+			    colon + 1);
+			return NULL;
+		}
+	} else
+		colon = s + strlen(s);
+	if (colon == s) {
+		snprintf(why, whylen, "missing zone");
+		return NULL;
+	}
+	host = xstrndup(s, colon - s);
+	zone = zone_normalize(host, why, whylen);
+	free(host);
+	return zone;
+}
+
+/* The zone:port must not be served by an earlier block, as in CoreDNS. */
+static int
+check_dup_zone(const struct config *cfg, const struct config_server *srv,
+    const char *zone, const struct corefile_pos *pos, char *err, size_t errlen)
+{
+	size_t	 i;
+
+	if (strv_has(srv->zones, srv->nzones, zone))
+		return corefile_errf(pos, err, errlen,
+		    "zone '%s' listed twice in one server block", zone);
+	for (i = 0; i < cfg->nservers && &cfg->servers[i] != srv; i++)
+		if (cfg->servers[i].port == srv->port && strv_has(
+		    cfg->servers[i].zones, cfg->servers[i].nzones, zone))
+			return corefile_errf(pos, err, errlen,
+			    "zone '%s' port %u is already served by the block "
+			    "at %s:%d", zone, srv->port, cfg->servers[i].file,
+			    cfg->servers[i].line);
+	return 0;
+}
+
+static int
+server_keys(const struct config *cfg, struct config_server *srv,
+    const struct corefile_block *b, char *err, size_t errlen)
+{
+	const struct corefile_pos *pos;
+	const char *key;
+	char	 why[128], *zone;
+	uint16_t port;
+	size_t	 i;
+
+	for (i = 0; (key = corefile_key(b, i, &pos)) != NULL; i++) {
+		if ((zone = parse_key(key, &port, why, sizeof(why))) == NULL)
+			return corefile_errf(pos, err, errlen,
+			    "server block key '%s': %s", key, why);
+		if (i > 0 && port != srv->port) {
+			free(zone);
+			return corefile_errf(pos, err, errlen,
+			    "server block key '%s': port %u differs from the "
+			    "block's port %u", key, port, srv->port);
+		}
+		srv->port = port;
+		if (check_dup_zone(cfg, srv, zone, pos, err, errlen) == -1) {
+			free(zone);
+			return -1;
+		}
+		strv_push(&srv->zones, &srv->nzones, zone);
+	}
+	return 0;
+}
+
+static const struct directive *
+directive_find(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < nitems(directives); i++)
+		if (strcmp(directives[i].name, name) == 0)
+			return &directives[i];
+	return NULL;
+}
+
+static int
+server_directives(struct config_server *srv, const struct corefile_block *b,
+    char *err, size_t errlen)
+{
+	const struct corefile_line *l, *seen[nitems(directives)] = { NULL };
+	const struct corefile_pos *first;
+	const struct directive *d;
+
+	for (l = corefile_first(b); l != NULL; l = corefile_next(l)) {
+		if ((d = directive_find(corefile_name(l))) == NULL)
+			return corefile_errf(corefile_pos(l), err, errlen,
+			    "unknown directive '%s'", corefile_name(l));
+		if (d->once && seen[d - directives] != NULL) {
+			first = corefile_pos(seen[d - directives]);
+			return corefile_errf(corefile_pos(l), err, errlen,
+			    "directive '%s' can only be used once per server "
+			    "block (first at %s:%d)", d->name, first->file,
+			    first->line);
+		}
+		seen[d - directives] = l;
+		if (d->parse(srv, l, err, errlen) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static struct config *
+config_build(const struct corefile *cf, const char *name, char *err,
+    size_t errlen)
+{
+	const struct corefile_block *b;
+	struct config *cfg = xcalloc(1, sizeof(*cfg));
+	struct config_server *srv;
+	size_t	 i;
+
+	for (i = 0; (b = corefile_block(cf, i)) != NULL; i++) {
+		cfg->servers = xreallocarray(cfg->servers, cfg->nservers + 1,
+		    sizeof(*cfg->servers));
+		srv = &cfg->servers[cfg->nservers++];
+		memset(srv, 0, sizeof(*srv));
+		srv->file = xstrdup(corefile_block_pos(b)->file);
+		srv->line = corefile_block_pos(b)->line;
+		if (server_keys(cfg, srv, b, err, errlen) == -1 ||
+		    server_directives(srv, b, err, errlen) == -1) {
+			config_free(cfg);
+			return NULL;
+		}
+	}
+	if (cfg->nservers == 0) {
+		corefile_errf(NULL, err, errlen, "%s: no server blocks", name);
+		config_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+struct config *
+config_parse(const char *name, const char *text, char *err, size_t errlen)
+{
+	struct corefile *cf;
+	struct config *cfg;
+
+	if ((cf = corefile_parse(name, text, err, errlen)) == NULL)
+		return NULL;
+	cfg = config_build(cf, name, err, errlen);
+	corefile_free(cf);
+	return cfg;
+}
+
+struct config *
+config_load(const char *path, char *err, size_t errlen)
+{
+	struct corefile *cf;
+	struct config *cfg;
+
+	if ((cf = corefile_load(path, err, errlen)) == NULL)
+		return NULL;
+	cfg = config_build(cf, path, err, errlen);
+	corefile_free(cf);
+	return cfg;
+}
+
+void
+config_set_port(struct config *cfg, uint16_t port)
+{
+	size_t	 i;
+
+	for (i = 0; i < cfg->nservers; i++)
+		cfg->servers[i].port = port;
+}
+
+static void
+kubernetes_free(struct config_kubernetes *k)
+{
+	if (k == NULL)
+		return;
+	strv_free(k->zones, k->nzones);
+	strv_free(k->namespaces, k->nnamespaces);
+	strv_free(k->fallthrough_zones, k->nfallthrough_zones);
+	free(k->manifests);
+	free(k->file);
+	free(k);
+}
+
+void
+config_free(struct config *cfg)
+{
+	struct config_server *srv;
+	size_t	 i;
+
+	if (cfg == NULL)
+		return;
+	for (i = 0; i < cfg->nservers; i++) {
+		srv = &cfg->servers[i];
+		strv_free(srv->zones, srv->nzones);
+		strv_free(srv->binds, srv->nbinds);
+		kubernetes_free(srv->kubernetes);
+		free(srv->file);
+	}
+	free(cfg->servers);
+	free(cfg);
+}
+
+/* bind ADDR...: IP addresses only; CoreDNS's interface names are not yet. */
+static int
+dir_bind(struct config_server *srv, const struct corefile_line *l, char *err,
+    size_t errlen)
+{
+	const struct corefile_pos *pos = corefile_pos(l);
+	unsigned char ip[16];
+	const char *a;
+	size_t	 i;
+
+	if (corefile_nargs(l) == 0)
+		return corefile_errf(pos, err, errlen,
+		    "bind: needs at least one address");
+	if (corefile_has_block(l))
+		return corefile_errf(pos, err, errlen, "bind: takes no block");
+	for (i = 0; (a = corefile_arg(l, i)) != NULL; i++) {
+		if (inet_pton(AF_INET, a, ip) != 1 &&
+		    inet_pton(AF_INET6, a, ip) != 1)
+			return corefile_errf(pos, err, errlen,
+			    "bind: '%s' is not an IP address", a);
+		if (!strv_has(srv->binds, srv->nbinds, a))
+			strv_push(&srv->binds, &srv->nbinds, xstrdup(a));
+	}
+	return 0;
+}
+
+/* The directive's zones must lie within the block's, else none would match. */
+static int
+k8s_zones(struct config_kubernetes *k, const struct config_server *srv,
+    const struct corefile_line *l, char *err, size_t errlen)
+{
+	const char *a;
+	char	 why[128], *z;
+	size_t	 i, j;
+
+	for (i = 0; i < srv->nzones && corefile_nargs(l) == 0; i++)
+		strv_push(&k->zones, &k->nzones, xstrdup(srv->zones[i]));
+	for (i = 0; (a = corefile_arg(l, i)) != NULL; i++) {
+		if ((z = zone_normalize(a, why, sizeof(why))) == NULL)
+			return corefile_errf(corefile_pos(l), err, errlen,
+			    "kubernetes: zone '%s': %s", a, why);
+		for (j = 0; j < srv->nzones; j++)
+			if (zone_within(z, srv->zones[j]))
+				break;
+		if (j == srv->nzones) {
+			free(z);
+			return corefile_errf(corefile_pos(l), err, errlen,
+			    "kubernetes: zone '%s' is not within the server "
+			    "block's zones", a);
+		}
+		strv_push(&k->zones, &k->nzones, z);
+	}
+	return 0;
+}
+
+static const struct k8s_option *
+k8s_option_find(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < nitems(k8s_options); i++)
+		if (strcmp(k8s_options[i].name, name) == 0)
+			return &k8s_options[i];
+	return NULL;
+}
+
+/* Checks what the option table can: name, block, argument count, repeats. */
+static const struct k8s_option *
+k8s_option_check(const struct corefile_line *o, bool *seen, char *err,
+    size_t errlen)
+{
+	const struct corefile_pos *pos = corefile_pos(o);
+	const struct k8s_option *opt;
+	const char *name = corefile_name(o);
+	size_t	 n = corefile_nargs(o);
+
+	if ((opt = k8s_option_find(name)) == NULL)
+		corefile_errf(pos, err, errlen,
+		    "kubernetes: unknown option '%s'", name);
+	else if (corefile_has_block(o))
+		corefile_errf(pos, err, errlen,
+		    "kubernetes option '%s': takes no block", name);
+	else if (n < opt->min || n > opt->max)
+		corefile_errf(pos, err, errlen,
+		    "kubernetes option '%s': wrong number of arguments (%zu)",
+		    name, n);
+	else if (seen[opt - k8s_options])
+		corefile_errf(pos, err, errlen,
+		    "kubernetes option '%s': given twice", name);
+	else {
+		seen[opt - k8s_options] = true;
+		return opt;
+	}
+	return NULL;
+}
+
+static int
+dir_kubernetes(struct config_server *srv, const struct corefile_line *l,
+    char *err, size_t errlen)
+{
+	const struct corefile_line *o;
+	const struct k8s_option *opt;
+	struct config_kubernetes *k;
+	bool	 seen[nitems(k8s_options)] = { false };
+
+	k = xcalloc(1, sizeof(*k));
+	k->ttl = K8S_DEFAULT_TTL;
+	k->pods = PODS_DISABLED;
+	k->file = xstrdup(corefile_pos(l)->file);
+	k->line = corefile_pos(l)->line;
+	srv->kubernetes = k;	/* config_free frees it on error */
+	if (k8s_zones(k, srv, l, err, errlen) == -1)
+		return -1;
+	for (o = corefile_options(l); o != NULL; o = corefile_next(o)) {
+		if ((opt = k8s_option_check(o, seen, err, errlen)) == NULL)
+			return -1;
+		if (opt->parse(k, o, err, errlen) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+k8s_endpoint_pod_names(struct config_kubernetes *k,
+    const struct corefile_line *o, char *err, size_t errlen)
+{
+	k->endpoint_pod_names = true;
+	return 0;
+}
+
+static int
+k8s_noendpoints(struct config_kubernetes *k, const struct corefile_line *o,
+    char *err, size_t errlen)
+{
+	k->noendpoints = true;
+	return 0;
+}
+
+/* fallthrough [ZONES...]: no zones means every zone. */
+static int
+k8s_fallthrough(struct config_kubernetes *k, const struct corefile_line *o,
+    char *err, size_t errlen)
+{
+	const char *a;
+	char	 why[128], *z;
+	size_t	 i;
+
+	k->fallthrough = true;
+	for (i = 0; (a = corefile_arg(o, i)) != NULL; i++) {
+		if ((z = zone_normalize(a, why, sizeof(why))) == NULL)
+			return corefile_errf(corefile_pos(o), err, errlen,
+			    "kubernetes option 'fallthrough': zone '%s': %s",
+			    a, why);
+		strv_push(&k->fallthrough_zones, &k->nfallthrough_zones, z);
+	}
+	return 0;
+}
+
+static int
+k8s_ignore(struct config_kubernetes *k, const struct corefile_line *o,
+    char *err, size_t errlen)
+{
+	if (strcmp(corefile_arg(o, 0), "empty_service") != 0)
+		return corefile_errf(corefile_pos(o), err, errlen,
+		    "kubernetes option 'ignore': unknown value '%s' "
+		    "(only empty_service)", corefile_arg(o, 0));
+	k->ignore_empty_service = true;
+	return 0;
+}
+
+/* A relative DIR is relative to the file that names it, not the cwd. */
+static int
+k8s_manifests(struct config_kubernetes *k, const struct corefile_line *o,
+    char *err, size_t errlen)
+{
+	const char *dir = corefile_arg(o, 0), *file = corefile_pos(o)->file;
+	const char *slash = strrchr(file, '/');
+
+	if (dir[0] == '\0')
+		return corefile_errf(corefile_pos(o), err, errlen,
+		    "kubernetes option 'manifests': empty directory");
+	if (dir[0] == '/' || slash == NULL)
+		k->manifests = xstrdup(dir);
+	else
+		k->manifests = xasprintf("%.*s/%s", (int)(slash - file), file,
+		    dir);
+	return 0;
+}
+
+static int
+k8s_namespaces(struct config_kubernetes *k, const struct corefile_line *o,
+    char *err, size_t errlen)
+{
+	const char *a;
+	size_t	 i;
+
+	for (i = 0; (a = corefile_arg(o, i)) != NULL; i++)
+		if (!strv_has(k->namespaces, k->nnamespaces, a))
+			strv_push(&k->namespaces, &k->nnamespaces, xstrdup(a));
+	return 0;
+}
+
+static int
+k8s_pods(struct config_kubernetes *k, const struct corefile_line *o,
+    char *err, size_t errlen)
+{
+	const char *mode = corefile_arg(o, 0);
+
+	if (strcmp(mode, "disabled") == 0)
+		k->pods = PODS_DISABLED;
+	else if (strcmp(mode, "insecure") == 0)
+		k->pods = PODS_INSECURE;
+	else if (strcmp(mode, "verified") == 0)
+		k->pods = PODS_VERIFIED;
+	else
+		return corefile_errf(corefile_pos(o), err, errlen,
+		    "kubernetes option 'pods': unknown mode '%s' "
+		    "(disabled, insecure or verified)", mode);
+	return 0;
+}
+
+static int
+k8s_ttl(struct config_kubernetes *k, const struct corefile_line *o,
+    char *err, size_t errlen)
+{
+	const char *s = corefile_arg(o, 0);
+	size_t	 n = strlen(s);
+
+	if (n == 0 || n > 4 || strspn(s, "0123456789") != n ||
+	    atoi(s) > K8S_MAX_TTL)
+		return corefile_errf(corefile_pos(o), err, errlen,
+		    "kubernetes option 'ttl': '%s' is not a number in 0..%d",
+		    s, K8S_MAX_TTL);
+	k->ttl = (uint32_t)atoi(s);
+	return 0;
+}

@@ -1,0 +1,547 @@
+/* test_config.c -- Corefile -> struct config: keys, ports, CIDRs, directives, kubernetes options. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "config.h"
+#include "xmalloc.h"
+
+#define DATA	TESTDATA "/corefile"
+
+static void
+assert_strv(char **v, size_t n, const char *want)
+{
+	char	 got[1024] = "";
+	size_t	 i, len = 0;
+
+	for (i = 0; i < n; i++)
+		len += snprintf(got + len, sizeof(got) - len, "%s%s",
+		    i ? " " : "", v[i]);
+	assert_string_equal(got, want);
+}
+
+static struct config *
+parse_ok(const char *text)
+{
+	struct config *cfg;
+	char	 err[512];
+
+	if ((cfg = config_parse("T", text, err, sizeof(err))) == NULL)
+		fail_msg("%s\n--\n%s", err, text);
+	return cfg;
+}
+
+struct err_case {
+	const char *text;
+	const char *want;
+};
+
+static void
+check_errors(const struct err_case *c, size_t n)
+{
+	struct config *cfg;
+	char	 err[512];
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		cfg = config_parse("T", c[i].text, err, sizeof(err));
+		if (cfg != NULL)
+			fail_msg("case %zu parsed:\n%s", i, c[i].text);
+		if (strcmp(err, c[i].want) != 0)
+			fail_msg("case %zu:\n got  %s\n want %s", i, err,
+			    c[i].want);
+	}
+}
+
+static void
+test_kubeadm_default(void **state)
+{
+	struct config *cfg;
+	char	 err[512];
+
+	/* Until errors, health, forward... are written, the first fails. */
+	cfg = config_load(DATA "/kubeadm.Corefile", err, sizeof(err));
+	assert_null(cfg);
+	assert_string_equal(err, DATA "/kubeadm.Corefile:2: unknown directive "
+	    "'errors'");
+}
+
+static void
+test_kubeadm_restricted(void **state)
+{
+	const struct config_kubernetes *k;
+	struct config *cfg;
+	char	 err[512];
+
+	cfg = config_load(DATA "/kubeadm-k8s.Corefile", err, sizeof(err));
+	if (cfg == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(cfg->nservers, 1);
+	assert_strv(cfg->servers[0].zones, cfg->servers[0].nzones, ".");
+	assert_int_equal(cfg->servers[0].port, 53);
+	assert_string_equal(cfg->servers[0].file, DATA "/kubeadm-k8s.Corefile");
+	assert_int_equal(cfg->servers[0].line, 2);
+	assert_strv(cfg->servers[0].binds, cfg->servers[0].nbinds,
+	    "127.0.0.1 ::1");
+	k = cfg->servers[0].kubernetes;
+	assert_non_null(k);
+	assert_strv(k->zones, k->nzones, "cluster.local in-addr.arpa ip6.arpa");
+	assert_int_equal(k->pods, PODS_INSECURE);
+	assert_true(k->fallthrough);
+	assert_strv(k->fallthrough_zones, k->nfallthrough_zones,
+	    "in-addr.arpa ip6.arpa");
+	assert_int_equal(k->ttl, 30);
+	assert_false(k->endpoint_pod_names);
+	assert_false(k->noendpoints);
+	assert_false(k->ignore_empty_service);
+	assert_int_equal(k->nnamespaces, 0);
+	assert_null(k->manifests);
+	assert_string_equal(k->file, DATA "/kubeadm-k8s.Corefile");
+	assert_int_equal(k->line, 4);
+	config_free(cfg);
+}
+
+/* Each bad Corefile names its error on line 1: "# error: LINE: message". */
+static void
+test_bad_files(void **state)
+{
+	char	 want[1024], err[1024], first[512], *msg, *p, *dir;
+	struct config *cfg;
+	glob_t	 g;
+	size_t	 i;
+	FILE	*f;
+
+	assert_int_equal(glob(DATA "/bad/*.Corefile", 0, NULL, &g), 0);
+	assert_true(g.gl_pathc >= 10);
+	for (i = 0; i < g.gl_pathc; i++) {
+		assert_non_null(f = fopen(g.gl_pathv[i], "r"));
+		assert_non_null(fgets(first, sizeof(first), f));
+		fclose(f);
+		first[strcspn(first, "\n")] = '\0';
+		assert_int_equal(strncmp(first, "# error: ", 9), 0);
+		dir = xstrndup(g.gl_pathv[i], strrchr(g.gl_pathv[i], '/') -
+		    g.gl_pathv[i]);
+		msg = xasprintf("%s:%s", g.gl_pathv[i], first + 9);
+		/* BAD stands for the file itself, DIR for its directory. */
+		for (p = msg, want[0] = '\0'; *p != '\0'; p++) {
+			if (strncmp(p, "BAD", 3) == 0 ||
+			    strncmp(p, "DIR", 3) == 0) {
+				strcat(want, *p == 'B' ? g.gl_pathv[i] : dir);
+				p += 2;
+			} else
+				strncat(want, p, 1);
+		}
+		cfg = config_load(g.gl_pathv[i], err, sizeof(err));
+		if (cfg != NULL || strcmp(err, want) != 0)
+			fail_msg("%s:\n got  %s\n want %s", g.gl_pathv[i],
+			    cfg ? "(parsed)" : err, want);
+		free(msg);
+		free(dir);
+	}
+	globfree(&g);
+}
+
+static void
+test_load_errors(void **state)
+{
+	char	 err[512];
+
+	assert_null(config_load(DATA "/missing.Corefile", err, sizeof(err)));
+	assert_string_equal(err, DATA "/missing.Corefile: cannot read: "
+	    "No such file or directory");
+	assert_null(config_parse("T", "", err, sizeof(err)));
+	assert_string_equal(err, "T: no server blocks");
+	assert_null(config_parse("T", "# nothing\n", err, sizeof(err)));
+	assert_string_equal(err, "T: no server blocks");
+	/* Lexer errors come through unchanged. */
+	assert_null(config_parse("T", ". {\n bind \"x\n}", err, sizeof(err)));
+	assert_string_equal(err, "T:2: unterminated quoted string");
+}
+
+struct key_case {
+	const char *key;
+	const char *zones;	/* NULL: an error containing want */
+	unsigned int port;
+	const char *want;
+};
+
+static void
+test_keys(void **state)
+{
+	static const struct key_case cases[] = {
+		{ ".", ".", 53, NULL },
+		{ ".:53", ".", 53, NULL },
+		{ ".:1053", ".", 1053, NULL },
+		{ "dns://.:5353", ".", 5353, NULL },
+		{ "DNS://Example.ORG.", "example.org", 53, NULL },
+		{ "cluster.local.:65535", "cluster.local", 65535, NULL },
+		{ "a_b.example-1.org", "a_b.example-1.org", 53, NULL },
+		{ "a.org b.org,c.org:53", "a.org b.org c.org", 53, NULL },
+		{ "a.org:54 b.org:54", "a.org b.org", 54, NULL },
+		{ "10.0.0.0/8", "10.in-addr.arpa", 53, NULL },
+		{ "10.1.0.0/16", "1.10.in-addr.arpa", 53, NULL },
+		{ "192.168.1.0/24:1053", "1.168.192.in-addr.arpa", 1053, NULL },
+		{ "1.2.3.4/32", "4.3.2.1.in-addr.arpa", 53, NULL },
+		{ "0.0.0.0/0", "in-addr.arpa", 53, NULL },
+		{ "10.1.2.3/8", "10.in-addr.arpa", 53, NULL },
+		{ "fd00::/8", "d.f.ip6.arpa", 53, NULL },
+		{ "fd00::/8:1053", "d.f.ip6.arpa", 1053, NULL },
+		{ "2001:db8::/32", "8.b.d.0.1.0.0.2.ip6.arpa", 53, NULL },
+		{ "2001:db8::/36", "0.8.b.d.0.1.0.0.2.ip6.arpa", 53, NULL },
+		{ "::/0", "ip6.arpa", 53, NULL },
+		{ "dns://10.0.0.0/8 fd00::/8", "10.in-addr.arpa d.f.ip6.arpa",
+		  53, NULL },
+		{ ".:0", NULL, 0, "T:1: server block key '.:0': invalid port "
+		  "'0' (1..65535)" },
+		{ ".:65536", NULL, 0, "invalid port '65536'" },
+		{ ".:100000", NULL, 0, "invalid port '100000'" },
+		{ ".:abc", NULL, 0, "invalid port 'abc'" },
+		{ ".:-1", NULL, 0, "invalid port '-1'" },
+		{ ".:", NULL, 0, "invalid port ''" },
+		{ ":53", NULL, 0, "server block key ':53': missing zone" },
+		{ "tls://.:853", NULL, 0, "unsupported transport" },
+		{ "a..org", NULL, 0, "key 'a..org': not a valid domain name" },
+		{ ".org", NULL, 0, "not a valid domain name" },
+		{ "bad!zone", NULL, 0, "not a valid domain name" },
+		{ "fd00::1", NULL, 0, "key 'fd00::1': not a valid domain "
+		  "name" },
+		{ "10.0.0.0/12", NULL, 0, "CIDR mask is not on an octet "
+		  "boundary" },
+		{ "fd00::/7", NULL, 0, "key 'fd00::/7': CIDR mask is not on a "
+		  "nibble boundary" },
+		{ "10.0.0.0/33", NULL, 0, "key '10.0.0.0/33': invalid CIDR" },
+		{ "fd00::/129", NULL, 0, "invalid CIDR" },
+		{ "10.0.0/8", NULL, 0, "invalid CIDR" },
+		{ "10.0.0.0/", NULL, 0, "invalid CIDR" },
+		{ "10.0.0.0/x8", NULL, 0, "invalid CIDR" },
+		{ "a.org:53 b.org:54", NULL, 0, "T:1: server block key "
+		  "'b.org:54': port 54 differs from the block's port 53" },
+		{ "a.org b.org:54", NULL, 0, "port 54 differs" },
+		{ "a.org A.org.", NULL, 0, "T:1: zone 'a.org' listed twice in "
+		  "one server block" },
+		{ "10.0.0.0/8 10.in-addr.arpa", NULL, 0, "listed twice" },
+	};
+	struct config *cfg;
+	char	 text[256], err[512];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text), "%s {\n}\n", cases[i].key);
+		cfg = config_parse("T", text, err, sizeof(err));
+		if (cases[i].zones == NULL) {
+			if (cfg != NULL || strstr(err, cases[i].want) == NULL)
+				fail_msg("key '%s': got %s", cases[i].key,
+				    cfg ? "(parsed)" : err);
+			continue;
+		}
+		if (cfg == NULL)
+			fail_msg("key '%s': %s", cases[i].key, err);
+		assert_strv(cfg->servers[0].zones, cfg->servers[0].nzones,
+		    cases[i].zones);
+		assert_int_equal(cfg->servers[0].port, cases[i].port);
+		config_free(cfg);
+	}
+}
+
+static void
+test_blocks(void **state)
+{
+	struct config *cfg;
+
+	cfg = parse_ok("cluster.local:1053 {\n kubernetes\n}\n\n"
+	    "cluster.local {\n bind 10.0.0.1\n}\n"
+	    "example.org:1053 {\n kubernetes\n}\n");
+	assert_int_equal(cfg->nservers, 3);
+	assert_int_equal(cfg->servers[0].port, 1053);
+	assert_int_equal(cfg->servers[1].port, 53);
+	assert_int_equal(cfg->servers[0].line, 1);
+	assert_int_equal(cfg->servers[1].line, 5);
+	assert_int_equal(cfg->servers[2].line, 8);
+	assert_string_equal(cfg->servers[2].file, "T");
+	assert_non_null(cfg->servers[0].kubernetes);
+	assert_null(cfg->servers[1].kubernetes);
+	assert_strv(cfg->servers[1].binds, cfg->servers[1].nbinds, "10.0.0.1");
+	assert_strv(cfg->servers[2].kubernetes->zones,
+	    cfg->servers[2].kubernetes->nzones, "example.org");
+	assert_int_equal(cfg->servers[2].kubernetes->line, 9);
+
+	config_set_port(cfg, 5300);
+	assert_int_equal(cfg->servers[0].port, 5300);
+	assert_int_equal(cfg->servers[1].port, 5300);
+	assert_int_equal(cfg->servers[2].port, 5300);
+	config_free(cfg);
+	config_free(NULL);
+}
+
+static void
+test_directive_errors(void **state)
+{
+	static const struct err_case cases[] = {
+		{ ". {\n whoami\n}", "T:2: unknown directive 'whoami'" },
+		{ ". {\n bind 127.0.0.1\n Kubernetes\n}",
+		  "T:3: unknown directive 'Kubernetes'" },
+		{ ". {\n kubernetes\n forward . 8.8.8.8\n}",
+		  "T:3: unknown directive 'forward'" },
+		{ ". {\n kubernetes\n\n kubernetes cluster.local\n}",
+		  "T:4: directive 'kubernetes' can only be used once per "
+		  "server block (first at T:2)" },
+		{ ". {\n bind\n}", "T:2: bind: needs at least one address" },
+		{ ". {\n bind 127.0.0.1 localhost\n}",
+		  "T:2: bind: 'localhost' is not an IP address" },
+		{ ". {\n bind 10.0.0.1/8\n}",
+		  "T:2: bind: '10.0.0.1/8' is not an IP address" },
+		{ ". {\n bind 127.0.0.1 {\n }\n}",
+		  "T:2: bind: takes no block" },
+		{ "a.org:53 {\n}\nb.org {\n}\nA.ORG {\n}",
+		  "T:5: zone 'a.org' port 53 is already served by the block "
+		  "at T:1" },
+	};
+
+	check_errors(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+static void
+test_bind(void **state)
+{
+	struct config *cfg;
+
+	cfg = parse_ok(". {\n bind 127.0.0.1 ::1\n bind 10.0.0.1 ::1 "
+	    "fe80::1\n}\n.:54 {\n}\n");
+	assert_strv(cfg->servers[0].binds, cfg->servers[0].nbinds,
+	    "127.0.0.1 ::1 10.0.0.1 fe80::1");
+	assert_int_equal(cfg->servers[1].nbinds, 0);
+	/* The same zone on another port is another server. */
+	assert_strv(cfg->servers[1].zones, cfg->servers[1].nzones, ".");
+	config_free(cfg);
+}
+
+static void
+test_kubernetes_defaults(void **state)
+{
+	const struct config_kubernetes *k;
+	struct config *cfg;
+
+	cfg = parse_ok("cluster.local in-addr.arpa:53 {\n\n kubernetes\n}\n");
+	k = cfg->servers[0].kubernetes;
+	assert_non_null(k);
+	assert_strv(k->zones, k->nzones, "cluster.local in-addr.arpa");
+	assert_int_equal(k->ttl, 5);
+	assert_int_equal(k->pods, PODS_DISABLED);
+	assert_false(k->endpoint_pod_names);
+	assert_int_equal(k->nnamespaces, 0);
+	assert_false(k->noendpoints);
+	assert_false(k->ignore_empty_service);
+	assert_false(k->fallthrough);
+	assert_int_equal(k->nfallthrough_zones, 0);
+	assert_null(k->manifests);
+	assert_string_equal(k->file, "T");
+	assert_int_equal(k->line, 3);
+	config_free(cfg);
+}
+
+static void
+test_kubernetes_options(void **state)
+{
+	const struct config_kubernetes *k;
+	struct config *cfg;
+
+	cfg = parse_ok(". {\n"
+	    " kubernetes Cluster.Local. svc.example.org 10.0.0.0/8 fd00::/8 {\n"
+	    "  ttl 0\n"
+	    "  pods verified\n"
+	    "  endpoint_pod_names\n"
+	    "  namespaces kube-system default kube-system\n"
+	    "  noendpoints\n"
+	    "  ignore empty_service\n"
+	    "  fallthrough\n"
+	    "  manifests /srv/manifests\n"
+	    " }\n}\n");
+	k = cfg->servers[0].kubernetes;
+	assert_strv(k->zones, k->nzones, "cluster.local svc.example.org "
+	    "10.in-addr.arpa d.f.ip6.arpa");
+	assert_int_equal(k->ttl, 0);
+	assert_int_equal(k->pods, PODS_VERIFIED);
+	assert_true(k->endpoint_pod_names);
+	assert_strv(k->namespaces, k->nnamespaces, "kube-system default");
+	assert_true(k->noendpoints);
+	assert_true(k->ignore_empty_service);
+	assert_true(k->fallthrough);
+	assert_int_equal(k->nfallthrough_zones, 0);
+	assert_string_equal(k->manifests, "/srv/manifests");
+	config_free(cfg);
+
+	cfg = parse_ok("cluster.local {\n kubernetes svc.cluster.local {\n"
+	    "  ttl 3600\n  pods disabled\n  fallthrough Example.org. "
+	    "10.0.0.0/8\n }\n}\n");
+	k = cfg->servers[0].kubernetes;
+	assert_strv(k->zones, k->nzones, "svc.cluster.local");
+	assert_int_equal(k->ttl, 3600);
+	assert_int_equal(k->pods, PODS_DISABLED);
+	assert_strv(k->fallthrough_zones, k->nfallthrough_zones,
+	    "example.org 10.in-addr.arpa");
+	config_free(cfg);
+}
+
+static void
+test_kubernetes_env(void **state)
+{
+	struct config *cfg;
+
+	setenv("PDT_TTL", "30", 1);
+	unsetenv("PDT_PODS");
+	cfg = parse_ok(". {\n kubernetes {\n  ttl {$PDT_TTL}\n"
+	    "  pods {$PDT_PODS:insecure}\n }\n}\n");
+	assert_int_equal(cfg->servers[0].kubernetes->ttl, 30);
+	assert_int_equal(cfg->servers[0].kubernetes->pods, PODS_INSECURE);
+	config_free(cfg);
+}
+
+static void
+test_manifests_path(void **state)
+{
+	struct config *cfg;
+	char	 err[512];
+
+	cfg = config_parse("/etc/coredns/Corefile", ". {\n kubernetes {\n"
+	    "  manifests zones/m\n }\n}\n", err, sizeof(err));
+	assert_non_null(cfg);
+	assert_string_equal(cfg->servers[0].kubernetes->manifests,
+	    "/etc/coredns/zones/m");
+	config_free(cfg);
+	cfg = parse_ok(". {\n kubernetes {\n  manifests m\n }\n}\n");
+	assert_string_equal(cfg->servers[0].kubernetes->manifests, "m");
+	config_free(cfg);
+	cfg = config_load(DATA "/local/Corefile", err, sizeof(err));
+	if (cfg == NULL)
+		fail_msg("%s", err);
+	assert_string_equal(cfg->servers[0].kubernetes->manifests,
+	    DATA "/local/manifests");
+	assert_int_equal(cfg->servers[0].port, 1053);
+	config_free(cfg);
+}
+
+/* The option sits on line 3 of "cluster.local in-addr.arpa { kubernetes {". */
+static void
+test_kubernetes_option_errors(void **state)
+{
+	static const struct {
+		const char *body;
+		const char *want;
+	} cases[] = {
+		{ "ttl", "T:3: kubernetes option 'ttl': wrong number of "
+		  "arguments (0)" },
+		{ "ttl 1 2", "T:3: kubernetes option 'ttl': wrong number of "
+		  "arguments (2)" },
+		{ "ttl 3601", "T:3: kubernetes option 'ttl': '3601' is not a "
+		  "number in 0..3600" },
+		{ "ttl -1", "T:3: kubernetes option 'ttl': '-1' is not a "
+		  "number in 0..3600" },
+		{ "ttl abc", "'abc' is not a number in 0..3600" },
+		{ "ttl 99999", "'99999' is not a number in 0..3600" },
+		{ "ttl 5s", "'5s' is not a number in 0..3600" },
+		{ "ttl \"\"", "'' is not a number in 0..3600" },
+		{ "pods", "T:3: kubernetes option 'pods': wrong number of "
+		  "arguments (0)" },
+		{ "pods maybe", "T:3: kubernetes option 'pods': unknown mode "
+		  "'maybe' (disabled, insecure or verified)" },
+		{ "pods Insecure", "unknown mode 'Insecure'" },
+		{ "pods insecure verified", "'pods': wrong number of "
+		  "arguments (2)" },
+		{ "endpoint_pod_names x", "T:3: kubernetes option "
+		  "'endpoint_pod_names': wrong number of arguments (1)" },
+		{ "namespaces", "T:3: kubernetes option 'namespaces': wrong "
+		  "number of arguments (0)" },
+		{ "noendpoints yes", "'noendpoints': wrong number of "
+		  "arguments (1)" },
+		{ "ignore", "'ignore': wrong number of arguments (0)" },
+		{ "ignore everything", "T:3: kubernetes option 'ignore': "
+		  "unknown value 'everything' (only empty_service)" },
+		{ "ignore empty_service x", "'ignore': wrong number of "
+		  "arguments (2)" },
+		{ "fallthrough bad!zone", "T:3: kubernetes option "
+		  "'fallthrough': zone 'bad!zone': not a valid domain name" },
+		{ "fallthrough 10.0.0.0/12", "zone '10.0.0.0/12': CIDR mask "
+		  "is not on an octet boundary" },
+		{ "manifests", "'manifests': wrong number of arguments (0)" },
+		{ "manifests a b", "'manifests': wrong number of arguments "
+		  "(2)" },
+		{ "manifests \"\"", "T:3: kubernetes option 'manifests': "
+		  "empty directory" },
+		{ "bogus", "T:3: kubernetes: unknown option 'bogus'" },
+		{ "endpoint https://10.0.0.1", "T:3: kubernetes: unknown "
+		  "option 'endpoint'" },
+		{ "pods insecure {\n   }", "T:3: kubernetes option 'pods': "
+		  "takes no block" },
+		{ "ttl 5\n  pods insecure\n  ttl 6", "T:5: kubernetes option "
+		  "'ttl': given twice" },
+		{ "namespaces a\n  namespaces b", "T:4: kubernetes option "
+		  "'namespaces': given twice" },
+	};
+	struct config *cfg;
+	char	 text[512], err[512];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text), "cluster.local in-addr.arpa {\n"
+		    " kubernetes {\n  %s\n }\n}\n", cases[i].body);
+		cfg = config_parse("T", text, err, sizeof(err));
+		if (cfg != NULL || strstr(err, cases[i].want) == NULL)
+			fail_msg("'%s':\n got  %s\n want %s", cases[i].body,
+			    cfg ? "(parsed)" : err, cases[i].want);
+	}
+}
+
+static void
+test_kubernetes_zone_errors(void **state)
+{
+	static const struct err_case cases[] = {
+		{ "cluster.local {\n kubernetes example.org\n}",
+		  "T:2: kubernetes: zone 'example.org' is not within the "
+		  "server block's zones" },
+		{ "cluster.local {\n kubernetes local\n}",
+		  "T:2: kubernetes: zone 'local' is not within the server "
+		  "block's zones" },
+		{ "cluster.local {\n kubernetes xcluster.local\n}",
+		  "T:2: kubernetes: zone 'xcluster.local' is not within the "
+		  "server block's zones" },
+		{ "10.0.0.0/8 {\n kubernetes 11.0.0.0/8\n}",
+		  "T:2: kubernetes: zone '11.0.0.0/8' is not within the "
+		  "server block's zones" },
+		{ ". {\n kubernetes bad!zone\n}",
+		  "T:2: kubernetes: zone 'bad!zone': not a valid domain name" },
+		{ ". {\n kubernetes 10.0.0.0/9\n}",
+		  "T:2: kubernetes: zone '10.0.0.0/9': CIDR mask is not on an "
+		  "octet boundary" },
+	};
+
+	check_errors(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kubeadm_default),
+		cmocka_unit_test(test_kubeadm_restricted),
+		cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_keys),
+		cmocka_unit_test(test_blocks),
+		cmocka_unit_test(test_directive_errors),
+		cmocka_unit_test(test_bind),
+		cmocka_unit_test(test_kubernetes_defaults),
+		cmocka_unit_test(test_kubernetes_options),
+		cmocka_unit_test(test_kubernetes_env),
+		cmocka_unit_test(test_manifests_path),
+		cmocka_unit_test(test_kubernetes_option_errors),
+		cmocka_unit_test(test_kubernetes_zone_errors),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
