@@ -42,7 +42,10 @@ bool	store_delete(struct store *, enum object_kind, const char *ns,
  */
 void	store_replace(struct store *, enum object_kind, struct object **objs,
 	    size_t n);
-/* Borrowed, valid until the next change; NULL when absent. ns NULL for cluster-scoped kinds. */
+/*
+ * Borrowed, valid until the next change; NULL when absent. ns is NULL for
+ * cluster-scoped kinds (Namespace).
+ */
 const struct object *store_find(const struct store *, enum object_kind,
 	    const char *ns, const char *name);
 /*
