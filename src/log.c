@@ -16,7 +16,7 @@ log_init(int debug, int quiet)
 	log_quiet = quiet;
 }
 
-static void
+static void __attribute__((format(printf, 3, 0)))
 log_vmsg(const char *level, int err, const char *fmt, va_list ap)
 {
 	char	msg[2048];

@@ -29,15 +29,16 @@ void	manifest_free(struct manifest *);
 /*
  * Decodes every document of one file's text (multi-document YAML, JSON or
  * concatenated JSON values, a JSON array of objects, kind: List and typed
- * lists such as ServiceList) and appends the objects to *objs/*n (grown with
- * xreallocarray; *objs NULL and *n 0 to start). YAML plain scalars are typed
- * as Kubernetes types them (YAML 1.1 booleans yes/no/on/off included);
- * anchors, aliases and << merge keys work. A bad document or list item is
- * logged as "NAME: document N[: item M]: Kind ns/name: reason" and skipped;
- * a YAML syntax error names the line and costs only its document.
- * Unsupported kinds are logged ("skipping unsupported kind PetSet
- * default/web") and skipped. Returns the number of documents and items
- * skipped for errors (unsupported kinds not counted).
+ * lists such as ServiceList) and appends the objects to the array *objs of
+ * *n (grown with xreallocarray; start from NULL and 0). Text starting with
+ * '{' or '[' is JSON, as kubectl decides. YAML plain scalars are typed as
+ * Kubernetes types them (YAML 1.1 booleans yes/no/on/off included); anchors,
+ * aliases and << merge keys work. A bad document or list item is logged as
+ * "NAME: document N[: item M]: Kind ns/name: reason" and skipped; a YAML
+ * syntax error names the line and costs only its document. Unsupported
+ * kinds are logged ("skipping unsupported kind PetSet default/web") and
+ * skipped. Returns the number of documents and items skipped for errors
+ * (unsupported kinds not counted).
  */
 int	manifest_parse(const char *name, const char *buf, size_t len,
 	    struct object ***objs, size_t *n);

@@ -1,0 +1,979 @@
+/* decode.c -- json-c to the slim structs of object.h: strict on what DNS uses, lenient on the rest. */
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <json.h>
+
+#include "decode.h"
+#include "object.h"
+#include "xmalloc.h"
+
+/* Room for our deepest path: spec.containers[N].ports[N].containerPort. */
+#define DECODE_PATHMAX	128
+
+/* Where errors go while one object is decoded. */
+struct decode_ctx {
+	char	*err;
+	size_t	 errlen;
+};
+
+/* The port lists decode_ports reads differ in key and in what is required. */
+enum decode_ports_kind {
+	DECODE_PORTS_SERVICE,	/* port required, targetPort */
+	DECODE_PORTS_SLICE,	/* port optional: absent means all ports */
+	DECODE_PORTS_CONTAINER	/* containerPort required */
+};
+
+struct decode_kind {
+	const char	*name;
+	enum object_kind kind;
+	const char	*versions[3];	/* the apiVersions we understand */
+};
+
+static const struct decode_kind decode_kinds[] = {
+	{ "Namespace", OBJECT_NAMESPACE, { "v1" } },
+	{ "Service", OBJECT_SERVICE, { "v1" } },
+	{ "Pod", OBJECT_POD, { "v1" } },
+	{ "EndpointSlice", OBJECT_ENDPOINTSLICE,
+	    { "discovery.k8s.io/v1", "discovery.k8s.io/v1beta1" } },
+};
+
+/* Cluster-scoped kinds: decode_ident gives them no namespace. */
+static const char *const decode_cluster_kinds[] = {
+	"Namespace", "Node", "PersistentVolume", "StorageClass", "ClusterRole",
+	"ClusterRoleBinding", "CustomResourceDefinition", "PriorityClass",
+	"IngressClass", "RuntimeClass", "CSIDriver", "APIService",
+	"MutatingWebhookConfiguration", "ValidatingWebhookConfiguration",
+};
+
+static int decode_fail(struct decode_ctx *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+decode_fail(struct decode_ctx *dc, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(dc->err, dc->errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* For "not an integer": indexed by json-c's json_type. */
+static const char *const decode_type_names[] = {
+	[json_type_null] = "null", [json_type_boolean] = "a boolean",
+	[json_type_double] = "a number", [json_type_int] = "an integer",
+	[json_type_object] = "an object", [json_type_array] = "an array",
+	[json_type_string] = "a string",
+};
+
+/*
+ * "prefix.key", or "key" at the top level. Paths are bounded by our own
+ * nesting; a truncated one would still name the field well enough, and
+ * testing for it keeps -Wformat-truncation quiet once this is inlined.
+ */
+static void
+decode_path(char *buf, size_t len, const char *prefix, const char *key)
+{
+	if (snprintf(buf, len, "%s%s%s", prefix, *prefix ? "." : "", key) < 0)
+		buf[0] = '\0';
+}
+
+/* "prefix[i]". */
+static void
+decode_path_index(char *buf, size_t len, const char *prefix, size_t i)
+{
+	if (snprintf(buf, len, "%s[%zu]", prefix, i) < 0)
+		buf[0] = '\0';
+}
+
+/*
+ * Sets *out to the member key of obj (borrowed), or NULL when it is absent or
+ * null, which the API treats alike. -1 when it has another type.
+ */
+static int
+decode_get(struct decode_ctx *dc, struct json_object *obj, const char *prefix,
+    const char *key, enum json_type type, struct json_object **out)
+{
+	char	path[DECODE_PATHMAX];
+
+	*out = NULL;
+	if (!json_object_object_get_ex(obj, key, out) || *out == NULL)
+		return 0;
+	if (json_object_is_type(*out, type))
+		return 0;
+	decode_path(path, sizeof(path), prefix, key);
+	return decode_fail(dc, "%s: not %s", path, decode_type_names[type]);
+}
+
+/* A string member, borrowed; NULL when absent, null or empty. */
+static int
+decode_str(struct decode_ctx *dc, struct json_object *obj, const char *prefix,
+    const char *key, const char **out)
+{
+	struct json_object	*v;
+
+	*out = NULL;
+	if (decode_get(dc, obj, prefix, key, json_type_string, &v) == -1)
+		return -1;
+	if (v != NULL && json_object_get_string_len(v) > 0)
+		*out = json_object_get_string(v);
+	return 0;
+}
+
+static int
+decode_strdup(struct decode_ctx *dc, struct json_object *obj,
+    const char *prefix, const char *key, char **out)
+{
+	const char	*s;
+
+	if (decode_str(dc, obj, prefix, key, &s) == -1)
+		return -1;
+	*out = s ? xstrdup(s) : NULL;
+	return 0;
+}
+
+/* A boolean member; def when absent or null. */
+static int
+decode_bool(struct decode_ctx *dc, struct json_object *obj, const char *prefix,
+    const char *key, bool def, bool *out)
+{
+	struct json_object	*v;
+
+	if (decode_get(dc, obj, prefix, key, json_type_boolean, &v) == -1)
+		return -1;
+	*out = v ? json_object_get_boolean(v) : def;
+	return 0;
+}
+
+/* A port number 1..65535; 0 when absent unless required. */
+static int
+decode_port_number(struct decode_ctx *dc, struct json_object *obj,
+    const char *prefix, const char *key, bool required, uint16_t *out)
+{
+	struct json_object	*v;
+	char			 path[DECODE_PATHMAX];
+	int64_t			 n;
+
+	*out = 0;
+	if (decode_get(dc, obj, prefix, key, json_type_int, &v) == -1)
+		return -1;
+	decode_path(path, sizeof(path), prefix, key);
+	if (v == NULL)
+		return required ? decode_fail(dc, "%s: missing", path) : 0;
+	n = json_object_get_int64(v);
+	if (n < 1 || n > 65535)
+		return decode_fail(dc, "%s: %lld out of range 1-65535", path,
+		    (long long)n);
+	*out = (uint16_t)n;
+	return 0;
+}
+
+static int
+decode_protocol(struct decode_ctx *dc, struct json_object *obj,
+    const char *prefix, uint8_t *out)
+{
+	const char	*s;
+
+	if (decode_str(dc, obj, prefix, "protocol", &s) == -1)
+		return -1;
+	if (s == NULL || strcmp(s, "TCP") == 0)
+		*out = IPPROTO_TCP;
+	else if (strcmp(s, "UDP") == 0)
+		*out = IPPROTO_UDP;
+	else if (strcmp(s, "SCTP") == 0)
+		*out = IPPROTO_SCTP;
+	else
+		return decode_fail(dc, "%s.protocol: unknown protocol \"%s\"",
+		    prefix, s);
+	return 0;
+}
+
+/*
+ * The array member key and its length; NULL and 0 when absent. Items are
+ * checked one by one with decode_item().
+ */
+static int
+decode_array(struct decode_ctx *dc, struct json_object *obj,
+    const char *prefix, const char *key, struct json_object **arr, size_t *n)
+{
+	if (decode_get(dc, obj, prefix, key, json_type_array, arr) == -1)
+		return -1;
+	*n = *arr ? json_object_array_length(*arr) : 0;
+	return 0;
+}
+
+/* Item i of arr (named prefix) as type; fills path with "prefix[i]". */
+static int
+decode_item(struct decode_ctx *dc, struct json_object *arr, const char *prefix,
+    size_t i, enum json_type type, struct json_object **out, char *path,
+    size_t len)
+{
+	decode_path_index(path, len, prefix, i);
+	*out = json_object_array_get_idx(arr, i);
+	if (*out != NULL && json_object_is_type(*out, type))
+		return 0;
+	return decode_fail(dc, "%s: not %s", path, decode_type_names[type]);
+}
+
+/* An address of the family wanted (0: either). */
+static int
+decode_ip(struct decode_ctx *dc, struct json_object *v, const char *path,
+    uint8_t family, struct object_ip *ip)
+{
+	const char	*s;
+
+	if (v == NULL || !json_object_is_type(v, json_type_string))
+		return decode_fail(dc, "%s: not a string", path);
+	s = json_object_get_string(v);
+	if (object_ip_parse(s, ip) == -1)
+		return decode_fail(dc, "%s: bad IP address \"%s\"", path, s);
+	if (family != 0 && ip->family != family)
+		return decode_fail(dc, "%s: \"%s\" is not an %s address", path,
+		    s, family == AF_INET ? "IPv4" : "IPv6");
+	return 0;
+}
+
+static int
+decode_label_cmp(const void *a, const void *b)
+{
+	const struct object_label *x = a, *y = b;
+
+	return strcmp(x->key, y->key);
+}
+
+/*
+ * An object of strings (labels, annotations, a selector), sorted by key so
+ * that object_equal() does not depend on the order the JSON gave.
+ */
+static int
+decode_labels(struct decode_ctx *dc, struct json_object *obj,
+    const char *prefix, const char *key, struct object_label **out, size_t *n)
+{
+	struct json_object	*map;
+	char			 path[DECODE_PATHMAX];
+
+	if (decode_get(dc, obj, prefix, key, json_type_object, &map) == -1)
+		return -1;
+	if (map == NULL || json_object_object_length(map) == 0)
+		return 0;
+	decode_path(path, sizeof(path), prefix, key);
+	*out = xcalloc(json_object_object_length(map), sizeof(**out));
+	json_object_object_foreach(map, k, v) {
+		if (!json_object_is_type(v, json_type_string))
+			return decode_fail(dc, "%s.%s: not a string", path, k);
+		(*out)[*n].key = xstrdup(k);
+		(*out)[*n].value = xstrdup(json_object_get_string(v));
+		(*n)++;
+	}
+	qsort(*out, *n, sizeof(**out), decode_label_cmp);
+	return 0;
+}
+
+/* RFC 1123 label (RFC 1035 when alpha_first): what a DNS name part needs. */
+static bool
+decode_dns_label(const char *s, size_t len, bool alpha_first)
+{
+	if (len == 0 || len > 63 || s[0] == '-' || s[len - 1] == '-')
+		return false;
+	if (alpha_first && !(s[0] >= 'a' && s[0] <= 'z'))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return false;
+	return true;
+}
+
+static bool
+decode_dns_subdomain(const char *s)
+{
+	const char	*dot;
+
+	if (strlen(s) > 253)
+		return false;
+	for (;; s = dot + 1) {
+		dot = strchr(s, '.');
+		if (!decode_dns_label(s, dot ? (size_t)(dot - s) : strlen(s),
+		    false))
+			return false;
+		if (dot == NULL)
+			return true;
+	}
+}
+
+/* A name that becomes part of DNS names: checked as the API server would. */
+static int
+decode_dns_name(struct decode_ctx *dc, const char *path, const char *s,
+    bool subdomain, bool alpha_first)
+{
+	if (subdomain ? decode_dns_subdomain(s) :
+	    decode_dns_label(s, strlen(s), alpha_first))
+		return 0;
+	return decode_fail(dc, "%s: \"%s\" is not a valid DNS %s", path, s,
+	    subdomain ? "subdomain" : "label");
+}
+
+/* A string member that becomes a DNS label: a hostname, a subdomain. */
+static int
+decode_label_str(struct decode_ctx *dc, struct json_object *obj,
+    const char *prefix, const char *key, char **out)
+{
+	char	path[DECODE_PATHMAX];
+
+	if (decode_strdup(dc, obj, prefix, key, out) == -1)
+		return -1;
+	if (*out == NULL)
+		return 0;
+	decode_path(path, sizeof(path), prefix, key);
+	return decode_dns_name(dc, path, *out, false, false);
+}
+
+/*
+ * A service or container port: name, protocol and the number under numkey.
+ * *skip is set (slices) when the number is absent: "all ports".
+ */
+static int
+decode_port(struct decode_ctx *dc, struct json_object *item, const char *path,
+    const char *numkey, bool required, struct object_port *p, bool *skip)
+{
+	uint16_t	num;
+
+	if (decode_port_number(dc, item, path, numkey, required, &num) == -1)
+		return -1;
+	*skip = num == 0;
+	if (*skip)
+		return 0;
+	p->port = num;
+	if (decode_protocol(dc, item, path, &p->proto) == -1 ||
+	    decode_strdup(dc, item, path, "name", &p->name) == -1)
+		return -1;
+	/* The SRV label _name: an IANA service name, as the API checks it. */
+	if (p->name == NULL || (strlen(p->name) <= 15 &&
+	    decode_dns_label(p->name, strlen(p->name), false) &&
+	    strpbrk(p->name, "abcdefghijklmnopqrstuvwxyz") != NULL &&
+	    strstr(p->name, "--") == NULL))
+		return 0;
+	return decode_fail(dc, "%s.name: \"%s\" is not a valid port name",
+	    path, p->name);
+}
+
+static int
+decode_target_port(struct decode_ctx *dc, struct json_object *item,
+    const char *path, struct object_port *p)
+{
+	struct json_object	*v;
+	char			 tpath[DECODE_PATHMAX];
+
+	if (!json_object_object_get_ex(item, "targetPort", &v) || v == NULL)
+		return 0;
+	if (json_object_is_type(v, json_type_string)) {
+		if (json_object_get_string_len(v) > 0)
+			p->target_name = xstrdup(json_object_get_string(v));
+		return 0;
+	}
+	if (!json_object_is_type(v, json_type_int)) {
+		decode_path(tpath, sizeof(tpath), path, "targetPort");
+		return decode_fail(dc, "%s: not an integer or a string", tpath);
+	}
+	return decode_port_number(dc, item, path, "targetPort", false,
+	    &p->target_port);
+}
+
+/* The port list key of obj, appended to the n ports at *ports. */
+static int
+decode_ports(struct decode_ctx *dc, struct json_object *obj,
+    const char *prefix, const char *key, enum decode_ports_kind kind,
+    struct object_port **ports, size_t *n)
+{
+	struct json_object	*arr, *item;
+	char			 apath[DECODE_PATHMAX], path[DECODE_PATHMAX];
+	size_t			 len;
+	bool			 skip;
+
+	if (decode_array(dc, obj, prefix, key, &arr, &len) == -1)
+		return -1;
+	if (len == 0)
+		return 0;
+	decode_path(apath, sizeof(apath), prefix, key);
+	*ports = xreallocarray(*ports, *n + len, sizeof(**ports));
+	memset(*ports + *n, 0, len * sizeof(**ports));
+	for (size_t i = 0; i < len; i++) {
+		if (decode_item(dc, arr, apath, i, json_type_object, &item,
+		    path, sizeof(path)) == -1)
+			return -1;
+		/* Counted before it is filled: object_free() frees it. */
+		(*n)++;
+		if (decode_port(dc, item, path,
+		    kind == DECODE_PORTS_CONTAINER ? "containerPort" : "port",
+		    kind != DECODE_PORTS_SLICE, &(*ports)[*n - 1], &skip) == -1)
+			return -1;
+		if (skip) {
+			(*n)--;
+			continue;
+		}
+		if (kind == DECODE_PORTS_SERVICE &&
+		    decode_target_port(dc, item, path, &(*ports)[*n - 1]) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+decode_metadata(struct decode_ctx *dc, struct json_object *meta,
+    struct object *obj)
+{
+	if (decode_labels(dc, meta, "metadata", "labels", &obj->labels,
+	    &obj->nlabels) == -1 ||
+	    decode_labels(dc, meta, "metadata", "annotations",
+	    &obj->annotations, &obj->nannotations) == -1)
+		return -1;
+	return decode_strdup(dc, meta, "metadata", "resourceVersion",
+	    &obj->resource_version);
+}
+
+/*
+ * Service IPs: spec.clusterIPs, else spec.clusterIP (older objects). "None"
+ * makes the service headless; no IP at all is a service still waiting for
+ * one (the local simulation allocates it).
+ */
+static int
+decode_service_ips(struct decode_ctx *dc, struct json_object *spec,
+    struct object_service *svc)
+{
+	struct json_object	*arr, *one, *first;
+	char			 path[DECODE_PATHMAX];
+	size_t			 len;
+
+	if (decode_array(dc, spec, "spec", "clusterIPs", &arr, &len) == -1 ||
+	    decode_get(dc, spec, "spec", "clusterIP", json_type_string,
+	    &one) == -1)
+		return -1;
+	if (len > 2)
+		return decode_fail(dc,
+		    "spec.clusterIPs: more than two addresses");
+	first = len > 0 ? json_object_array_get_idx(arr, 0) : one;
+	if (first != NULL && json_object_is_type(first, json_type_string) &&
+	    strcmp(json_object_get_string(first), "None") == 0) {
+		svc->type = SERVICE_HEADLESS;
+		return 0;
+	}
+	if (len == 0) {
+		if (one == NULL || json_object_get_string_len(one) == 0)
+			return 0;
+		svc->ips = xcalloc(1, sizeof(*svc->ips));
+		svc->nips = 1;
+		return decode_ip(dc, one, "spec.clusterIP", 0, svc->ips);
+	}
+	svc->ips = xcalloc(len, sizeof(*svc->ips));
+	for (size_t i = 0; i < len; i++) {
+		decode_path_index(path, sizeof(path), "spec.clusterIPs", i);
+		if (decode_ip(dc, json_object_array_get_idx(arr, i), path, 0,
+		    &svc->ips[i]) == -1)
+			return -1;
+		svc->nips++;
+	}
+	return 0;
+}
+
+/* spec.ipFamilies, or the families of the IPs; and the dual-stack policy. */
+static int
+decode_service_families(struct decode_ctx *dc, struct json_object *spec,
+    struct object_service *svc)
+{
+	struct json_object	*arr, *v;
+	const char		*s;
+	char			 path[DECODE_PATHMAX];
+	size_t			 len;
+
+	if (decode_array(dc, spec, "spec", "ipFamilies", &arr, &len) == -1)
+		return -1;
+	if (len > 2)
+		return decode_fail(dc,
+		    "spec.ipFamilies: more than two families");
+	for (size_t i = 0; i < len; i++) {
+		if (decode_item(dc, arr, "spec.ipFamilies", i, json_type_string,
+		    &v, path, sizeof(path)) == -1)
+			return -1;
+		s = json_object_get_string(v);
+		if (strcmp(s, "IPv4") == 0)
+			svc->families[svc->nfamilies++] = AF_INET;
+		else if (strcmp(s, "IPv6") == 0)
+			svc->families[svc->nfamilies++] = AF_INET6;
+		else
+			return decode_fail(dc, "%s: unknown family \"%s\"",
+			    path, s);
+	}
+	for (size_t i = 0; len == 0 && i < svc->nips; i++)
+		if (svc->nfamilies == 0 ||
+		    svc->families[0] != svc->ips[i].family)
+			svc->families[svc->nfamilies++] = svc->ips[i].family;
+	if (decode_str(dc, spec, "spec", "ipFamilyPolicy", &s) == -1)
+		return -1;
+	svc->dual_stack = s != NULL && (strcmp(s, "PreferDualStack") == 0 ||
+	    strcmp(s, "RequireDualStack") == 0);
+	return 0;
+}
+
+/* spec.type and what it implies: the CNAME target or the cluster IPs. */
+static int
+decode_service_type(struct decode_ctx *dc, struct json_object *spec,
+    struct object_service *svc)
+{
+	const char	*type, *name;
+	size_t		 len;
+
+	if (decode_str(dc, spec, "spec", "type", &type) == -1)
+		return -1;
+	if (type != NULL && strcmp(type, "ExternalName") == 0) {
+		svc->type = SERVICE_EXTERNALNAME;
+		if (decode_str(dc, spec, "spec", "externalName", &name) == -1)
+			return -1;
+		if (name == NULL)
+			return decode_fail(dc, "spec.externalName: missing");
+		len = strlen(name);
+		if (len > 1 && name[len - 1] == '.')
+			len--;
+		svc->external_name = xstrndup(name, len);
+		return decode_dns_name(dc, "spec.externalName",
+		    svc->external_name, true, false);
+	}
+	if (type != NULL && strcmp(type, "ClusterIP") != 0 &&
+	    strcmp(type, "NodePort") != 0 && strcmp(type, "LoadBalancer") != 0)
+		return decode_fail(dc, "spec.type: unknown type \"%s\"", type);
+	svc->type = SERVICE_CLUSTERIP;
+	if (decode_service_ips(dc, spec, svc) == -1)
+		return -1;
+	return decode_service_families(dc, spec, svc);
+}
+
+static int
+decode_service(struct decode_ctx *dc, struct json_object *root,
+    struct object *obj)
+{
+	struct object_service	*svc = &obj->u.svc;
+	struct json_object	*spec;
+
+	if (decode_dns_name(dc, "metadata.name", obj->name, false, true) == -1)
+		return -1;
+	if (decode_get(dc, root, "", "spec", json_type_object, &spec) == -1)
+		return -1;
+	if (spec == NULL)
+		return decode_fail(dc, "spec: missing");
+	if (decode_service_type(dc, spec, svc) == -1 ||
+	    decode_ports(dc, spec, "spec", "ports", DECODE_PORTS_SERVICE,
+	    &svc->ports, &svc->nports) == -1 ||
+	    decode_labels(dc, spec, "spec", "selector", &svc->selector,
+	    &svc->nselector) == -1)
+		return -1;
+	svc->has_selector = svc->nselector > 0;
+	return decode_bool(dc, spec, "spec", "publishNotReadyAddresses", false,
+	    &svc->publish_not_ready);
+}
+
+/* endpoints[i].addresses, all of the slice's family. */
+static int
+decode_endpoint_addrs(struct decode_ctx *dc, struct json_object *item,
+    const char *prefix, uint8_t family, struct object_endpoint *e)
+{
+	struct json_object	*arr, *v;
+	char			 apath[DECODE_PATHMAX], path[DECODE_PATHMAX];
+	size_t			 len;
+
+	if (decode_array(dc, item, prefix, "addresses", &arr, &len) == -1)
+		return -1;
+	decode_path(apath, sizeof(apath), prefix, "addresses");
+	if (arr == NULL)
+		return decode_fail(dc, "%s: missing", apath);
+	e->addrs = len ? xcalloc(len, sizeof(*e->addrs)) : NULL;
+	for (size_t i = 0; i < len; i++) {
+		decode_path_index(path, sizeof(path), apath, i);
+		v = json_object_array_get_idx(arr, i);
+		if (decode_ip(dc, v, path, family, &e->addrs[i]) == -1)
+			return -1;
+		e->naddrs++;
+	}
+	return 0;
+}
+
+static int
+decode_endpoint(struct decode_ctx *dc, struct json_object *item,
+    const char *path, uint8_t family, struct object_endpoint *e)
+{
+	struct json_object	*cond, *ref;
+	char			 cpath[DECODE_PATHMAX];
+	const char		*kind;
+
+	if (decode_endpoint_addrs(dc, item, path, family, e) == -1 ||
+	    decode_get(dc, item, path, "conditions", json_type_object,
+	    &cond) == -1 ||
+	    decode_get(dc, item, path, "targetRef", json_type_object,
+	    &ref) == -1 ||
+	    decode_label_str(dc, item, path, "hostname", &e->hostname) == -1)
+		return -1;
+	decode_path(cpath, sizeof(cpath), path, "conditions");
+	e->ready = true;
+	if (cond != NULL &&
+	    decode_bool(dc, cond, cpath, "ready", true, &e->ready) == -1)
+		return -1;
+	if (ref == NULL)
+		return 0;
+	decode_path(cpath, sizeof(cpath), path, "targetRef");
+	if (decode_str(dc, ref, cpath, "kind", &kind) == -1)
+		return -1;
+	if (kind != NULL && strcmp(kind, "Pod") == 0)
+		return decode_strdup(dc, ref, cpath, "name", &e->pod_name);
+	return 0;
+}
+
+static int
+decode_address_type(struct decode_ctx *dc, struct json_object *root,
+    uint8_t *family)
+{
+	const char	*s;
+
+	if (decode_str(dc, root, "", "addressType", &s) == -1)
+		return -1;
+	if (s == NULL)
+		return decode_fail(dc, "addressType: missing");
+	if (strcmp(s, "IPv4") == 0)
+		*family = AF_INET;
+	else if (strcmp(s, "IPv6") == 0)
+		*family = AF_INET6;
+	else if (strcmp(s, "FQDN") == 0)
+		*family = 0;
+	else
+		return decode_fail(dc, "addressType: unknown type \"%s\"", s);
+	return 0;
+}
+
+static int
+decode_slice(struct decode_ctx *dc, struct json_object *root,
+    struct object *obj)
+{
+	struct object_slice	*sl = &obj->u.slice;
+	struct json_object	*arr, *item;
+	const char		*svc;
+	char			 path[DECODE_PATHMAX];
+	size_t			 len;
+
+	if ((svc = object_label(obj, "kubernetes.io/service-name")) != NULL)
+		sl->service = xstrdup(svc);
+	if (decode_address_type(dc, root, &sl->family) == -1 ||
+	    decode_ports(dc, root, "", "ports", DECODE_PORTS_SLICE,
+	    &sl->ports, &sl->nports) == -1 ||
+	    decode_array(dc, root, "", "endpoints", &arr, &len) == -1)
+		return -1;
+	/* FQDN endpoints hold names, not addresses: nothing DNS can serve. */
+	if (sl->family == 0 || len == 0)
+		return 0;
+	sl->endpoints = xcalloc(len, sizeof(*sl->endpoints));
+	for (size_t i = 0; i < len; i++) {
+		if (decode_item(dc, arr, "endpoints", i, json_type_object,
+		    &item, path, sizeof(path)) == -1)
+			return -1;
+		sl->nendpoints++;
+		if (decode_endpoint(dc, item, path, sl->family,
+		    &sl->endpoints[i]) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+decode_pod_spec(struct decode_ctx *dc, struct json_object *spec,
+    struct object_pod *pod)
+{
+	struct json_object	*arr, *item;
+	char			 path[DECODE_PATHMAX];
+	size_t			 len;
+
+	if (decode_label_str(dc, spec, "spec", "hostname",
+	    &pod->hostname) == -1 ||
+	    decode_label_str(dc, spec, "spec", "subdomain",
+	    &pod->subdomain) == -1 ||
+	    decode_array(dc, spec, "spec", "containers", &arr, &len) == -1)
+		return -1;
+	for (size_t i = 0; i < len; i++)
+		if (decode_item(dc, arr, "spec.containers", i,
+		    json_type_object, &item, path, sizeof(path)) == -1 ||
+		    decode_ports(dc, item, path, "ports",
+		    DECODE_PORTS_CONTAINER, &pod->ports, &pod->nports) == -1)
+			return -1;
+	return 0;
+}
+
+static int
+decode_pod_phase(struct decode_ctx *dc, struct json_object *status,
+    struct object_pod *pod)
+{
+	static const char *const phases[] = {
+		[POD_PENDING] = "Pending", [POD_RUNNING] = "Running",
+		[POD_SUCCEEDED] = "Succeeded", [POD_FAILED] = "Failed",
+		[POD_UNKNOWN] = "Unknown",
+	};
+	const char	*s;
+
+	if (decode_str(dc, status, "status", "phase", &s) == -1)
+		return -1;
+	pod->has_status = s != NULL;
+	pod->phase = POD_PENDING;
+	if (s == NULL)
+		return 0;
+	/* A phase from a newer API is not one DNS can trust. */
+	pod->phase = POD_UNKNOWN;
+	for (size_t i = 0; i < sizeof(phases) / sizeof(*phases); i++)
+		if (strcmp(s, phases[i]) == 0)
+			pod->phase = (enum object_pod_phase)i;
+	return 0;
+}
+
+/* status.podIPs[].ip, else status.podIP (older kubelets). */
+static int
+decode_pod_ips(struct decode_ctx *dc, struct json_object *status,
+    struct object_pod *pod)
+{
+	struct json_object	*arr, *item, *v;
+	char			 path[DECODE_PATHMAX], ipath[DECODE_PATHMAX];
+	size_t			 len;
+
+	if (decode_array(dc, status, "status", "podIPs", &arr, &len) == -1 ||
+	    decode_get(dc, status, "status", "podIP", json_type_string,
+	    &v) == -1)
+		return -1;
+	if (len == 0 && v != NULL && json_object_get_string_len(v) > 0) {
+		pod->ips = xcalloc(1, sizeof(*pod->ips));
+		pod->nips = 1;
+		return decode_ip(dc, v, "status.podIP", 0, pod->ips);
+	}
+	pod->ips = len ? xcalloc(len, sizeof(*pod->ips)) : NULL;
+	for (size_t i = 0; i < len; i++) {
+		if (decode_item(dc, arr, "status.podIPs", i, json_type_object,
+		    &item, path, sizeof(path)) == -1)
+			return -1;
+		decode_path(ipath, sizeof(ipath), path, "ip");
+		v = NULL;
+		json_object_object_get_ex(item, "ip", &v);
+		if (decode_ip(dc, v, ipath, 0, &pod->ips[i]) == -1)
+			return -1;
+		pod->nips++;
+	}
+	return 0;
+}
+
+/* Ready when the condition of type Ready has status "True". */
+static int
+decode_pod_ready(struct decode_ctx *dc, struct json_object *status,
+    struct object_pod *pod)
+{
+	struct json_object	*arr, *item;
+	const char		*type, *st;
+	char			 path[DECODE_PATHMAX];
+	size_t			 len;
+
+	if (decode_array(dc, status, "status", "conditions", &arr, &len) == -1)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (decode_item(dc, arr, "status.conditions", i,
+		    json_type_object, &item, path, sizeof(path)) == -1 ||
+		    decode_str(dc, item, path, "type", &type) == -1 ||
+		    decode_str(dc, item, path, "status", &st) == -1)
+			return -1;
+		if (type != NULL && strcmp(type, "Ready") == 0)
+			pod->ready = st != NULL && strcmp(st, "True") == 0;
+	}
+	return 0;
+}
+
+static int
+decode_pod(struct decode_ctx *dc, struct json_object *root,
+    struct json_object *meta, struct object *obj)
+{
+	struct object_pod	*pod = &obj->u.pod;
+	struct json_object	*spec, *status, *del;
+
+	if (decode_dns_name(dc, "metadata.name", obj->name, true,
+	    false) == -1 ||
+	    decode_get(dc, root, "", "spec", json_type_object, &spec) == -1 ||
+	    decode_get(dc, root, "", "status", json_type_object, &status) == -1)
+		return -1;
+	if (spec != NULL && decode_pod_spec(dc, spec, pod) == -1)
+		return -1;
+	if (status != NULL && (decode_pod_phase(dc, status, pod) == -1 ||
+	    decode_pod_ips(dc, status, pod) == -1 ||
+	    decode_pod_ready(dc, status, pod) == -1))
+		return -1;
+	pod->deleting = json_object_object_get_ex(meta, "deletionTimestamp",
+	    &del) && del != NULL;
+	return 0;
+}
+
+/* A non-empty string member of obj, or NULL; for naming, never an error. */
+static const char *
+decode_peek(struct json_object *obj, const char *key)
+{
+	struct json_object	*v;
+
+	if (obj == NULL || !json_object_is_type(obj, json_type_object) ||
+	    !json_object_object_get_ex(obj, key, &v) ||
+	    !json_object_is_type(v, json_type_string) ||
+	    json_object_get_string_len(v) == 0)
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* The kind's name: the JSON's own, else the hint; NULL when neither. */
+static const char *
+decode_kind_name(struct json_object *root, const char *hint)
+{
+	const char	*kind = decode_peek(root, "kind");
+
+	if (kind == NULL && hint != NULL && *hint != '\0')
+		kind = hint;
+	return kind;
+}
+
+/* Our kind of that name and apiVersion; DECODE_UNSUPPORTED when none. */
+static enum decode_result
+decode_find_kind(struct decode_ctx *dc, struct json_object *root,
+    const char *name, const struct decode_kind **out)
+{
+	const struct decode_kind *k = NULL;
+	const char	*version;
+
+	for (size_t i = 0; i < sizeof(decode_kinds) / sizeof(*decode_kinds);
+	    i++)
+		if (strcmp(decode_kinds[i].name, name) == 0)
+			k = &decode_kinds[i];
+	if (k == NULL) {
+		decode_fail(dc, "unsupported kind %s", name);
+		return DECODE_UNSUPPORTED;
+	}
+	/* List items carry no apiVersion; a Knative "Service" has another. */
+	if (decode_str(dc, root, "", "apiVersion", &version) == -1)
+		return DECODE_ERROR;
+	*out = k;
+	if (version == NULL)
+		return DECODE_OK;
+	for (size_t j = 0; j < 3 && k->versions[j] != NULL; j++)
+		if (strcmp(k->versions[j], version) == 0)
+			return DECODE_OK;
+	decode_fail(dc, "unsupported kind %s (apiVersion %s)", name, version);
+	return DECODE_UNSUPPORTED;
+}
+
+/* A new object of kind named by metadata, namespace defaulted. */
+static struct object *
+decode_new(struct decode_ctx *dc, struct json_object *meta,
+    enum object_kind kind)
+{
+	const char	*ns, *name;
+
+	name = ns = NULL;
+	if (meta != NULL &&
+	    (decode_str(dc, meta, "metadata", "name", &name) == -1 ||
+	    decode_str(dc, meta, "metadata", "namespace", &ns) == -1))
+		return NULL;
+	if (name == NULL) {
+		decode_fail(dc, "metadata.name: missing");
+		return NULL;
+	}
+	if (kind == OBJECT_NAMESPACE)
+		ns = NULL;
+	else if (ns == NULL)
+		ns = "default";
+	else if (decode_dns_name(dc, "metadata.namespace", ns, false,
+	    false) == -1)
+		return NULL;
+	if (kind == OBJECT_NAMESPACE &&
+	    decode_dns_name(dc, "metadata.name", name, false, false) == -1)
+		return NULL;
+	return object_new(kind, ns, name);
+}
+
+static int
+decode_kind_body(struct decode_ctx *dc, struct json_object *root,
+    struct json_object *meta, struct object *obj)
+{
+	switch (obj->kind) {
+	case OBJECT_SERVICE:
+		return decode_service(dc, root, obj);
+	case OBJECT_ENDPOINTSLICE:
+		return decode_slice(dc, root, obj);
+	case OBJECT_POD:
+		return decode_pod(dc, root, meta, obj);
+	default:
+		return 0;
+	}
+}
+
+enum decode_result
+decode_object(struct json_object *root, const char *hint, struct object **out,
+    char *err, size_t errlen)
+{
+	struct decode_ctx	 dc = { err, errlen };
+	const struct decode_kind *k;
+	struct json_object	*meta;
+	const char		*kind;
+	struct object		*obj;
+	enum decode_result	 res;
+
+	*out = NULL;
+	if (errlen > 0)
+		err[0] = '\0';
+	if (root == NULL || !json_object_is_type(root, json_type_object)) {
+		decode_fail(&dc, "not an object");
+		return DECODE_ERROR;
+	}
+	if (decode_get(&dc, root, "", "kind", json_type_string, &meta) == -1)
+		return DECODE_ERROR;
+	if ((kind = decode_kind_name(root, hint)) == NULL) {
+		decode_fail(&dc, "kind: missing");
+		return DECODE_ERROR;
+	}
+	if ((res = decode_find_kind(&dc, root, kind, &k)) != DECODE_OK)
+		return res;
+	if (decode_get(&dc, root, "", "metadata", json_type_object,
+	    &meta) == -1 || (obj = decode_new(&dc, meta, k->kind)) == NULL)
+		return DECODE_ERROR;
+	if (decode_metadata(&dc, meta, obj) == -1 ||
+	    decode_kind_body(&dc, root, meta, obj) == -1) {
+		object_free(obj);
+		return DECODE_ERROR;
+	}
+	*out = obj;
+	return DECODE_OK;
+}
+
+char *
+decode_ident(struct json_object *root, const char *hint, char *buf,
+    size_t len)
+{
+	struct json_object	*meta = NULL;
+	const char		*kind, *ns, *name;
+	size_t			 n = sizeof(decode_cluster_kinds) /
+			    sizeof(*decode_cluster_kinds);
+
+	kind = decode_kind_name(root, hint);
+	if (root != NULL && json_object_is_type(root, json_type_object))
+		json_object_object_get_ex(root, "metadata", &meta);
+	if ((name = decode_peek(meta, "name")) == NULL)
+		name = "?";
+	if ((ns = decode_peek(meta, "namespace")) == NULL)
+		ns = "default";
+	for (size_t i = 0; kind != NULL && i < n; i++)
+		if (strcmp(kind, decode_cluster_kinds[i]) == 0)
+			ns = NULL;
+	if (ns == NULL)
+		snprintf(buf, len, "%s", name);
+	else
+		snprintf(buf, len, "%s/%s", ns, name);
+	return buf;
+}
