@@ -431,7 +431,8 @@ kubernetes_dump(struct kubernetes *k, FILE *out)
 	zone_read_lock();
 	zone_foreach(k->zone, kubernetes_dump_cb, &l);
 	zone_read_unlock();
-	qsort(l.line, l.n, sizeof(*l.line), kubernetes_line_cmp);
+	if (l.n > 1)
+		qsort(l.line, l.n, sizeof(*l.line), kubernetes_line_cmp);
 	for (size_t i = 0; i < l.n; i++) {
 		fputs(l.line[i], out);
 		free(l.line[i]);

@@ -247,7 +247,8 @@ records_srv_emit(struct records_srvs *srvs, struct records_list *out)
 {
 	uint8_t	rdata[6 + DNAME_MAX];
 
-	qsort(srvs->srv, srvs->n, sizeof(*srvs->srv), records_srv_cmp);
+	if (srvs->n > 1)
+		qsort(srvs->srv, srvs->n, sizeof(*srvs->srv), records_srv_cmp);
 	for (size_t i = 0, j; i < srvs->n; i = j) {
 		size_t	count = 0;
 
@@ -403,7 +404,8 @@ records_service(const struct config_kubernetes *cfg, const struct store *st,
 	if (!cfg->noendpoints && svc->u.svc.type != SERVICE_EXTERNALNAME)
 		store_foreach_slice(st, svc->ns, svc->name, records_gather_cb,
 		    &eps);
-	qsort(eps.ep, eps.n, sizeof(*eps.ep), records_ep_cmp);
+	if (eps.n > 1)
+		qsort(eps.ep, eps.n, sizeof(*eps.ep), records_ep_cmp);
 	if (eps.n == 0 && (svc->u.svc.type == SERVICE_HEADLESS ||
 	    (svc->u.svc.type == SERVICE_CLUSTERIP && cfg->ignore_empty_service)))
 		goto done;
