@@ -119,6 +119,17 @@ dname_is_under(const uint8_t *name, const uint8_t *apex)
 	return dname_equal(name, apex);
 }
 
+int
+dname_compare(const uint8_t *a, const uint8_t *b)
+{
+	size_t	la = dname_length(a), lb = dname_length(b);
+	int	c = memcmp(a, b, la < lb ? la : lb);
+
+	if (c != 0 || la == lb)
+		return c;
+	return la < lb ? -1 : 1;
+}
+
 uint32_t
 dname_hash(const uint8_t *n)
 {

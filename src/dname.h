@@ -28,6 +28,8 @@ bool	dname_is_under(const uint8_t *name, const uint8_t *apex);
 bool	dname_equal(const uint8_t *, const uint8_t *);
 /* Case-insensitive comparison of two wire names, for lookups of names as asked. */
 bool	dname_equal_nocase(const uint8_t *, const uint8_t *);
+/* A total order on wire names (bytewise), for sorting. */
+int	dname_compare(const uint8_t *, const uint8_t *);
 uint32_t dname_hash(const uint8_t *);
 /* The in-addr.arpa or ip6.arpa name of ip; returns the length. */
 int	dname_reverse(const struct object_ip *, uint8_t wire[DNAME_MAX]);

@@ -234,9 +234,9 @@ records_srv_cmp(const void *a, const void *b)
 	const struct records_srv *x = a, *y = b;
 	int	c;
 
-	if ((c = memcmp(x->name, y->name, DNAME_MAX)) != 0)
+	if ((c = dname_compare(x->name, y->name)) != 0)
 		return c;
-	if ((c = memcmp(x->target, y->target, DNAME_MAX)) != 0)
+	if ((c = dname_compare(x->target, y->target)) != 0)
 		return c;
 	return (int)x->port - (int)y->port;
 }

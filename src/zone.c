@@ -323,12 +323,10 @@ zone_rr_cmp(const void *a, const void *b)
 {
 	const struct records_rr *x = *(struct records_rr *const *)a;
 	const struct records_rr *y = *(struct records_rr *const *)b;
-	size_t	lx = dname_length(x->name), ly = dname_length(y->name);
-	int	c = memcmp(x->name, y->name, lx < ly ? lx : ly);
+	int	c = dname_compare(x->name, y->name);
 
-	if (c != 0 || lx == ly)
-		return c != 0 ? c : (x < y ? -1 : x > y);
-	return lx < ly ? -1 : 1;
+	/* Equal names keep the list's order, which change detection relies on. */
+	return c != 0 ? c : (x < y ? -1 : x > y);
 }
 
 static struct zone_owner *
@@ -360,14 +358,11 @@ zone_owner_names_free(struct zone_owner *o)
 static bool
 zone_names_have(struct records_rr **sorted, size_t n, const uint8_t *name)
 {
-	struct records_rr	 key = { .name = (uint8_t *)name };
-	struct records_rr	*kp = &key;
-	size_t			 lo = 0, hi = n;
+	size_t	lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t	mid = (lo + hi) / 2;
-		int	c = dname_equal(sorted[mid]->name, name) ? 0 :
-			    zone_rr_cmp(&sorted[mid], &kp);
+		int	c = dname_compare(sorted[mid]->name, name);
 
 		if (c == 0)
 			return true;

@@ -71,7 +71,9 @@ static const struct answer_case insecure_cases[] = {
 	  "api" SVC " 5 IN A 10.96.0.50" },
 	{ "_dns._udp.api" SVC, T_SRV, NOERR, "_dns._udp.api" SVC " 5 IN SRV 0 100 53 api" SVC, 0, NULL },
 	{ "_dns._tcp.api" SVC, T_SRV, NXDOM, "", 1, NULL },
+	{ "_dns-tcp._tcp.api" SVC, T_SRV, NOERR, "_dns-tcp._tcp.api" SVC " 5 IN SRV 0 100 53 api" SVC, 0, NULL },
 	{ "_tcp.api" SVC, T_SRV, NOERR, "", 1, NULL },
+	/* Regression srv_dedupe: 53/UDP and 53/TCP give one bare SRV, and N counts it once. */
 	{ "api" SVC, T_SRV, NOERR,
 	  "api" SVC " 5 IN SRV 0 33 53 api" SVC "\n"
 	  "api" SVC " 5 IN SRV 0 33 80 api" SVC "\n"
