@@ -1,6 +1,8 @@
 /* config.c -- the directive table: Corefile blocks -> struct config, CoreDNS's defaults and checks. */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +11,7 @@
 
 #include "config.h"
 #include "corefile.h"
+#include "log.h"
 #include "xmalloc.h"
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
@@ -16,6 +19,7 @@
 #define DEFAULT_PORT	53
 #define K8S_DEFAULT_TTL	5
 #define K8S_MAX_TTL	3600
+#define K8S_DEFAULT_STARTUP_MS	5000
 
 /* Parses one directive line into its server; fills err and returns -1. */
 typedef int	directive_fn(struct config_server *,
@@ -52,17 +56,25 @@ struct k8s_option {
 	k8s_option_fn *parse;
 };
 
-static k8s_option_fn k8s_endpoint_pod_names, k8s_fallthrough, k8s_ignore,
-	    k8s_manifests, k8s_namespaces, k8s_noendpoints, k8s_pods, k8s_ttl;
+static k8s_option_fn k8s_endpoint, k8s_endpoint_pod_names, k8s_fallthrough,
+	    k8s_ignore, k8s_kubeconfig, k8s_labels, k8s_manifests,
+	    k8s_namespace_labels, k8s_namespaces, k8s_noendpoints, k8s_pods,
+	    k8s_startup_timeout, k8s_tls, k8s_ttl;
 
 static const struct k8s_option k8s_options[] = {
+	{ "endpoint",		1, SIZE_MAX,	k8s_endpoint },
 	{ "endpoint_pod_names",	0, 0,		k8s_endpoint_pod_names },
 	{ "fallthrough",	0, SIZE_MAX,	k8s_fallthrough },
 	{ "ignore",		1, 1,		k8s_ignore },
+	{ "kubeconfig",		1, 2,		k8s_kubeconfig },
+	{ "labels",		1, SIZE_MAX,	k8s_labels },
 	{ "manifests",		1, 1,		k8s_manifests },
+	{ "namespace_labels",	1, SIZE_MAX,	k8s_namespace_labels },
 	{ "namespaces",		1, SIZE_MAX,	k8s_namespaces },
 	{ "noendpoints",	0, 0,		k8s_noendpoints },
 	{ "pods",		1, 1,		k8s_pods },
+	{ "startup_timeout",	1, 1,		k8s_startup_timeout },
+	{ "tls",		3, 3,		k8s_tls },
 	{ "ttl",		1, 1,		k8s_ttl },
 };
 
@@ -410,6 +422,14 @@ kubernetes_free(struct config_kubernetes *k)
 	strv_free(k->namespaces, k->nnamespaces);
 	strv_free(k->fallthrough_zones, k->nfallthrough_zones);
 	free(k->manifests);
+	free(k->endpoint);
+	free(k->tls_cert);
+	free(k->tls_key);
+	free(k->tls_ca);
+	free(k->kubeconfig);
+	free(k->kubeconfig_context);
+	free(k->labels);
+	free(k->namespace_labels);
 	free(k->file);
 	free(k);
 }
@@ -541,6 +561,7 @@ dir_kubernetes(struct config_server *srv, const struct corefile_line *l,
 	k = xcalloc(1, sizeof(*k));
 	k->ttl = K8S_DEFAULT_TTL;
 	k->pods = PODS_DISABLED;
+	k->startup_timeout_ms = K8S_DEFAULT_STARTUP_MS;
 	k->file = xstrdup(corefile_pos(l)->file);
 	k->line = corefile_pos(l)->line;
 	srv->kubernetes = k;	/* config_free frees it on error */
@@ -552,6 +573,11 @@ dir_kubernetes(struct config_server *srv, const struct corefile_line *l,
 		if (opt->parse(k, o, err, errlen) == -1)
 			return -1;
 	}
+	/* CoreDNS refuses the pair rather than pick one. */
+	if (k->nnamespaces > 0 && k->namespace_labels != NULL)
+		return corefile_errf(corefile_pos(l), err, errlen,
+		    "kubernetes: namespaces and namespace_labels cannot both "
+		    "be set");
 	return 0;
 }
 
@@ -603,22 +629,28 @@ k8s_ignore(struct config_kubernetes *k, const struct corefile_line *o,
 	return 0;
 }
 
-/* A relative DIR is relative to the file that names it, not the cwd. */
+/* A relative name is relative to the file that names it, not the cwd. */
+static char *
+k8s_path(const struct corefile_line *o, const char *name)
+{
+	const char *file = corefile_pos(o)->file;
+	const char *slash = strrchr(file, '/');
+
+	if (name[0] == '/' || slash == NULL)
+		return xstrdup(name);
+	return xasprintf("%.*s/%s", (int)(slash - file), file, name);
+}
+
 static int
 k8s_manifests(struct config_kubernetes *k, const struct corefile_line *o,
     char *err, size_t errlen)
 {
-	const char *dir = corefile_arg(o, 0), *file = corefile_pos(o)->file;
-	const char *slash = strrchr(file, '/');
+	const char *dir = corefile_arg(o, 0);
 
 	if (dir[0] == '\0')
 		return corefile_errf(corefile_pos(o), err, errlen,
 		    "kubernetes option 'manifests': empty directory");
-	if (dir[0] == '/' || slash == NULL)
-		k->manifests = xstrdup(dir);
-	else
-		k->manifests = xasprintf("%.*s/%s", (int)(slash - file), file,
-		    dir);
+	k->manifests = k8s_path(o, dir);
 	return 0;
 }
 
@@ -667,5 +699,480 @@ k8s_ttl(struct config_kubernetes *k, const struct corefile_line *o,
 		    "kubernetes option 'ttl': '%s' is not a number in 0..%d",
 		    s, K8S_MAX_TTL);
 	k->ttl = (uint32_t)atoi(s);
+	return 0;
+}
+
+/*
+ * endpoint URL...: CoreDNS takes a list but uses only the first URL. A URL
+ * without a scheme is completed later, as client-go completes it.
+ */
+static int
+k8s_endpoint(struct config_kubernetes *k, const struct corefile_line *o,
+    char *err, size_t errlen)
+{
+	const struct corefile_pos *pos = corefile_pos(o);
+	const char *url = corefile_arg(o, 0), *host = url, *sep;
+
+	if ((sep = strstr(url, "://")) != NULL) {
+		if (strncasecmp(url, "https://", 8) != 0 &&
+		    strncasecmp(url, "http://", 7) != 0)
+			return corefile_errf(pos, err, errlen,
+			    "kubernetes option 'endpoint': '%s': only http:// "
+			    "and https:// URLs", url);
+		host = sep + 3;
+	}
+	if (host[0] == '\0' || host[0] == '/' || host[0] == ':')
+		return corefile_errf(pos, err, errlen,
+		    "kubernetes option 'endpoint': '%s' has no host", url);
+	if (corefile_nargs(o) > 1)
+		log_warnx("%s:%d: kubernetes option 'endpoint': multiple "
+		    "endpoints are deprecated, only '%s' is used", pos->file,
+		    pos->line, url);
+	k->endpoint = xstrdup(url);
+	return 0;
+}
+
+/* tls CERT KEY CACERT: the client certificate, its key and the API's CA. */
+static int
+k8s_tls(struct config_kubernetes *k, const struct corefile_line *o,
+    char *err, size_t errlen)
+{
+	size_t	 i;
+
+	for (i = 0; i < 3; i++)
+		if (corefile_arg(o, i)[0] == '\0')
+			return corefile_errf(corefile_pos(o), err, errlen,
+			    "kubernetes option 'tls': empty file name");
+	k->tls_cert = k8s_path(o, corefile_arg(o, 0));
+	k->tls_key = k8s_path(o, corefile_arg(o, 1));
+	k->tls_ca = k8s_path(o, corefile_arg(o, 2));
+	return 0;
+}
+
+/* kubeconfig KUBECONFIG [CONTEXT]: an empty CONTEXT is the current one. */
+static int
+k8s_kubeconfig(struct config_kubernetes *k, const struct corefile_line *o,
+    char *err, size_t errlen)
+{
+	const char *ctx = corefile_arg(o, 1);
+
+	if (corefile_arg(o, 0)[0] == '\0')
+		return corefile_errf(corefile_pos(o), err, errlen,
+		    "kubernetes option 'kubeconfig': empty file name");
+	k->kubeconfig = k8s_path(o, corefile_arg(o, 0));
+	if (ctx != NULL && ctx[0] != '\0')
+		k->kubeconfig_context = xstrdup(ctx);
+	return 0;
+}
+
+/*
+ * Label selectors as Kubernetes reads them (labels.Parse): comma-separated
+ * requirements "key", "!key", "key=value", "key==value", "key in (v,...)"
+ * and "key notin (v,...)". Like CoreDNS (metav1.ParseToLabelSelector),
+ * "!=", "gt" and "lt" are refused.
+ */
+enum selector_token {
+	SEL_END, SEL_IDENT, SEL_NOT, SEL_NE, SEL_LPAR, SEL_RPAR, SEL_COMMA,
+	SEL_EQ, SEL_EQEQ, SEL_GT, SEL_LT, SEL_IN, SEL_NOTIN
+};
+
+struct selector {
+	const char *p;
+	const char *lit;	/* the last token's text */
+	int	 litlen;
+	char	*why;
+	size_t	 whylen;
+};
+
+static int selector_fail(struct selector *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+selector_fail(struct selector *s, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->why, s->whylen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static bool
+selector_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static bool
+selector_special(char c)
+{
+	return c != '\0' && strchr("=!(),<>", c) != NULL;
+}
+
+/* The next token; among values, "in" and "notin" are plain words. */
+static enum selector_token
+selector_lex(struct selector *s, bool values)
+{
+	static const struct {
+		const char *text;
+		enum selector_token tok;
+	} ops[] = {
+		{ "!=", SEL_NE }, { "==", SEL_EQEQ }, { "!", SEL_NOT },
+		{ "=", SEL_EQ }, { "(", SEL_LPAR }, { ")", SEL_RPAR },
+		{ ",", SEL_COMMA }, { ">", SEL_GT }, { "<", SEL_LT },
+	};
+	size_t	 i, n;
+
+	while (selector_space(*s->p))
+		s->p++;
+	s->lit = s->p;
+	s->litlen = 0;
+	if (*s->p == '\0')
+		return SEL_END;
+	for (i = 0; i < nitems(ops); i++) {
+		n = strlen(ops[i].text);
+		if (strncmp(s->p, ops[i].text, n) == 0) {
+			s->p += n;
+			s->litlen = (int)n;
+			return ops[i].tok;
+		}
+	}
+	while (*s->p != '\0' && !selector_space(*s->p) &&
+	    !selector_special(*s->p))
+		s->p++;
+	s->litlen = (int)(s->p - s->lit);
+	if (!values && s->litlen == 2 && strncmp(s->lit, "in", 2) == 0)
+		return SEL_IN;
+	if (!values && s->litlen == 5 && strncmp(s->lit, "notin", 5) == 0)
+		return SEL_NOTIN;
+	return SEL_IDENT;
+}
+
+static enum selector_token
+selector_peek(struct selector *s, bool values)
+{
+	const char *p = s->p;
+	enum selector_token t = selector_lex(s, values);
+
+	s->p = p;
+	return t;
+}
+
+static bool
+selector_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9');
+}
+
+/* A label name or value: [A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?, <= 63. */
+static bool
+selector_name_ok(const char *s, size_t n)
+{
+	size_t	 i;
+
+	if (n == 0 || n > 63 || !selector_alnum(s[0]) ||
+	    !selector_alnum(s[n - 1]))
+		return false;
+	for (i = 0; i < n; i++)
+		if (!selector_alnum(s[i]) && strchr("-_.", s[i]) == NULL)
+			return false;
+	return true;
+}
+
+/* A key's prefix: a DNS-1123 subdomain, lower case, at most 253. */
+static bool
+selector_prefix_ok(const char *s, size_t n)
+{
+	size_t	 i;
+
+	if (n == 0 || n > 253)
+		return false;
+	for (i = 0; i < n; i++) {
+		if ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9'))
+			continue;
+		if ((s[i] != '-' && s[i] != '.') || i == 0 || i == n - 1 ||
+		    (s[i] == '.' && (s[i - 1] == '.' || s[i - 1] == '-' ||
+		    s[i + 1] == '-')))
+			return false;
+	}
+	return true;
+}
+
+/* [PREFIX/]NAME */
+static int
+selector_key(struct selector *s)
+{
+	const char *k = s->lit, *slash = memchr(k, '/', (size_t)s->litlen);
+	size_t	 n = (size_t)s->litlen, pl;
+
+	if (slash == NULL ? selector_name_ok(k, n) :
+	    (pl = (size_t)(slash - k), selector_prefix_ok(k, pl) &&
+	    selector_name_ok(slash + 1, n - pl - 1)))
+		return 0;
+	return selector_fail(s, "invalid label key '%.*s'", s->litlen, k);
+}
+
+static int
+selector_value(struct selector *s)
+{
+	if (s->litlen == 0 || selector_name_ok(s->lit, (size_t)s->litlen))
+		return 0;
+	return selector_fail(s, "invalid label value '%.*s'", s->litlen,
+	    s->lit);
+}
+
+/*
+ * "(" values ")": commas and values, never two values in a row; empty
+ * values count, as in "()", "(a,)" or "(,a)".
+ */
+static int
+selector_values(struct selector *s)
+{
+	enum selector_token t, prev = SEL_LPAR;
+
+	if (selector_lex(s, true) != SEL_LPAR)
+		return selector_fail(s, "found '%.*s', expected: '('",
+		    s->litlen, s->lit);
+	for (;; prev = t) {
+		t = selector_lex(s, true);
+		if (t == SEL_RPAR)
+			return 0;
+		if (t == SEL_COMMA)
+			continue;
+		if (t != SEL_IDENT || prev == SEL_IDENT)
+			return selector_fail(s, "found '%.*s', expected: %s",
+			    s->litlen, s->lit, prev == SEL_IDENT ?
+			    "',' or ')'" : "',', ')' or identifier");
+		if (selector_value(s) == -1)
+			return -1;
+	}
+}
+
+/* [!]KEY, or KEY OPERATOR VALUES. */
+static int
+selector_requirement(struct selector *s)
+{
+	enum selector_token t;
+	bool	 not = false;
+
+	if ((t = selector_lex(s, true)) == SEL_NOT) {
+		not = true;
+		t = selector_lex(s, true);
+	}
+	if (t != SEL_IDENT)
+		return selector_fail(s, "found '%.*s', expected: identifier",
+		    s->litlen, s->lit);
+	if (selector_key(s) == -1)
+		return -1;
+	t = selector_peek(s, true);
+	if (not || t == SEL_END || t == SEL_COMMA)
+		return 0;
+	switch (selector_lex(s, false)) {
+	case SEL_IN:
+	case SEL_NOTIN:
+		return selector_values(s);
+	case SEL_EQ:
+	case SEL_EQEQ:
+		t = selector_peek(s, true);
+		if (t == SEL_END || t == SEL_COMMA)
+			return 0;
+		if (selector_lex(s, true) != SEL_IDENT)
+			return selector_fail(s, "found '%.*s', expected: "
+			    "identifier", s->litlen, s->lit);
+		return selector_value(s);
+	case SEL_NE:
+	case SEL_GT:
+	case SEL_LT:
+		return selector_fail(s, "operator '%.*s' is not supported in "
+		    "label selectors", s->litlen, s->lit);
+	default:
+		return selector_fail(s, "found '%.*s', expected: in, notin, "
+		    "=, ==", s->litlen, s->lit);
+	}
+}
+
+static int
+selector_check(const char *text, char *why, size_t whylen)
+{
+	struct selector s = { text, text, 0, why, whylen };
+	enum selector_token t;
+
+	if (selector_peek(&s, false) == SEL_END)
+		return 0;
+	for (;;) {
+		t = selector_peek(&s, false);
+		if (t != SEL_IDENT && t != SEL_NOT)
+			return selector_fail(&s, "found '%.*s', expected: !, "
+			    "identifier, or 'end of string'", s.litlen, s.lit);
+		if (selector_requirement(&s) == -1)
+			return -1;
+		t = selector_lex(&s, true);
+		if (t == SEL_END)
+			return 0;
+		if (t != SEL_COMMA)
+			return selector_fail(&s, "found '%.*s', expected: ',' "
+			    "or 'end of string'", s.litlen, s.lit);
+		t = selector_peek(&s, true);
+		if (t != SEL_IDENT && t != SEL_NOT)
+			return selector_fail(&s, "found '%.*s', expected: "
+			    "identifier after ','", s.litlen, s.lit);
+	}
+}
+
+/* The arguments joined by spaces, as CoreDNS joins them, and checked. */
+static int
+k8s_selector(char **out, const struct corefile_line *o, char *err,
+    size_t errlen)
+{
+	char	 why[256], *sel = xstrdup(corefile_arg(o, 0)), *t;
+	size_t	 i;
+
+	for (i = 1; i < corefile_nargs(o); i++) {
+		t = xasprintf("%s %s", sel, corefile_arg(o, i));
+		free(sel);
+		sel = t;
+	}
+	if (selector_check(sel, why, sizeof(why)) == -1) {
+		corefile_errf(corefile_pos(o), err, errlen,
+		    "kubernetes option '%s': invalid label selector '%s': %s",
+		    corefile_name(o), sel, why);
+		free(sel);
+		return -1;
+	}
+	*out = sel;
+	return 0;
+}
+
+static int
+k8s_labels(struct config_kubernetes *k, const struct corefile_line *o,
+    char *err, size_t errlen)
+{
+	return k8s_selector(&k->labels, o, err, errlen);
+}
+
+static int
+k8s_namespace_labels(struct config_kubernetes *k,
+    const struct corefile_line *o, char *err, size_t errlen)
+{
+	return k8s_selector(&k->namespace_labels, o, err, errlen);
+}
+
+static bool
+duration_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Go's leadingFraction: digits past int64's precision are read, not kept. */
+static const char *
+duration_fraction(const char *s, uint64_t *f, double *scale)
+{
+	bool	 overflow = false;
+	uint64_t y;
+
+	*f = 0;
+	*scale = 1;
+	for (; duration_digit(*s); s++) {
+		if (overflow)
+			continue;
+		y = *f * 10 + (uint64_t)(*s - '0');
+		if (*f > (UINT64_MAX >> 1) / 10 || y > UINT64_C(1) << 63) {
+			overflow = true;
+			continue;
+		}
+		*f = y;
+		*scale *= 10;
+	}
+	return s;
+}
+
+/* One NUMBER UNIT of a duration, added to *d; NULL when malformed. */
+static const char *
+duration_part(const char *s, uint64_t *d)
+{
+	static const struct {
+		const char *name;
+		uint64_t ns;
+	} units[] = {
+		{ "ns", 1 }, { "us", 1000 }, { "\xc2\xb5s", 1000 },
+		{ "\xce\xbcs", 1000 }, { "ms", 1000000 },
+		{ "s", UINT64_C(1000000000) }, { "m", UINT64_C(60000000000) },
+		{ "h", UINT64_C(3600000000000) },
+	};
+	const uint64_t max = UINT64_C(1) << 63;
+	const char *start = s;
+	uint64_t v = 0, f = 0;
+	double	 scale = 1;
+	size_t	 i, n;
+	bool	 pre, post = false;
+
+	for (; duration_digit(*s); s++) {
+		if (v > max / 10 || (v = v * 10 + (uint64_t)(*s - '0')) > max)
+			return NULL;
+	}
+	pre = s != start;
+	if (*s == '.') {
+		start = ++s;
+		s = duration_fraction(s, &f, &scale);
+		post = s != start;
+	}
+	if (!pre && !post)
+		return NULL;
+	n = strcspn(s, "0123456789.");
+	for (i = 0; i < nitems(units); i++)
+		if (n > 0 && strlen(units[i].name) == n &&
+		    strncmp(s, units[i].name, n) == 0)
+			break;
+	if (i == nitems(units) || v > max / units[i].ns)
+		return NULL;
+	v *= units[i].ns;
+	if (f > 0 && (v += (uint64_t)((double)f *
+	    ((double)units[i].ns / scale))) > max)
+		return NULL;
+	if ((*d += v) > max)
+		return NULL;
+	return s + n;
+}
+
+/*
+ * Go's time.ParseDuration: [-+]? and NUMBER UNIT... (a decimal number with
+ * an optional fraction; ns, us, µs, ms, s, m, h), or a lone 0. Fills
+ * milliseconds, rounded up and capped at INT_MAX; a negative duration is 0,
+ * as a Go timer set to one fires at once.
+ */
+static bool
+duration_parse(const char *s, int *ms)
+{
+	uint64_t d = 0;
+	bool	 neg = false;
+
+	if (*s == '-' || *s == '+')
+		neg = *s++ == '-';
+	if (strcmp(s, "0") == 0) {
+		*ms = 0;
+		return true;
+	}
+	if (*s == '\0')
+		return false;
+	while (*s != '\0')
+		if ((s = duration_part(s, &d)) == NULL)
+			return false;
+	if (!neg && d > INT64_MAX)
+		return false;
+	d = neg ? 0 : (d + 999999) / 1000000;
+	*ms = d > INT_MAX ? INT_MAX : (int)d;
+	return true;
+}
+
+static int
+k8s_startup_timeout(struct config_kubernetes *k,
+    const struct corefile_line *o, char *err, size_t errlen)
+{
+	if (!duration_parse(corefile_arg(o, 0), &k->startup_timeout_ms))
+		return corefile_errf(corefile_pos(o), err, errlen,
+		    "kubernetes option 'startup_timeout': invalid duration "
+		    "'%s' (as 5s, 500ms or 1m30s)", corefile_arg(o, 0));
 	return 0;
 }

@@ -30,6 +30,19 @@ struct config_kubernetes {
 	char	**fallthrough_zones;	/* none means every zone */
 	size_t	nfallthrough_zones;
 	char	*manifests;		/* petdns extension: manifests DIR */
+	/*
+	 * How to reach the API (see kubeconfig_from_config). File names are
+	 * resolved against the Corefile's directory, as manifests is.
+	 */
+	char	*endpoint;		/* endpoint URL: the first URL given */
+	char	*tls_cert;		/* tls CERT KEY CACERT */
+	char	*tls_key;
+	char	*tls_ca;
+	char	*kubeconfig;		/* kubeconfig KUBECONFIG [CONTEXT] */
+	char	*kubeconfig_context;	/* NULL: the file's current-context */
+	char	*labels;		/* labels EXPRESSION: a label selector */
+	char	*namespace_labels;	/* namespace_labels EXPRESSION */
+	int	 startup_timeout_ms;	/* startup_timeout DURATION, default 5s */
 	char	*file;			/* where the directive was written */
 	int	line;
 };

@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <glob.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -340,6 +341,15 @@ test_kubernetes_defaults(void **state)
 	assert_false(k->fallthrough);
 	assert_int_equal(k->nfallthrough_zones, 0);
 	assert_null(k->manifests);
+	assert_null(k->endpoint);
+	assert_null(k->tls_cert);
+	assert_null(k->tls_key);
+	assert_null(k->tls_ca);
+	assert_null(k->kubeconfig);
+	assert_null(k->kubeconfig_context);
+	assert_null(k->labels);
+	assert_null(k->namespace_labels);
+	assert_int_equal(k->startup_timeout_ms, 5000);
 	assert_string_equal(k->file, "T");
 	assert_int_equal(k->line, 3);
 	config_free(cfg);
@@ -426,6 +436,117 @@ test_manifests_path(void **state)
 	config_free(cfg);
 }
 
+/* The API options; file names are relative to the Corefile, as manifests. */
+static void
+test_api_options(void **state)
+{
+	const struct config_kubernetes *k;
+	struct config *cfg;
+	char	 err[512];
+
+	cfg = config_parse("/etc/coredns/Corefile", ". {\n kubernetes {\n"
+	    "  endpoint https://10.0.0.1:6443 https://10.0.0.2:6443\n"
+	    "  tls certs/client.crt /abs/client.key ca.crt\n"
+	    "  kubeconfig kube/config prod\n"
+	    "  labels app=web, tier in (fe,be),   !legacy\n"
+	    "  namespace_labels istio-injection=enabled\n"
+	    "  startup_timeout 1m30s\n }\n}\n", err, sizeof(err));
+	if (cfg == NULL)
+		fail_msg("%s", err);
+	k = cfg->servers[0].kubernetes;
+	assert_string_equal(k->endpoint, "https://10.0.0.1:6443");
+	assert_string_equal(k->tls_cert, "/etc/coredns/certs/client.crt");
+	assert_string_equal(k->tls_key, "/abs/client.key");
+	assert_string_equal(k->tls_ca, "/etc/coredns/ca.crt");
+	assert_string_equal(k->kubeconfig, "/etc/coredns/kube/config");
+	assert_string_equal(k->kubeconfig_context, "prod");
+	/* CoreDNS joins the arguments with spaces. */
+	assert_string_equal(k->labels, "app=web, tier in (fe,be), !legacy");
+	assert_string_equal(k->namespace_labels, "istio-injection=enabled");
+	assert_int_equal(k->startup_timeout_ms, 90000);
+	config_free(cfg);
+
+	cfg = parse_ok(". {\n kubernetes {\n  endpoint api:8080\n"
+	    "  kubeconfig \"/k c\"\n  namespaces a\n  labels x=\n }\n}\n");
+	k = cfg->servers[0].kubernetes;
+	assert_string_equal(k->endpoint, "api:8080");
+	assert_string_equal(k->kubeconfig, "/k c");
+	assert_null(k->kubeconfig_context);
+	assert_string_equal(k->labels, "x=");
+	config_free(cfg);
+
+	cfg = parse_ok(". {\n kubernetes {\n  kubeconfig kc \"\"\n"
+	    "  tls a b c\n }\n}\n");
+	k = cfg->servers[0].kubernetes;
+	assert_string_equal(k->kubeconfig, "kc");
+	assert_null(k->kubeconfig_context);
+	assert_string_equal(k->tls_cert, "a");
+	config_free(cfg);
+}
+
+/* Go's time.ParseDuration, in milliseconds rounded up. */
+static void
+test_startup_timeout(void **state)
+{
+	static const struct {
+		const char *text;
+		int	 ms;
+	} cases[] = {
+		{ "5s", 5000 }, { "500ms", 500 }, { "1m", 60000 },
+		{ "1h", 3600000 }, { "1m30s", 90000 }, { "1.5h", 5400000 },
+		{ ".5s", 500 }, { "5.s", 5000 }, { "+2s", 2000 }, { "0", 0 },
+		{ "-0", 0 }, { "0s", 0 }, { "-5s", 0 }, { "1ns", 1 },
+		{ "999us", 1 }, { "1001us", 2 }, { "2\xc2\xb5s", 1 },
+		{ "2\xce\xbcs", 1 }, { "1h2m3s4ms5us6ns", 3723005 },
+		{ "0.000000001s", 1 }, { "0.0000000001s", 0 },
+		{ "0.1000000000000000000000000000001s", 100 },
+		{ "1.99999999999999999999999s", 2000 }, { "1000h", INT_MAX },
+		{ "2562047h", INT_MAX },
+	};
+	struct config *cfg;
+	char	 text[256];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text), ". {\n kubernetes {\n"
+		    "  startup_timeout %s\n }\n}\n", cases[i].text);
+		cfg = parse_ok(text);
+		if (cfg->servers[0].kubernetes->startup_timeout_ms !=
+		    cases[i].ms)
+			fail_msg("'%s': got %d ms, want %d", cases[i].text,
+			    cfg->servers[0].kubernetes->startup_timeout_ms,
+			    cases[i].ms);
+		config_free(cfg);
+	}
+}
+
+/* Label selectors Kubernetes (and so CoreDNS) accepts. */
+static void
+test_label_selectors(void **state)
+{
+	static const char *const good[] = {
+		"app", "!app", "app=web", "app==web", "app = web",
+		"app in (web,api)", "app notin (a)", "app in ()",
+		"app in (a,)", "app in (,a)", "app in (a,,b)", "x=",
+		"example.com/app=web", "a.b_c-d=E.f_g-h",
+		"app=web,!legacy,tier in (fe, be)", "in-x=in", "k=in",
+		"k in (in, notin)", "\"\"",
+	};
+	struct config *cfg;
+	char	 text[256];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(text, sizeof(text), ". {\n kubernetes {\n"
+		    "  labels %s\n  namespace_labels %s\n }\n}\n", good[i],
+		    good[i]);
+		cfg = parse_ok(text);
+		assert_non_null(cfg->servers[0].kubernetes->labels);
+		assert_non_null(cfg->servers[0].kubernetes->namespace_labels);
+		config_free(cfg);
+	}
+}
+
 /* The option sits on line 3 of "cluster.local in-addr.arpa { kubernetes {". */
 static void
 test_kubernetes_option_errors(void **state)
@@ -474,14 +595,101 @@ test_kubernetes_option_errors(void **state)
 		{ "manifests \"\"", "T:3: kubernetes option 'manifests': "
 		  "empty directory" },
 		{ "bogus", "T:3: kubernetes: unknown option 'bogus'" },
-		{ "endpoint https://10.0.0.1", "T:3: kubernetes: unknown "
-		  "option 'endpoint'" },
+		{ "resyncperiod 5m", "T:3: kubernetes: unknown option "
+		  "'resyncperiod'" },
 		{ "pods insecure {\n   }", "T:3: kubernetes option 'pods': "
 		  "takes no block" },
 		{ "ttl 5\n  pods insecure\n  ttl 6", "T:5: kubernetes option "
 		  "'ttl': given twice" },
 		{ "namespaces a\n  namespaces b", "T:4: kubernetes option "
 		  "'namespaces': given twice" },
+		{ "endpoint", "T:3: kubernetes option 'endpoint': wrong number "
+		  "of arguments (0)" },
+		{ "endpoint ftp://10.0.0.1", "T:3: kubernetes option "
+		  "'endpoint': 'ftp://10.0.0.1': only http:// and https:// "
+		  "URLs" },
+		{ "endpoint https://", "T:3: kubernetes option 'endpoint': "
+		  "'https://' has no host" },
+		{ "endpoint http:///api", "'http:///api' has no host" },
+		{ "endpoint \"\"", "'endpoint': '' has no host" },
+		{ "endpoint a\n  endpoint b", "T:4: kubernetes option "
+		  "'endpoint': given twice" },
+		{ "tls a b", "T:3: kubernetes option 'tls': wrong number of "
+		  "arguments (2)" },
+		{ "tls a b c d", "'tls': wrong number of arguments (4)" },
+		{ "tls a \"\" c", "T:3: kubernetes option 'tls': empty file "
+		  "name" },
+		{ "kubeconfig", "T:3: kubernetes option 'kubeconfig': wrong "
+		  "number of arguments (0)" },
+		{ "kubeconfig a b c", "'kubeconfig': wrong number of "
+		  "arguments (3)" },
+		{ "kubeconfig \"\" ctx", "T:3: kubernetes option "
+		  "'kubeconfig': empty file name" },
+		{ "labels", "T:3: kubernetes option 'labels': wrong number of "
+		  "arguments (0)" },
+		{ "labels app web", "T:3: kubernetes option 'labels': invalid "
+		  "label selector 'app web': found 'web', expected: in, notin, "
+		  "=, ==" },
+		{ "labels app!=web", "invalid label selector 'app!=web': "
+		  "operator '!=' is not supported in label selectors" },
+		{ "labels replicas>1", "operator '>' is not supported" },
+		{ "labels replicas < 1", "operator '<' is not supported" },
+		{ "labels app in web", "found 'web', expected: '('" },
+		{ "labels app in (web", "found '', expected: ',' or ')'" },
+		{ "labels app in (a b)", "found 'b', expected: ',' or ')'" },
+		{ "labels app in (=)", "found '=', expected: ',', ')' or "
+		  "identifier" },
+		{ "labels app in (a,=)", "found '=', expected: ',', ')' or "
+		  "identifier" },
+		{ "labels app=web,", "found '', expected: identifier after ','" },
+		{ "labels app=web tier=fe", "found 'tier', expected: ',' or "
+		  "'end of string'" },
+		{ "labels !app=web", "found '=', expected: ',' or 'end of "
+		  "string'" },
+		{ "labels !", "found '', expected: identifier" },
+		{ "labels =web", "found '=', expected: !, identifier, or 'end "
+		  "of string'" },
+		{ "labels in=x", "found 'in', expected: !, identifier, or "
+		  "'end of string'" },
+		{ "labels app=(", "found '(', expected: identifier" },
+		{ "labels -app=web", "invalid label key '-app'" },
+		{ "labels Example.com/app=web", "invalid label key "
+		  "'Example.com/app'" },
+		{ "labels a/b/c", "invalid label key 'a/b/c'" },
+		{ "labels /app", "invalid label key '/app'" },
+		{ "labels a..b/app", "invalid label key 'a..b/app'" },
+		{ "labels "
+		  "a1234567890123456789012345678901234567890123456789012345678901"
+		  "23=x", "invalid label key" },
+		{ "labels app=web-", "invalid label value 'web-'" },
+		{ "labels app in (ok, b@d)", "invalid label value 'b@d'" },
+		{ "namespace_labels", "T:3: kubernetes option "
+		  "'namespace_labels': wrong number of arguments (0)" },
+		{ "namespace_labels team!=x", "T:3: kubernetes option "
+		  "'namespace_labels': invalid label selector 'team!=x': "
+		  "operator '!=' is not supported in label selectors" },
+		{ "startup_timeout", "T:3: kubernetes option 'startup_timeout': "
+		  "wrong number of arguments (0)" },
+		{ "startup_timeout 5 s", "'startup_timeout': wrong number of "
+		  "arguments (2)" },
+		{ "startup_timeout 5", "T:3: kubernetes option "
+		  "'startup_timeout': invalid duration '5' (as 5s, 500ms or "
+		  "1m30s)" },
+		{ "startup_timeout 5x", "invalid duration '5x'" },
+		{ "startup_timeout 5sec", "invalid duration '5sec'" },
+		{ "startup_timeout \"\"", "invalid duration ''" },
+		{ "startup_timeout s", "invalid duration 's'" },
+		{ "startup_timeout .s", "invalid duration '.s'" },
+		{ "startup_timeout 1h1", "invalid duration '1h1'" },
+		{ "startup_timeout 1.2.3s", "invalid duration '1.2.3s'" },
+		{ "startup_timeout --5s", "invalid duration '--5s'" },
+		{ "startup_timeout -", "invalid duration '-'" },
+		{ "startup_timeout 5S", "invalid duration '5S'" },
+		{ "startup_timeout 9223372037s", "invalid duration "
+		  "'9223372037s'" },
+		{ "startup_timeout 99999999999999999999ns", "invalid duration "
+		  "'99999999999999999999ns'" },
+		{ "startup_timeout 2562048h", "invalid duration '2562048h'" },
 	};
 	struct config *cfg;
 	char	 text[512], err[512];
@@ -501,6 +709,12 @@ static void
 test_kubernetes_zone_errors(void **state)
 {
 	static const struct err_case cases[] = {
+		{ ". {\n kubernetes {\n  namespaces a\n  namespace_labels x=y\n"
+		  " }\n}", "T:2: kubernetes: namespaces and namespace_labels "
+		  "cannot both be set" },
+		{ ". {\n kubernetes {\n  namespace_labels x=y\n  namespaces a\n"
+		  " }\n}", "T:2: kubernetes: namespaces and namespace_labels "
+		  "cannot both be set" },
 		{ "cluster.local {\n kubernetes example.org\n}",
 		  "T:2: kubernetes: zone 'example.org' is not within the "
 		  "server block's zones" },
@@ -539,6 +753,9 @@ main(void)
 		cmocka_unit_test(test_kubernetes_options),
 		cmocka_unit_test(test_kubernetes_env),
 		cmocka_unit_test(test_manifests_path),
+		cmocka_unit_test(test_api_options),
+		cmocka_unit_test(test_startup_timeout),
+		cmocka_unit_test(test_label_selectors),
 		cmocka_unit_test(test_kubernetes_option_errors),
 		cmocka_unit_test(test_kubernetes_zone_errors),
 	};
