@@ -9,6 +9,8 @@
 #include "answer.h"
 #include "config.h"
 #include "dname.h"
+#include "kube.h"
+#include "kubeconfig.h"
 #include "kubernetes.h"
 #include "log.h"
 #include "manifest.h"
@@ -16,10 +18,12 @@
 #include "records.h"
 #include "simulate.h"
 #include "store.h"
+#include "watch.h"
 #include "xmalloc.h"
 #include "zone.h"
 
 #define KUBERNETES_MAX_NS_IPS	8
+#define KUBERNETES_MAX_WATCHES	4
 
 /* A service whose records must be rebuilt on the next flush. */
 struct kubernetes_dirty {
@@ -43,6 +47,13 @@ struct kubernetes {
 	size_t			 npod_ips;
 	char			*self;		/* "ns/name" of our own service */
 	struct records_list	 scratch;
+	/* The API source. */
+	struct kube		*kube;
+	struct watch_probe	*probe;
+	struct watch		*watches[KUBERNETES_MAX_WATCHES];
+	size_t			 nwatches;
+	struct event		*startup_ev;
+	bool			 startup_over;	/* startup_timeout passed */
 };
 
 static void
@@ -304,15 +315,104 @@ kubernetes_manifest_cb(struct object **objs, size_t n, void *arg)
 	k->synced = true;
 }
 
+static void
+kubernetes_watch_synced_cb(struct watch *w, void *arg)
+{
+	struct kubernetes	*k = arg;
+
+	for (size_t i = 0; i < k->nwatches; i++)
+		if (!watch_synced(k->watches[i]))
+			return;
+	if (k->probe != NULL || k->synced)
+		return;		/* EndpointSlices not yet watched */
+	kubernetes_flush(k);
+	k->synced = true;
+	log_info("plugin/kubernetes: all reflectors synced: %zu services, "
+	    "%zu EndpointSlices, %zu namespaces: %zu records; ready",
+	    store_count(k->store, OBJECT_SERVICE),
+	    store_count(k->store, OBJECT_ENDPOINTSLICE),
+	    store_count(k->store, OBJECT_NAMESPACE), zone_count(k->zone));
+}
+
+static void
+kubernetes_add_watch(struct kubernetes *k, enum object_kind kind,
+    const char *path, const char *selector)
+{
+	struct watch	*w = watch_new(k->base, k->kube, k->store, kind, path,
+	    selector, NULL, kubernetes_watch_synced_cb, k);
+
+	k->watches[k->nwatches++] = w;
+	watch_start(w);
+}
+
+static void
+kubernetes_slices_version_cb(const char *version, void *arg)
+{
+	struct kubernetes	*k = arg;
+	char			*path;
+
+	watch_probe_free(k->probe);
+	k->probe = NULL;
+	log_info("plugin/kubernetes: EndpointSlices: discovery.k8s.io/%s",
+	    version);
+	path = xasprintf("/apis/discovery.k8s.io/%s/endpointslices", version);
+	kubernetes_add_watch(k, OBJECT_ENDPOINTSLICE, path, k->cfg->labels);
+	free(path);
+}
+
+static void
+kubernetes_startup_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct kubernetes	*k = arg;
+
+	k->startup_over = true;
+	if (!k->synced)
+		log_warnx("plugin/kubernetes: not synced after %d ms: serving "
+		    "what is known", k->cfg->startup_timeout_ms);
+}
+
+/* Reflectors for what DNS needs: Namespaces, Services, EndpointSlices, Pods when verified. */
+static int
+kubernetes_start_api(struct kubernetes *k)
+{
+	static const char *const slice_versions[] = { "v1", "v1beta1", NULL };
+	struct kube_auth	*auth;
+	char			 err[512];
+	struct timeval		 tv;
+
+	if ((auth = kubeconfig_from_config(k->cfg, err, sizeof(err))) == NULL) {
+		log_warnx("%s:%d: kubernetes: %s", k->cfg->file, k->cfg->line,
+		    err);
+		return -1;
+	}
+	k->kube = kube_new(k->base, auth, err, sizeof(err));
+	log_info("plugin/kubernetes: API server %s", auth->server);
+	kube_auth_free(auth);
+	if (k->kube == NULL) {
+		log_warnx("%s:%d: kubernetes: %s", k->cfg->file, k->cfg->line,
+		    err);
+		return -1;
+	}
+	kubernetes_add_watch(k, OBJECT_NAMESPACE, "/api/v1/namespaces", NULL);
+	kubernetes_add_watch(k, OBJECT_SERVICE, "/api/v1/services",
+	    k->cfg->labels);
+	if (k->cfg->pods == PODS_VERIFIED)
+		kubernetes_add_watch(k, OBJECT_POD, "/api/v1/pods", NULL);
+	if (!k->cfg->noendpoints)
+		k->probe = watch_probe_new(k->base, k->kube, "discovery.k8s.io",
+		    slice_versions, kubernetes_slices_version_cb, k);
+	k->startup_ev = evtimer_new(k->base, kubernetes_startup_cb, k);
+	tv.tv_sec = k->cfg->startup_timeout_ms / 1000;
+	tv.tv_usec = (k->cfg->startup_timeout_ms % 1000) * 1000;
+	evtimer_add(k->startup_ev, &tv);
+	return 0;
+}
+
 int
 kubernetes_start(struct kubernetes *k)
 {
-	if (k->cfg->manifests == NULL) {
-		log_warnx("%s:%d: kubernetes: no source: the Kubernetes API "
-		    "source is not built yet; use 'manifests DIR'",
-		    k->cfg->file, k->cfg->line);
-		return -1;
-	}
+	if (k->cfg->manifests == NULL)
+		return kubernetes_start_api(k);
 	k->simulate = simulate_new(k->store);
 	k->manifest = manifest_new(k->base, k->cfg->manifests,
 	    kubernetes_manifest_cb, k);
@@ -371,6 +471,9 @@ kubernetes_answer(struct kubernetes *k, const uint8_t *qname, uint16_t qtype,
 	zone_read_lock();
 	rcode = answer_zone(k->zone, k->cfg, qname, qtype, resp);
 	zone_read_unlock();
+	/* Until the first sync, a missing name may only be not yet known. */
+	if (rcode == LDNS_RCODE_NXDOMAIN && !k->synced && !k->startup_over)
+		return LDNS_RCODE_SERVFAIL;
 	return rcode;
 }
 
@@ -455,6 +558,12 @@ kubernetes_free(struct kubernetes *k)
 		return;
 	manifest_free(k->manifest);
 	simulate_free(k->simulate);
+	for (size_t i = 0; i < k->nwatches; i++)
+		watch_free(k->watches[i]);
+	watch_probe_free(k->probe);
+	kube_free(k->kube);
+	if (k->startup_ev != NULL)
+		event_free(k->startup_ev);
 	HASH_ITER(hh, k->dirty, d, tmp) {
 		HASH_DEL(k->dirty, d);
 		free(d->key);

@@ -136,6 +136,15 @@ server_clear_section(ldns_pkt *resp, ldns_pkt_section sec)
 	}
 }
 
+static void
+server_clear_sections(ldns_pkt *resp)
+{
+	server_clear_section(resp, LDNS_SECTION_ANSWER);
+	server_clear_section(resp, LDNS_SECTION_AUTHORITY);
+	server_clear_section(resp, LDNS_SECTION_ADDITIONAL);
+	ldns_pkt_set_aa(resp, false);
+}
+
 /*
  * Renders resp into out within limit: additional data goes first, then, if
  * still too large, the answer is emptied and TC set (RFC 2181 9, RFC 7766).
@@ -189,16 +198,15 @@ server_resolve(struct server *s, ldns_pkt *resp, const ldns_rr *question)
 	if (b->k != NULL && kubernetes_serves(b->k, qname)) {
 		rcode = kubernetes_answer(b->k, qname,
 		    ldns_rr_get_type(question), resp);
+		if (rcode == LDNS_RCODE_SERVFAIL)
+			server_clear_sections(resp);
 		if (rcode != LDNS_RCODE_NXDOMAIN ||
 		    !kubernetes_fallthrough(b->k, qname)) {
 			ldns_pkt_set_rcode(resp, rcode);
 			return;
 		}
 		/* Falling through: the next directive starts afresh. */
-		server_clear_section(resp, LDNS_SECTION_ANSWER);
-		server_clear_section(resp, LDNS_SECTION_AUTHORITY);
-		server_clear_section(resp, LDNS_SECTION_ADDITIONAL);
-		ldns_pkt_set_aa(resp, false);
+		server_clear_sections(resp);
 	}
 	/* No directive answers: the root block fails, others refuse. */
 	ldns_pkt_set_rcode(resp, zone[0] == 0 ? LDNS_RCODE_SERVFAIL :
