@@ -12,6 +12,7 @@
 #include "config.h"
 #include "corefile.h"
 #include "log.h"
+#include "selector.h"
 #include "xmalloc.h"
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
@@ -765,268 +766,13 @@ k8s_kubeconfig(struct config_kubernetes *k, const struct corefile_line *o,
 	return 0;
 }
 
-/*
- * Label selectors as Kubernetes reads them (labels.Parse): comma-separated
- * requirements "key", "!key", "key=value", "key==value", "key in (v,...)"
- * and "key notin (v,...)". Like CoreDNS (metav1.ParseToLabelSelector),
- * "!=", "gt" and "lt" are refused.
- */
-enum selector_token {
-	SEL_END, SEL_IDENT, SEL_NOT, SEL_NE, SEL_LPAR, SEL_RPAR, SEL_COMMA,
-	SEL_EQ, SEL_EQEQ, SEL_GT, SEL_LT, SEL_IN, SEL_NOTIN
-};
-
-struct selector {
-	const char *p;
-	const char *lit;	/* the last token's text */
-	int	 litlen;
-	char	*why;
-	size_t	 whylen;
-};
-
-static int selector_fail(struct selector *, const char *, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
-selector_fail(struct selector *s, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	vsnprintf(s->why, s->whylen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-static bool
-selector_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-static bool
-selector_special(char c)
-{
-	return c != '\0' && strchr("=!(),<>", c) != NULL;
-}
-
-/* The next token; among values, "in" and "notin" are plain words. */
-static enum selector_token
-selector_lex(struct selector *s, bool values)
-{
-	static const struct {
-		const char *text;
-		enum selector_token tok;
-	} ops[] = {
-		{ "!=", SEL_NE }, { "==", SEL_EQEQ }, { "!", SEL_NOT },
-		{ "=", SEL_EQ }, { "(", SEL_LPAR }, { ")", SEL_RPAR },
-		{ ",", SEL_COMMA }, { ">", SEL_GT }, { "<", SEL_LT },
-	};
-	size_t	 i, n;
-
-	while (selector_space(*s->p))
-		s->p++;
-	s->lit = s->p;
-	s->litlen = 0;
-	if (*s->p == '\0')
-		return SEL_END;
-	for (i = 0; i < nitems(ops); i++) {
-		n = strlen(ops[i].text);
-		if (strncmp(s->p, ops[i].text, n) == 0) {
-			s->p += n;
-			s->litlen = (int)n;
-			return ops[i].tok;
-		}
-	}
-	while (*s->p != '\0' && !selector_space(*s->p) &&
-	    !selector_special(*s->p))
-		s->p++;
-	s->litlen = (int)(s->p - s->lit);
-	if (!values && s->litlen == 2 && strncmp(s->lit, "in", 2) == 0)
-		return SEL_IN;
-	if (!values && s->litlen == 5 && strncmp(s->lit, "notin", 5) == 0)
-		return SEL_NOTIN;
-	return SEL_IDENT;
-}
-
-static enum selector_token
-selector_peek(struct selector *s, bool values)
-{
-	const char *p = s->p;
-	enum selector_token t = selector_lex(s, values);
-
-	s->p = p;
-	return t;
-}
-
-static bool
-selector_alnum(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9');
-}
-
-/* A label name or value: [A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?, <= 63. */
-static bool
-selector_name_ok(const char *s, size_t n)
-{
-	size_t	 i;
-
-	if (n == 0 || n > 63 || !selector_alnum(s[0]) ||
-	    !selector_alnum(s[n - 1]))
-		return false;
-	for (i = 0; i < n; i++)
-		if (!selector_alnum(s[i]) && strchr("-_.", s[i]) == NULL)
-			return false;
-	return true;
-}
-
-/* A key's prefix: a DNS-1123 subdomain, lower case, at most 253. */
-static bool
-selector_prefix_ok(const char *s, size_t n)
-{
-	size_t	 i;
-
-	if (n == 0 || n > 253)
-		return false;
-	for (i = 0; i < n; i++) {
-		if ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9'))
-			continue;
-		if ((s[i] != '-' && s[i] != '.') || i == 0 || i == n - 1 ||
-		    (s[i] == '.' && (s[i - 1] == '.' || s[i - 1] == '-' ||
-		    s[i + 1] == '-')))
-			return false;
-	}
-	return true;
-}
-
-/* [PREFIX/]NAME */
-static int
-selector_key(struct selector *s)
-{
-	const char *k = s->lit, *slash = memchr(k, '/', (size_t)s->litlen);
-	size_t	 n = (size_t)s->litlen, pl;
-
-	if (slash == NULL ? selector_name_ok(k, n) :
-	    (pl = (size_t)(slash - k), selector_prefix_ok(k, pl) &&
-	    selector_name_ok(slash + 1, n - pl - 1)))
-		return 0;
-	return selector_fail(s, "invalid label key '%.*s'", s->litlen, k);
-}
-
-static int
-selector_value(struct selector *s)
-{
-	if (s->litlen == 0 || selector_name_ok(s->lit, (size_t)s->litlen))
-		return 0;
-	return selector_fail(s, "invalid label value '%.*s'", s->litlen,
-	    s->lit);
-}
-
-/*
- * "(" values ")": commas and values, never two values in a row; empty
- * values count, as in "()", "(a,)" or "(,a)".
- */
-static int
-selector_values(struct selector *s)
-{
-	enum selector_token t, prev = SEL_LPAR;
-
-	if (selector_lex(s, true) != SEL_LPAR)
-		return selector_fail(s, "found '%.*s', expected: '('",
-		    s->litlen, s->lit);
-	for (;; prev = t) {
-		t = selector_lex(s, true);
-		if (t == SEL_RPAR)
-			return 0;
-		if (t == SEL_COMMA)
-			continue;
-		if (t != SEL_IDENT || prev == SEL_IDENT)
-			return selector_fail(s, "found '%.*s', expected: %s",
-			    s->litlen, s->lit, prev == SEL_IDENT ?
-			    "',' or ')'" : "',', ')' or identifier");
-		if (selector_value(s) == -1)
-			return -1;
-	}
-}
-
-/* [!]KEY, or KEY OPERATOR VALUES. */
-static int
-selector_requirement(struct selector *s)
-{
-	enum selector_token t;
-	bool	 not = false;
-
-	if ((t = selector_lex(s, true)) == SEL_NOT) {
-		not = true;
-		t = selector_lex(s, true);
-	}
-	if (t != SEL_IDENT)
-		return selector_fail(s, "found '%.*s', expected: identifier",
-		    s->litlen, s->lit);
-	if (selector_key(s) == -1)
-		return -1;
-	t = selector_peek(s, true);
-	if (not || t == SEL_END || t == SEL_COMMA)
-		return 0;
-	switch (selector_lex(s, false)) {
-	case SEL_IN:
-	case SEL_NOTIN:
-		return selector_values(s);
-	case SEL_EQ:
-	case SEL_EQEQ:
-		t = selector_peek(s, true);
-		if (t == SEL_END || t == SEL_COMMA)
-			return 0;
-		if (selector_lex(s, true) != SEL_IDENT)
-			return selector_fail(s, "found '%.*s', expected: "
-			    "identifier", s->litlen, s->lit);
-		return selector_value(s);
-	case SEL_NE:
-	case SEL_GT:
-	case SEL_LT:
-		return selector_fail(s, "operator '%.*s' is not supported in "
-		    "label selectors", s->litlen, s->lit);
-	default:
-		return selector_fail(s, "found '%.*s', expected: in, notin, "
-		    "=, ==", s->litlen, s->lit);
-	}
-}
-
-static int
-selector_check(const char *text, char *why, size_t whylen)
-{
-	struct selector s = { text, text, 0, why, whylen };
-	enum selector_token t;
-
-	if (selector_peek(&s, false) == SEL_END)
-		return 0;
-	for (;;) {
-		t = selector_peek(&s, false);
-		if (t != SEL_IDENT && t != SEL_NOT)
-			return selector_fail(&s, "found '%.*s', expected: !, "
-			    "identifier, or 'end of string'", s.litlen, s.lit);
-		if (selector_requirement(&s) == -1)
-			return -1;
-		t = selector_lex(&s, true);
-		if (t == SEL_END)
-			return 0;
-		if (t != SEL_COMMA)
-			return selector_fail(&s, "found '%.*s', expected: ',' "
-			    "or 'end of string'", s.litlen, s.lit);
-		t = selector_peek(&s, true);
-		if (t != SEL_IDENT && t != SEL_NOT)
-			return selector_fail(&s, "found '%.*s', expected: "
-			    "identifier after ','", s.litlen, s.lit);
-	}
-}
-
 /* The arguments joined by spaces, as CoreDNS joins them, and checked. */
 static int
 k8s_selector(char **out, const struct corefile_line *o, char *err,
     size_t errlen)
 {
 	char	 why[256], *sel = xstrdup(corefile_arg(o, 0)), *t;
+	struct selector *parsed;
 	size_t	 i;
 
 	for (i = 1; i < corefile_nargs(o); i++) {
@@ -1034,13 +780,14 @@ k8s_selector(char **out, const struct corefile_line *o, char *err,
 		free(sel);
 		sel = t;
 	}
-	if (selector_check(sel, why, sizeof(why)) == -1) {
+	if ((parsed = selector_parse(sel, why, sizeof(why))) == NULL) {
 		corefile_errf(corefile_pos(o), err, errlen,
 		    "kubernetes option '%s': invalid label selector '%s': %s",
 		    corefile_name(o), sel, why);
 		free(sel);
 		return -1;
 	}
+	selector_free(parsed);
 	*out = sel;
 	return 0;
 }

@@ -16,6 +16,7 @@
 #include "manifest.h"
 #include "object.h"
 #include "records.h"
+#include "selector.h"
 #include "simulate.h"
 #include "store.h"
 #include "watch.h"
@@ -54,6 +55,7 @@ struct kubernetes {
 	size_t			 nwatches;
 	struct event		*startup_ev;
 	bool			 startup_over;	/* startup_timeout passed */
+	struct selector		*ns_selector;	/* namespace_labels, or NULL */
 };
 
 static void
@@ -74,6 +76,25 @@ kubernetes_mark(struct kubernetes *k, const char *ns, const char *name)
 	d->key = key;
 	HASH_ADD_KEYPTR(hh, k->dirty, d->key, strlen(d->key), d);
 	event_active(k->flush_ev, 0, 0);
+}
+
+/* namespace_labels: is ns one whose labels the selector takes? */
+static bool
+kubernetes_ns_selected(const struct kubernetes *k, const char *ns)
+{
+	const struct object	*obj;
+
+	if (k->ns_selector == NULL)
+		return true;
+	obj = store_find(k->store, OBJECT_NAMESPACE, NULL, ns);
+	return obj != NULL && selector_matches(k->ns_selector, obj->labels,
+	    obj->nlabels);
+}
+
+static void
+kubernetes_mark_cb(const struct object *svc, void *arg)
+{
+	kubernetes_mark(arg, svc->ns, svc->name);
 }
 
 /* Owner keys name what contributed records: "svc/ns/name", "ns/name", "pod/ns/name". */
@@ -99,15 +120,19 @@ kubernetes_object_changed(struct kubernetes *k, const struct object *obj,
 		kubernetes_mark(k, obj->ns, obj->u.slice.service);
 		break;
 	case OBJECT_NAMESPACE:
-		if (!gone)
+		if (!gone && kubernetes_ns_selected(k, obj->name))
 			records_namespace(k->cfg, obj, &k->scratch);
+		/* Its labels may select or drop every service in it. */
+		if (k->ns_selector != NULL)
+			store_foreach(k->store, OBJECT_SERVICE, obj->name,
+			    kubernetes_mark_cb, k);
 		owner = xasprintf("ns/%s", obj->name);
 		kubernetes_update(k, owner);
 		free(owner);
 		event_active(k->flush_ev, 0, 0);
 		break;
 	case OBJECT_POD:
-		if (!gone)
+		if (!gone && kubernetes_ns_selected(k, obj->ns))
 			records_pod(k->cfg, obj, &k->scratch);
 		owner = xasprintf("pod/%s/%s", obj->ns, obj->name);
 		kubernetes_update(k, owner);
@@ -222,7 +247,7 @@ kubernetes_flush(struct kubernetes *k)
 		*slash = '\0';
 		svc = store_find(k->store, OBJECT_SERVICE, d->key, slash + 1);
 		*slash = '/';
-		if (svc != NULL)
+		if (svc != NULL && kubernetes_ns_selected(k, svc->ns))
 			records_service(k->cfg, k->store, svc, &k->scratch);
 		owner = xasprintf("svc/%s", d->key);
 		kubernetes_update(k, owner);
@@ -292,6 +317,8 @@ kubernetes_new(struct event_base *base, const struct config_kubernetes *cfg)
 		free(apexes[i]);
 	free(apexes);
 	k->flush_ev = event_new(base, -1, 0, kubernetes_flush_cb, k);
+	if (cfg->namespace_labels != NULL)	/* checked by config.c */
+		k->ns_selector = selector_parse(cfg->namespace_labels, NULL, 0);
 	kubernetes_pod_ips(k);
 	k->apex_dirty = true;
 	return k;
@@ -574,6 +601,7 @@ kubernetes_free(struct kubernetes *k)
 	zone_free(k->zone);
 	store_free(k->store);
 	records_free(&k->scratch);
+	selector_free(k->ns_selector);
 	free(k->self);
 	free(k);
 }

@@ -365,6 +365,27 @@ test_records_filters(void **state)
 }
 
 static void
+tweak_namespace_labels(struct config_kubernetes *cfg)
+{
+	cfg->namespace_labels = "team in (blue, green)";
+}
+
+static const struct answer_case namespace_labels_cases[] = {
+	{ "api" SVC, T_A, NXDOM, "", 1, NULL },
+	{ "svc.other.svc.cluster.local.", T_A, NOERR, "svc.other.svc.cluster.local. 5 IN A 10.96.0.80", 0, NULL },
+	{ "10-244-1-10.default.pod.cluster.local.", T_A, NXDOM, "", 1, NULL },
+	{ "10-244-1-10.other.pod.cluster.local.", T_A, NOERR,
+	  "10-244-1-10.other.pod.cluster.local. 5 IN A 10.244.1.10", 0, NULL },
+};
+
+static void
+test_records_namespace_labels(void **state)
+{
+	run_cases(tweak_namespace_labels, namespace_labels_cases,
+	    sizeof(namespace_labels_cases) / sizeof(namespace_labels_cases[0]));
+}
+
+static void
 tweak_noendpoints(struct config_kubernetes *cfg)
 {
 	cfg->noendpoints = true;
@@ -394,6 +415,7 @@ main(void)
 		cmocka_unit_test(test_records_options),
 		cmocka_unit_test(test_records_filters),
 		cmocka_unit_test(test_noendpoints),
+		cmocka_unit_test(test_records_namespace_labels),
 	};
 
 	zone_thread_register();
