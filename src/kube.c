@@ -302,14 +302,21 @@ kube_settle(struct kube *k)
 	}
 }
 
-/* CURLOPT_WRITEFUNCTION: body bytes go straight to the owner. */
+/*
+ * CURLOPT_WRITEFUNCTION: body bytes of a 2xx response go straight to the
+ * owner; an error's body (a Status) is no data, and its status says enough.
+ */
 static size_t
 kube_write_cb(char *data, size_t size, size_t n, void *arg)
 {
 	struct kube_request	*r = arg;
+	long			 status = 0;
 
 	if (r->state != KUBE_REQ_RUNNING)
 		return KUBE_WRITE_ABORT;
+	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (status < 200 || status > 299)
+		return n;
 	if (r->body_fn != NULL && n > 0)
 		r->body_fn(data, n, r->arg);
 	/* Cancelled by its own body callback: stop reading at once. */

@@ -10,7 +10,8 @@ struct kube_auth;
 struct kube_request;
 
 /*
- * Body bytes as they arrive, in order, in chunks of any size: not
+ * Body bytes of a 2xx response as they arrive (error bodies are dropped:
+ * the status tells), in order, in chunks of any size: not
  * NUL-terminated, not aligned to lines or JSON values; data is lent for the
  * call. Called only from the event loop, never after the request's cancel.
  * May start requests and cancel any request, this one included.

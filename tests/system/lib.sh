@@ -203,3 +203,60 @@ finish() {
 	fi
 	exit 0
 }
+
+# fakeapi_start [ARGS...]: runs tests/fakeapi/fakeapi.py (ports chosen by the
+# kernel) and waits for it. Sets FAKEAPI_PORT, FAKEAPI_CTL (control port),
+# FAKEAPI_DIR and FAKEAPI_PID.
+fakeapi_start() {
+	local end
+	FAKEAPI_DIR=$(mktemp -d "${TMPDIR:-/tmp}/petdns-fakeapi.XXXXXX") ||
+	    lib_die "mktemp failed"
+	LIB_DIRS+=("$FAKEAPI_DIR")
+	LIB_LOGS+=("$FAKEAPI_DIR/fakeapi.log")
+	python3 "$TOPSRC/tests/fakeapi/fakeapi.py" --port 0 \
+	    --port-file "$FAKEAPI_DIR/port" \
+	    --control-port-file "$FAKEAPI_DIR/cport" "$@" \
+	    >"$FAKEAPI_DIR/fakeapi.log" 2>&1 &
+	FAKEAPI_PID=$!
+	LIB_PIDS+=("$FAKEAPI_PID")
+	end=$(($(date +%s) + 10))
+	until [ -s "$FAKEAPI_DIR/port" ]; do
+		kill -0 "$FAKEAPI_PID" 2>/dev/null || lib_die "fakeapi exited"
+		[ "$(date +%s)" -lt "$end" ] || lib_die "fakeapi did not start"
+		sleep 0.05
+	done
+	FAKEAPI_PORT=$(cat "$FAKEAPI_DIR/port")
+	FAKEAPI_CTL=$(cat "$FAKEAPI_DIR/cport")
+}
+
+# ctl METHOD PATH [JSON]: a call to the fake API's control port; prints the
+# JSON answer and fails (status 1) on an HTTP error.
+ctl() {
+	python3 - "$FAKEAPI_CTL" "$1" "$2" "${3-}" <<'PY'
+import sys, urllib.request, urllib.error
+port, method, path, body = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+req = urllib.request.Request("http://127.0.0.1:%s%s" % (port, path),
+                             data=body.encode() if body else None, method=method,
+                             headers={"Content-Type": "application/json"})
+try:
+    print(urllib.request.urlopen(req, timeout=30).read().decode())
+except urllib.error.HTTPError as e:
+    print(e.read().decode())
+    sys.exit(1)
+PY
+}
+
+# wait_answer WHAT EXPECTED DIG_ARGS...: polls petdns (bounded, 10 s) until
+# the sorted short answer, joined by spaces, is EXPECTED; then checks it.
+wait_answer() {
+	local what=$1 want=$2 got end
+	shift 2
+	end=$(($(date +%s) + 10))
+	while :; do
+		got=$(ask +short "$@" 2>/dev/null | sort | tr '\n' ' ' | sed 's/ $//')
+		[ "$got" = "$want" ] && break
+		[ "$(date +%s)" -lt "$end" ] || break
+		sleep 0.05
+	done
+	check "$what" "$want" "$got"
+}
