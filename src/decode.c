@@ -42,6 +42,10 @@ static const struct decode_kind decode_kinds[] = {
 	{ "Pod", OBJECT_POD, { "v1" } },
 	{ "EndpointSlice", OBJECT_ENDPOINTSLICE,
 	    { "discovery.k8s.io/v1", "discovery.k8s.io/v1beta1" } },
+	/* The original PetSet, ours, and StatefulSet: one shape (DESIGN 5). */
+	{ "PetSet", OBJECT_PETSET, { "petdns.io/v1alpha1", "apps/v1alpha1" } },
+	{ "StatefulSet", OBJECT_PETSET, { "apps/v1" } },
+	{ "PersistentVolumeClaim", OBJECT_PVC, { "v1" } },
 };
 
 /* Cluster-scoped kinds: decode_ident gives them no namespace. */
@@ -426,6 +430,38 @@ decode_ports(struct decode_ctx *dc, struct json_object *obj,
 	return 0;
 }
 
+/* The ownerReference that is the object's controller, if any. */
+static int
+decode_controller(struct decode_ctx *dc, struct json_object *meta,
+    struct object *obj)
+{
+	struct json_object	*arr, *item;
+	char			 path[DECODE_PATHMAX];
+	size_t			 n;
+	bool			 controller;
+
+	if (decode_array(dc, meta, "metadata", "ownerReferences", &arr,
+	    &n) == -1)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (decode_item(dc, arr, "metadata.ownerReferences", i,
+		    json_type_object, &item, path, sizeof(path)) == -1 ||
+		    decode_bool(dc, item, path, "controller", false,
+		    &controller) == -1)
+			return -1;
+		if (!controller || obj->controller_uid != NULL)
+			continue;
+		if (decode_strdup(dc, item, path, "kind",
+		    &obj->controller_kind) == -1 ||
+		    decode_strdup(dc, item, path, "name",
+		    &obj->controller_name) == -1 ||
+		    decode_strdup(dc, item, path, "uid",
+		    &obj->controller_uid) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 static int
 decode_metadata(struct decode_ctx *dc, struct json_object *meta,
     struct object *obj)
@@ -433,10 +469,30 @@ decode_metadata(struct decode_ctx *dc, struct json_object *meta,
 	if (decode_labels(dc, meta, "metadata", "labels", &obj->labels,
 	    &obj->nlabels) == -1 ||
 	    decode_labels(dc, meta, "metadata", "annotations",
-	    &obj->annotations, &obj->nannotations) == -1)
+	    &obj->annotations, &obj->nannotations) == -1 ||
+	    decode_strdup(dc, meta, "metadata", "uid", &obj->uid) == -1 ||
+	    decode_controller(dc, meta, obj) == -1)
 		return -1;
 	return decode_strdup(dc, meta, "metadata", "resourceVersion",
 	    &obj->resource_version);
+}
+
+/* An integer member in [min, max]; def when absent or null. */
+static int
+decode_int(struct decode_ctx *dc, struct json_object *obj, const char *prefix,
+    const char *key, int64_t min, int64_t max, int64_t def, int64_t *out)
+{
+	struct json_object	*v;
+	char			 path[DECODE_PATHMAX];
+
+	if (decode_get(dc, obj, prefix, key, json_type_int, &v) == -1)
+		return -1;
+	*out = v ? json_object_get_int64(v) : def;
+	if (*out >= min && *out <= max)
+		return 0;
+	decode_path(path, sizeof(path), prefix, key);
+	return decode_fail(dc, "%s: %lld is out of range", path,
+	    (long long)*out);
 }
 
 /*
@@ -815,6 +871,129 @@ decode_pod(struct decode_ctx *dc, struct json_object *root,
 	return 0;
 }
 
+static char *
+decode_json_text(struct json_object *v)
+{
+	return xstrdup(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+}
+
+/* volumeClaimTemplates: their names, and the whole list kept as JSON. */
+static int
+decode_claim_templates(struct decode_ctx *dc, struct json_object *spec,
+    struct object_petset *ps)
+{
+	struct json_object	*arr, *item, *meta;
+	char			 path[DECODE_PATHMAX];
+	const char		*name;
+	size_t			 n;
+
+	if (decode_array(dc, spec, "spec", "volumeClaimTemplates", &arr,
+	    &n) == -1)
+		return -1;
+	if (n == 0)
+		return 0;
+	ps->claim_templates = decode_json_text(arr);
+	ps->claim_names = xcalloc(n, sizeof(*ps->claim_names));
+	for (size_t i = 0; i < n; i++) {
+		if (decode_item(dc, arr, "spec.volumeClaimTemplates", i,
+		    json_type_object, &item, path, sizeof(path)) == -1 ||
+		    decode_get(dc, item, path, "metadata", json_type_object,
+		    &meta) == -1 ||
+		    (meta != NULL && decode_str(dc, meta, path, "name",
+		    &name) == -1))
+			return -1;
+		if (meta == NULL || name == NULL)
+			return decode_fail(dc, "%s.metadata.name: missing",
+			    path);
+		if (decode_dns_name(dc, path, name, false, false) == -1)
+			return -1;
+		ps->claim_names[ps->nclaims++] = xstrdup(name);
+	}
+	return 0;
+}
+
+static int
+decode_petset_status(struct decode_ctx *dc, struct json_object *root,
+    struct object_petset_status *st)
+{
+	static const char *const keys[] = { "replicas", "readyReplicas",
+	    "currentReplicas", "availableReplicas" };
+	int32_t		*fields[] = { &st->replicas, &st->ready_replicas,
+			    &st->current_replicas, &st->available_replicas };
+	struct json_object *status;
+	int64_t		 v;
+
+	if (decode_get(dc, root, "", "status", json_type_object, &status) == -1)
+		return -1;
+	if (status == NULL)
+		return 0;
+	if (decode_int(dc, status, "status", "observedGeneration", 0,
+	    INT64_MAX, 0, &st->observed_generation) == -1)
+		return -1;
+	for (size_t i = 0; i < 4; i++) {
+		if (decode_int(dc, status, "status", keys[i], 0, INT32_MAX, 0,
+		    &v) == -1)
+			return -1;
+		*fields[i] = (int32_t)v;
+	}
+	return 0;
+}
+
+/*
+ * A PetSet (or StatefulSet): the spec fields DESIGN 5 names; the pod and
+ * claim templates stay JSON text, since pets are made from them verbatim.
+ */
+static int
+decode_petset(struct decode_ctx *dc, struct json_object *root,
+    struct json_object *meta, struct object *obj)
+{
+	struct object_petset	*ps = &obj->u.petset;
+	struct json_object	*spec, *tmpl, *tmeta, *sel, *ord, *del;
+	int64_t			 v;
+
+	if (decode_strdup(dc, root, "", "apiVersion", &ps->api_version) == -1 ||
+	    decode_get(dc, root, "", "spec", json_type_object, &spec) == -1)
+		return -1;
+	if (spec == NULL)
+		return decode_fail(dc, "spec: missing");
+	if (decode_int(dc, spec, "spec", "replicas", 0, INT32_MAX, 1,
+	    &v) == -1)
+		return -1;
+	ps->replicas = (int32_t)v;
+	if (decode_get(dc, spec, "spec", "ordinals", json_type_object,
+	    &ord) == -1 || (ord != NULL && decode_int(dc, ord, "spec.ordinals",
+	    "start", 0, INT32_MAX, 0, &v) == -1))
+		return -1;
+	ps->ordinals_start = ord != NULL ? (int32_t)v : 0;
+	if (decode_label_str(dc, spec, "spec", "serviceName",
+	    &ps->service_name) == -1 ||
+	    decode_get(dc, spec, "spec", "template", json_type_object,
+	    &tmpl) == -1)
+		return -1;
+	if (tmpl == NULL)
+		return decode_fail(dc, "spec.template: missing");
+	ps->pod_template = decode_json_text(tmpl);
+	if (decode_get(dc, spec, "spec", "selector", json_type_object,
+	    &sel) == -1 || (sel != NULL && decode_labels(dc, sel,
+	    "spec.selector", "matchLabels", &ps->selector,
+	    &ps->nselector) == -1))
+		return -1;
+	/* No selector, as in the original PetSet: the template's labels. */
+	if (ps->nselector == 0 && (decode_get(dc, tmpl, "spec.template",
+	    "metadata", json_type_object, &tmeta) == -1 || (tmeta != NULL &&
+	    decode_labels(dc, tmeta, "spec.template.metadata", "labels",
+	    &ps->selector, &ps->nselector) == -1)))
+		return -1;
+	if (decode_claim_templates(dc, spec, ps) == -1 ||
+	    decode_int(dc, meta, "metadata", "generation", 0, INT64_MAX, 0,
+	    &ps->generation) == -1 ||
+	    decode_petset_status(dc, root, &ps->status) == -1)
+		return -1;
+	ps->deleting = json_object_object_get_ex(meta, "deletionTimestamp",
+	    &del) && del != NULL;
+	return 0;
+}
+
 /* A non-empty string member of obj, or NULL; for naming, never an error. */
 static const char *
 decode_peek(struct json_object *obj, const char *key)
@@ -909,6 +1088,12 @@ decode_kind_body(struct decode_ctx *dc, struct json_object *root,
 		return decode_slice(dc, root, obj);
 	case OBJECT_POD:
 		return decode_pod(dc, root, meta, obj);
+	case OBJECT_PETSET:
+		return decode_petset(dc, root, meta, obj);
+	case OBJECT_PVC:
+		obj->u.pvc.deleting = json_object_object_get_ex(meta,
+		    "deletionTimestamp", &meta) && meta != NULL;
+		return 0;
 	default:
 		return 0;
 	}

@@ -13,6 +13,8 @@ static const char *const object_kind_names[OBJECT_NKINDS] = {
 	[OBJECT_SERVICE] = "Service",
 	[OBJECT_ENDPOINTSLICE] = "EndpointSlice",
 	[OBJECT_POD] = "Pod",
+	[OBJECT_PETSET] = "PetSet",
+	[OBJECT_PVC] = "PersistentVolumeClaim",
 };
 
 const char *
@@ -112,6 +114,33 @@ object_endpoints_free(struct object_endpoint *e, size_t n)
 	free(e);
 }
 
+static void
+object_petset_free(struct object_petset *ps)
+{
+	free(ps->api_version);
+	free(ps->service_name);
+	object_labels_free(ps->selector, ps->nselector);
+	free(ps->pod_template);
+	free(ps->claim_templates);
+	for (size_t i = 0; i < ps->nclaims; i++)
+		free(ps->claim_names[i]);
+	free(ps->claim_names);
+}
+
+static void
+object_petset_dup(struct object_petset *c, const struct object_petset *ps)
+{
+	c->api_version = object_strdup(ps->api_version);
+	c->service_name = object_strdup(ps->service_name);
+	c->selector = object_labels_dup(ps->selector, ps->nselector);
+	c->pod_template = object_strdup(ps->pod_template);
+	c->claim_templates = object_strdup(ps->claim_templates);
+	c->claim_names = ps->nclaims ? xcalloc(ps->nclaims,
+	    sizeof(*c->claim_names)) : NULL;
+	for (size_t i = 0; i < ps->nclaims; i++)
+		c->claim_names[i] = xstrdup(ps->claim_names[i]);
+}
+
 void
 object_free(struct object *obj)
 {
@@ -136,9 +165,16 @@ object_free(struct object *obj)
 		free(obj->u.pod.ips);
 		object_ports_free(obj->u.pod.ports, obj->u.pod.nports);
 		break;
+	case OBJECT_PETSET:
+		object_petset_free(&obj->u.petset);
+		break;
 	default:
 		break;
 	}
+	free(obj->uid);
+	free(obj->controller_kind);
+	free(obj->controller_name);
+	free(obj->controller_uid);
 	object_labels_free(obj->labels, obj->nlabels);
 	object_labels_free(obj->annotations, obj->nannotations);
 	free(obj->resource_version);
@@ -177,6 +213,9 @@ object_dup_kind(struct object *c, const struct object *obj)
 			d->pod_name = object_strdup(e->pod_name);
 		}
 		break;
+	case OBJECT_PETSET:
+		object_petset_dup(&c->u.petset, &obj->u.petset);
+		break;
 	case OBJECT_POD:
 		c->u.pod.hostname = object_strdup(obj->u.pod.hostname);
 		c->u.pod.subdomain = object_strdup(obj->u.pod.subdomain);
@@ -200,6 +239,10 @@ object_dup(const struct object *obj)
 	c->labels = object_labels_dup(obj->labels, obj->nlabels);
 	c->annotations = object_labels_dup(obj->annotations, obj->nannotations);
 	c->resource_version = object_strdup(obj->resource_version);
+	c->uid = object_strdup(obj->uid);
+	c->controller_kind = object_strdup(obj->controller_kind);
+	c->controller_name = object_strdup(obj->controller_name);
+	c->controller_uid = object_strdup(obj->controller_uid);
 	object_dup_kind(c, obj);
 	return c;
 }
@@ -298,11 +341,37 @@ object_pod_equal(const struct object_pod *a, const struct object_pod *b)
 	    object_ports_equal(a->ports, a->nports, b->ports, b->nports);
 }
 
+static bool
+object_petset_equal(const struct object_petset *a,
+    const struct object_petset *b)
+{
+	if (a->replicas != b->replicas ||
+	    a->ordinals_start != b->ordinals_start ||
+	    a->generation != b->generation || a->deleting != b->deleting ||
+	    a->nclaims != b->nclaims ||
+	    memcmp(&a->status, &b->status, sizeof(a->status)) != 0 ||
+	    !object_str_equal(a->api_version, b->api_version) ||
+	    !object_str_equal(a->service_name, b->service_name) ||
+	    !object_str_equal(a->pod_template, b->pod_template) ||
+	    !object_str_equal(a->claim_templates, b->claim_templates) ||
+	    !object_labels_equal(a->selector, a->nselector, b->selector,
+	    b->nselector))
+		return false;
+	for (size_t i = 0; i < a->nclaims; i++)
+		if (strcmp(a->claim_names[i], b->claim_names[i]) != 0)
+			return false;
+	return true;
+}
+
 bool
 object_equal(const struct object *a, const struct object *b)
 {
 	if (a->kind != b->kind || !object_str_equal(a->ns, b->ns) ||
 	    !object_str_equal(a->name, b->name) ||
+	    !object_str_equal(a->uid, b->uid) ||
+	    !object_str_equal(a->controller_kind, b->controller_kind) ||
+	    !object_str_equal(a->controller_name, b->controller_name) ||
+	    !object_str_equal(a->controller_uid, b->controller_uid) ||
 	    !object_labels_equal(a->labels, a->nlabels, b->labels, b->nlabels) ||
 	    !object_labels_equal(a->annotations, a->nannotations,
 	    b->annotations, b->nannotations))
@@ -314,6 +383,10 @@ object_equal(const struct object *a, const struct object *b)
 		return object_slice_equal(&a->u.slice, &b->u.slice);
 	case OBJECT_POD:
 		return object_pod_equal(&a->u.pod, &b->u.pod);
+	case OBJECT_PETSET:
+		return object_petset_equal(&a->u.petset, &b->u.petset);
+	case OBJECT_PVC:
+		return a->u.pvc.deleting == b->u.pvc.deleting;
 	default:
 		return true;
 	}

@@ -11,6 +11,8 @@ enum object_kind {
 	OBJECT_SERVICE,
 	OBJECT_ENDPOINTSLICE,
 	OBJECT_POD,
+	OBJECT_PETSET,		/* petdns.io PetSet; in local mode also apps PetSet and StatefulSet */
+	OBJECT_PVC,		/* PersistentVolumeClaim */
 	OBJECT_NKINDS
 };
 
@@ -93,6 +95,35 @@ struct object_pod {
 	bool	deleting;		/* metadata.deletionTimestamp set */
 };
 
+/* Status fields the controller writes, as apps/v1 StatefulSetStatus names them. */
+struct object_petset_status {
+	int64_t	observed_generation;
+	int32_t	replicas;
+	int32_t	ready_replicas;
+	int32_t	current_replicas;
+	int32_t	available_replicas;
+};
+
+struct object_petset {
+	char	*api_version;		/* where it came from: petdns.io/v1alpha1, apps/v1alpha1, apps/v1 */
+	int32_t	replicas;		/* spec.replicas, default 1 */
+	int32_t	ordinals_start;		/* spec.ordinals.start, default 0 */
+	char	*service_name;		/* spec.serviceName */
+	struct object_label *selector;	/* spec.selector.matchLabels, else the template's labels */
+	size_t	nselector;
+	char	*pod_template;		/* spec.template as JSON text, for creating pets */
+	char	*claim_templates;	/* spec.volumeClaimTemplates as JSON text, or NULL */
+	char	**claim_names;		/* their metadata.name, in order */
+	size_t	nclaims;
+	int64_t	generation;		/* metadata.generation */
+	struct object_petset_status status;
+	bool	deleting;
+};
+
+struct object_pvc {
+	bool	deleting;
+};
+
 /* One object of any kind; ns is NULL for cluster-scoped kinds. */
 struct object {
 	enum object_kind kind;
@@ -103,10 +134,17 @@ struct object {
 	struct object_label *annotations;
 	size_t	nannotations;
 	char	*resource_version;	/* NULL when unknown */
+	char	*uid;			/* metadata.uid, NULL when unknown */
+	/* The ownerReference with controller: true, if any. */
+	char	*controller_kind;
+	char	*controller_name;
+	char	*controller_uid;
 	union {
 		struct object_service	svc;
 		struct object_slice	slice;
 		struct object_pod	pod;
+		struct object_petset	petset;
+		struct object_pvc	pvc;
 	} u;
 };
 

@@ -426,12 +426,13 @@ simulate_complete_pods(struct simulate_run *run)
 	HASH_ITER(hh, run->items[OBJECT_POD], it, tmp) {
 		struct object_pod *pod = &it->obj->u.pod;
 
-		if (pod->has_status)
-			continue;
-		pod->has_status = true;
-		pod->phase = POD_RUNNING;
-		pod->ready = true;
-		if (pod->nips == 0 &&
+		if (!pod->has_status) {
+			pod->has_status = true;
+			pod->phase = POD_RUNNING;
+			pod->ready = true;
+		}
+		/* A running pod has its sandbox's address. */
+		if (pod->phase == POD_RUNNING && pod->nips == 0 &&
 		    simulate_lease(run, POOL_POD4, it->obj, &ip) == 0) {
 			pod->ips = xcalloc(1, sizeof(*pod->ips));
 			pod->ips[0] = ip;
@@ -784,7 +785,8 @@ simulate_apply(struct simulate *sim, struct object **objs, size_t n)
 {
 	/* Subscribers see namespaces, then services before their slices. */
 	static const enum object_kind order[] = { OBJECT_NAMESPACE,
-	    OBJECT_SERVICE, OBJECT_POD, OBJECT_ENDPOINTSLICE };
+	    OBJECT_SERVICE, OBJECT_PVC, OBJECT_POD, OBJECT_ENDPOINTSLICE,
+	    OBJECT_PETSET };
 	struct simulate_run	run;
 
 	memset(&run, 0, sizeof(run));

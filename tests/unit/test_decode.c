@@ -285,6 +285,52 @@ test_pod(void **state)
 }
 
 static void
+test_petset(void **state)
+{
+	struct object		*o = decode_file("petset.json", NULL);
+	struct object_petset	*ps = &o->u.petset;
+
+	assert_int_equal(o->kind, OBJECT_PETSET);
+	assert_string_equal(o->ns, "data");
+	assert_string_equal(o->uid, "5d2f0c84-7f4e-4f5e-9a53-0c3d1b7f2a11");
+	assert_string_equal(ps->api_version, "petdns.io/v1alpha1");
+	assert_int_equal(ps->replicas, 3);
+	assert_int_equal(ps->ordinals_start, 5);
+	assert_string_equal(ps->service_name, "db");
+	/* matchLabels wins over the template's labels. */
+	assert_int_equal(ps->nselector, 2);
+	assert_int_equal(ps->nclaims, 2);
+	assert_string_equal(ps->claim_names[0], "data");
+	assert_string_equal(ps->claim_names[1], "wal");
+	assert_non_null(strstr(ps->pod_template, "postgres:16"));
+	assert_int_equal(ps->generation, 3);
+	assert_int_equal(ps->status.observed_generation, 2);
+	assert_int_equal(ps->status.replicas, 2);
+	assert_int_equal(ps->status.ready_replicas, 1);
+	assert_false(ps->deleting);
+	object_free(o);
+}
+
+static void
+test_pvc_and_owner(void **state)
+{
+	struct object	*pvc = decode_file("pvc.json", NULL);
+	struct object	*pod = decode_file("pod-pet.json", NULL);
+
+	assert_int_equal(pvc->kind, OBJECT_PVC);
+	assert_true(pvc->u.pvc.deleting);
+	assert_null(pvc->controller_uid);
+	/* Only the ownerReference marked controller counts. */
+	assert_string_equal(pod->controller_kind, "PetSet");
+	assert_string_equal(pod->controller_name, "db");
+	assert_string_equal(pod->controller_uid,
+	    "5d2f0c84-7f4e-4f5e-9a53-0c3d1b7f2a11");
+	assert_int_equal(pod->u.pod.phase, POD_PENDING);
+	object_free(pvc);
+	object_free(pod);
+}
+
+static void
 test_pod_terminating_pending(void **state)
 {
 	struct object	*o = decode_file("pod-terminating.json", NULL);
@@ -625,6 +671,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_namespace),
+		cmocka_unit_test(test_petset),
+		cmocka_unit_test(test_pvc_and_owner),
 		cmocka_unit_test(test_service_clusterip),
 		cmocka_unit_test(test_service_headless),
 		cmocka_unit_test(test_service_externalname),

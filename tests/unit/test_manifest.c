@@ -211,19 +211,16 @@ test_list(void **state)
 	parsed_free(&p);
 }
 
-/* DESIGN.md's example: the Service decodes, the PetSet is skipped for now. */
+/* DESIGN.md's example: the Service and the original apps/v1alpha1 PetSet. */
 static void
 test_petset_example(void **state)
 {
-	static const char *const want[] = {
-		"[WARNING] petset.yaml: document 2: skipping unsupported kind "
-		    "PetSet default/web\n",
-	};
-	struct parsed		 p;
-	const struct object	*o;
+	struct parsed			 p;
+	const struct object		*o;
+	const struct object_petset	*ps;
 
 	parse_file(&p, "manifests/petset.yaml");
-	assert_int_equal(p.n, 1);
+	assert_int_equal(p.n, 2);
 	assert_int_equal(p.skipped, 0);
 	o = p.objs[0];
 	assert_object(o, OBJECT_SERVICE, "default", "nginx");
@@ -234,7 +231,22 @@ test_petset_example(void **state)
 	assert_int_equal(o->u.svc.ports[0].proto, IPPROTO_TCP);
 	assert_int_equal(o->u.svc.nselector, 1);
 	assert_string_equal(o->u.svc.selector[0].value, "nginx");
-	assert_string_equal(p.log, want[0]);
+	o = p.objs[1];
+	assert_object(o, OBJECT_PETSET, "default", "web");
+	ps = &o->u.petset;
+	assert_string_equal(ps->api_version, "apps/v1alpha1");
+	assert_int_equal(ps->replicas, 2);
+	assert_int_equal(ps->ordinals_start, 0);
+	assert_string_equal(ps->service_name, "nginx");
+	/* No selector in the original: the template's labels stand in. */
+	assert_int_equal(ps->nselector, 1);
+	assert_string_equal(ps->selector[0].key, "app");
+	assert_string_equal(ps->selector[0].value, "nginx");
+	assert_int_equal(ps->nclaims, 1);
+	assert_string_equal(ps->claim_names[0], "www");
+	assert_non_null(strstr(ps->pod_template, "nginx-slim:0.8"));
+	assert_non_null(strstr(ps->claim_templates, "ReadWriteOnce"));
+	assert_string_equal(p.log, "");
 	parsed_free(&p);
 }
 
@@ -249,8 +261,8 @@ test_broken(void **state)
 		    "allowed in this context",
 		"broken.yaml: document 5: Service other/?: "
 		    "metadata.name: missing",
-		"broken.yaml: document 6: skipping unsupported kind PetSet "
-		    "default/web",
+		"broken.yaml: document 6: skipping unsupported kind "
+		    "Deployment default/web",
 		"broken.yaml: document 7: not an object",
 		"broken.yaml: document 8: line 51: did not find expected ',' "
 		    "or '}' (while parsing a flow mapping at line 50)",
