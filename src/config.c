@@ -59,7 +59,8 @@ struct k8s_option {
 
 static k8s_option_fn k8s_endpoint, k8s_endpoint_pod_names, k8s_fallthrough,
 	    k8s_ignore, k8s_kubeconfig, k8s_labels, k8s_manifests,
-	    k8s_namespace_labels, k8s_namespaces, k8s_noendpoints, k8s_pods,
+	    k8s_namespace_labels, k8s_namespaces, k8s_noendpoints, k8s_petsets,
+	    k8s_pods,
 	    k8s_startup_timeout, k8s_tls, k8s_ttl;
 
 static const struct k8s_option k8s_options[] = {
@@ -73,6 +74,7 @@ static const struct k8s_option k8s_options[] = {
 	{ "namespace_labels",	1, SIZE_MAX,	k8s_namespace_labels },
 	{ "namespaces",		1, SIZE_MAX,	k8s_namespaces },
 	{ "noendpoints",	0, 0,		k8s_noendpoints },
+	{ "petsets",		0, 1,		k8s_petsets },
 	{ "pods",		1, 1,		k8s_pods },
 	{ "startup_timeout",	1, 1,		k8s_startup_timeout },
 	{ "tls",		3, 3,		k8s_tls },
@@ -563,6 +565,7 @@ dir_kubernetes(struct config_server *srv, const struct corefile_line *l,
 	k->ttl = K8S_DEFAULT_TTL;
 	k->pods = PODS_DISABLED;
 	k->startup_timeout_ms = K8S_DEFAULT_STARTUP_MS;
+	k->kubelet_delay_ms = 1000;
 	k->file = xstrdup(corefile_pos(l)->file);
 	k->line = corefile_pos(l)->line;
 	srv->kubernetes = k;	/* config_free frees it on error */
@@ -911,6 +914,20 @@ duration_parse(const char *s, int *ms)
 	d = neg ? 0 : (d + 999999) / 1000000;
 	*ms = d > INT_MAX ? INT_MAX : (int)d;
 	return true;
+}
+
+/* petsets [KUBELET_DELAY]: the ordinal controller; the delay is local mode's kubelet. */
+static int
+k8s_petsets(struct config_kubernetes *k, const struct corefile_line *o,
+    char *err, size_t errlen)
+{
+	k->petsets = true;
+	if (corefile_nargs(o) == 1 && !duration_parse(corefile_arg(o, 0),
+	    &k->kubelet_delay_ms))
+		return corefile_errf(corefile_pos(o), err, errlen,
+		    "kubernetes option 'petsets': invalid kubelet delay '%s' "
+		    "(as 1s or 250ms)", corefile_arg(o, 0));
+	return 0;
 }
 
 static int

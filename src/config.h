@@ -43,6 +43,8 @@ struct config_kubernetes {
 	char	*labels;		/* labels EXPRESSION: a label selector */
 	char	*namespace_labels;	/* namespace_labels EXPRESSION */
 	int	 startup_timeout_ms;	/* startup_timeout DURATION, default 5s */
+	bool	 petsets;		/* petdns extension: petsets [KUBELET_DELAY] runs the controller */
+	int	 kubelet_delay_ms;	/* local mode: pets turn Running and Ready after this (1s) */
 	char	*file;			/* where the directive was written */
 	int	line;
 };

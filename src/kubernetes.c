@@ -15,6 +15,8 @@
 #include "log.h"
 #include "manifest.h"
 #include "object.h"
+#include "ordinal_ops.h"
+#include "petsets.h"
 #include "records.h"
 #include "selector.h"
 #include "simulate.h"
@@ -24,7 +26,7 @@
 #include "zone.h"
 
 #define KUBERNETES_MAX_NS_IPS	8
-#define KUBERNETES_MAX_WATCHES	4
+#define KUBERNETES_MAX_WATCHES	6
 
 /* A service whose records must be rebuilt on the next flush. */
 struct kubernetes_dirty {
@@ -56,6 +58,12 @@ struct kubernetes {
 	struct event		*startup_ev;
 	bool			 startup_over;	/* startup_timeout passed */
 	struct selector		*ns_selector;	/* namespace_labels, or NULL */
+	/* The ordinal controller (petsets option). */
+	struct petsets		*petsets;
+	struct ordinal_ops_api	*ops_api;
+	struct ordinal_ops_local *ops_local;
+	struct object		**manifest_objs;	/* local mode: as loaded */
+	size_t			 nmanifest_objs;
 };
 
 static void
@@ -325,12 +333,55 @@ kubernetes_new(struct event_base *base, const struct config_kubernetes *cfg)
 }
 
 static void
+kubernetes_manifest_objs_free(struct kubernetes *k)
+{
+	for (size_t i = 0; i < k->nmanifest_objs; i++)
+		object_free(k->manifest_objs[i]);
+	free(k->manifest_objs);
+	k->manifest_objs = NULL;
+	k->nmanifest_objs = 0;
+}
+
+/* Local mode's cluster: the manifests plus what the controller made. */
+static void
+kubernetes_local_apply(struct kubernetes *k)
+{
+	struct object	**objs = NULL;
+	size_t		  n = 0;
+
+	if (k->ops_local == NULL) {
+		/* Nothing to merge: simulate takes the objects themselves. */
+		simulate_apply(k->simulate, k->manifest_objs,
+		    k->nmanifest_objs);
+		free(k->manifest_objs);
+		k->manifest_objs = NULL;
+		k->nmanifest_objs = 0;
+		return;
+	}
+	objs = xcalloc(k->nmanifest_objs + 1, sizeof(*objs));
+	for (; n < k->nmanifest_objs; n++)
+		objs[n] = object_dup(k->manifest_objs[n]);
+	ordinal_ops_local_objects(k->ops_local, &objs, &n);
+	simulate_apply(k->simulate, objs, n);
+	free(objs);
+	kubernetes_flush(k);
+}
+
+static void
+kubernetes_local_changed_cb(void *arg)
+{
+	kubernetes_local_apply(arg);
+}
+
+static void
 kubernetes_manifest_cb(struct object **objs, size_t n, void *arg)
 {
 	struct kubernetes	*k = arg;
 
-	simulate_apply(k->simulate, objs, n);
-	free(objs);
+	kubernetes_manifest_objs_free(k);
+	k->manifest_objs = objs;
+	k->nmanifest_objs = n;
+	kubernetes_local_apply(k);
 	kubernetes_flush(k);
 	if (!k->synced)
 		log_info("plugin/kubernetes: synced %zu services, %zu "
@@ -423,8 +474,19 @@ kubernetes_start_api(struct kubernetes *k)
 	kubernetes_add_watch(k, OBJECT_NAMESPACE, "/api/v1/namespaces", NULL);
 	kubernetes_add_watch(k, OBJECT_SERVICE, "/api/v1/services",
 	    k->cfg->labels);
-	if (k->cfg->pods == PODS_VERIFIED)
+	if (k->cfg->pods == PODS_VERIFIED || k->cfg->petsets)
 		kubernetes_add_watch(k, OBJECT_POD, "/api/v1/pods", NULL);
+	if (k->cfg->petsets) {
+		struct ordinal_ops	ops;
+
+		kubernetes_add_watch(k, OBJECT_PETSET,
+		    "/apis/petdns.io/v1alpha1/petsets", NULL);
+		kubernetes_add_watch(k, OBJECT_PVC,
+		    "/api/v1/persistentvolumeclaims", NULL);
+		k->ops_api = ordinal_ops_api_new(k->kube);
+		ordinal_ops_api_get(k->ops_api, &ops);
+		k->petsets = petsets_new(k->base, k->store, &ops);
+	}
 	if (!k->cfg->noendpoints)
 		k->probe = watch_probe_new(k->base, k->kube, "discovery.k8s.io",
 		    slice_versions, kubernetes_slices_version_cb, k);
@@ -441,6 +503,14 @@ kubernetes_start(struct kubernetes *k)
 	if (k->cfg->manifests == NULL)
 		return kubernetes_start_api(k);
 	k->simulate = simulate_new(k->store);
+	if (k->cfg->petsets) {
+		struct ordinal_ops	ops;
+
+		k->ops_local = ordinal_ops_local_new(k->base,
+		    k->cfg->kubelet_delay_ms, kubernetes_local_changed_cb, k);
+		ordinal_ops_local_get(k->ops_local, &ops);
+		k->petsets = petsets_new(k->base, k->store, &ops);
+	}
 	k->manifest = manifest_new(k->base, k->cfg->manifests,
 	    kubernetes_manifest_cb, k);
 	if (manifest_start(k->manifest) == -1)
@@ -453,6 +523,12 @@ bool
 kubernetes_ready(const struct kubernetes *k)
 {
 	return k->synced;
+}
+
+bool
+kubernetes_settled(const struct kubernetes *k)
+{
+	return k->synced && (k->petsets == NULL || petsets_idle(k->petsets));
 }
 
 static bool
@@ -583,6 +659,10 @@ kubernetes_free(struct kubernetes *k)
 
 	if (k == NULL)
 		return;
+	petsets_free(k->petsets);
+	ordinal_ops_local_free(k->ops_local);
+	ordinal_ops_api_free(k->ops_api);
+	kubernetes_manifest_objs_free(k);
 	manifest_free(k->manifest);
 	simulate_free(k->simulate);
 	for (size_t i = 0; i < k->nwatches; i++)

@@ -21,6 +21,8 @@ void	kubernetes_free(struct kubernetes *);
 int	kubernetes_start(struct kubernetes *);
 /* True once every source has synced. */
 bool	kubernetes_ready(const struct kubernetes *);
+/* Ready, and the PetSet controller (if on) has nothing left to do. */
+bool	kubernetes_settled(const struct kubernetes *);
 /* Publishes pending store changes now (they are otherwise published on the next loop turn). */
 void	kubernetes_flush(struct kubernetes *);
 /* True when qname (wire, any case) lies in one of the directive's zones. */

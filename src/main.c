@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -146,6 +147,27 @@ daemon_start_blocks(struct daemon *d)
 	}
 }
 
+/* -zone-dump: runs the sources until they synced and the controller is done (30 s at most). */
+static void
+daemon_settle(struct daemon *d)
+{
+	time_t	deadline = time(NULL) + 30;
+	bool	settled;
+
+	do {
+		settled = true;
+		for (size_t i = 0; i < d->config->nservers; i++)
+			if (d->kube[i] != NULL &&
+			    !kubernetes_settled(d->kube[i]))
+				settled = false;
+		if (settled)
+			return;
+	} while (event_base_loop(d->base, EVLOOP_ONCE) == 0 &&
+	    time(NULL) < deadline);
+	log_warnx("zone dump: sources not settled after 30 s; dumping what is "
+	    "known");
+}
+
 static void
 daemon_listen(struct daemon *d)
 {
@@ -229,6 +251,7 @@ main(int argc, char **argv)
 	zone_thread_register();
 	daemon_start_blocks(&d);
 	if (f.zone_dump) {
+		daemon_settle(&d);
 		for (size_t i = 0; i < d.config->nservers; i++)
 			if (d.kube[i] != NULL)
 				kubernetes_dump(d.kube[i], stdout);

@@ -40,7 +40,7 @@ expect_error "unclosed block" "[0-9]+: " "cluster.local:1053 {
 
 # -dns.port overrides the Corefile's port; {\$ENV} is substituted.
 PORT=$(free_port)
-MANIFESTS_DIR="$TOPSRC/zones/cluster" petdns_start ".:1 {
+MANIFESTS_DIR="$TESTDATA/local" petdns_start ".:1 {
     kubernetes cluster.local in-addr.arpa {
         manifests {\$MANIFESTS_DIR}
         fallthrough in-addr.arpa
@@ -59,7 +59,7 @@ PORT=$(free_port)
 petdns_start "cluster.local:$PORT {
     bind 127.0.0.1
     kubernetes {
-        manifests $TOPSRC/zones/cluster
+        manifests $TESTDATA/local
         ttl 17
     }
 }

@@ -5,7 +5,7 @@ need_cmd dig
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/petdns-manifests.XXXXXX")
 LIB_DIRS+=("$dir")
-cp "$TOPSRC/zones/cluster/"*.yaml "$dir/"
+cp "$TESTDATA/local/"*.yaml "$dir/"
 # Document 2 of this file is broken (a port that is not a number); 1 and 3 must load.
 cat >"$dir/40-mixed.yaml" <<'YAML'
 apiVersion: v1

@@ -14,7 +14,7 @@ LIB_DIRS+=("$dir")
 		printf 'spec: {hostname: big-%d, subdomain: big, containers: [{name: c, image: i}]}\n' "$i"
 	done
 } >"$dir/big.yaml"
-cp "$TOPSRC/zones/cluster/"*.yaml "$dir/"
+cp "$TESTDATA/local/"*.yaml "$dir/"
 
 PORT=$(free_port)
 petdns_start ".:$PORT {

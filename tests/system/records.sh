@@ -7,7 +7,7 @@ PORT=$(free_port)
 petdns_start "cluster.local:$PORT in-addr.arpa:$PORT ip6.arpa:$PORT {
     bind 127.0.0.1
     kubernetes cluster.local in-addr.arpa ip6.arpa {
-        manifests $TOPSRC/zones/cluster
+        manifests $TESTDATA/local
         pods insecure
     }
 }"
