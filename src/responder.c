@@ -55,6 +55,28 @@ struct responder_listener {
 	void			*arg;
 };
 
+/* A query whose answer comes later. */
+struct responder_ticket {
+	TAILQ_ENTRY(responder_ticket) entry;	/* in r->tickets */
+	struct responder	*r;		/* NULL once the responder is gone */
+	struct responder_listener *l;		/* UDP */
+	struct responder_conn	*c;		/* TCP; NULL once it closed */
+	enum responder_transport transport;
+	struct sockaddr_storage	 peer;
+	socklen_t		 peerlen;
+	union responder_cmsg	 ctl;		/* UDP: the address asked */
+	size_t			 ctllen;
+};
+
+/* What a handler may ask about the query it is answering. */
+struct responder_req {
+	struct responder_listener *l;
+	struct responder_conn	*c;		/* TCP */
+	const struct msghdr	*msg;		/* UDP */
+	const struct sockaddr	*peer;
+	socklen_t		 peerlen;
+};
+
 struct responder_conn {
 	/* In r->conns, least recently active first. */
 	TAILQ_ENTRY(responder_conn) entry;
@@ -76,6 +98,7 @@ struct responder {
 	struct timeval		 idle_tv_own;
 	TAILQ_HEAD(, responder_listener) listeners;
 	TAILQ_HEAD(, responder_conn) conns;
+	TAILQ_HEAD(, responder_ticket) tickets;
 	int			 nconns;
 	uint16_t		 port;
 	uint8_t			 query[RESPONDER_MSG_MAX];
@@ -297,6 +320,7 @@ responder_new(struct event_base *base, const struct responder_limits *lim)
 	r->base = base;
 	TAILQ_INIT(&r->listeners);
 	TAILQ_INIT(&r->conns);
+	TAILQ_INIT(&r->tickets);
 	r->limits.tcp_idle_ms = RESPONDER_IDLE_MS;
 	r->limits.tcp_max_conns = RESPONDER_MAX_CONNS;
 	r->limits.tcp_max_output = RESPONDER_MAX_OUTPUT;
@@ -379,6 +403,14 @@ responder_udp_src(const struct msghdr *in, struct msghdr *out,
 }
 
 static void
+responder_udp_send(struct responder_listener *l, const struct msghdr *msg)
+{
+	/* A full send buffer drops the reply: the client retries as on loss. */
+	if (sendmsg(l->fd, msg, 0) == -1)
+		log_debug("udp reply: %s", strerror(errno));
+}
+
+static void
 responder_udp_reply(struct responder_listener *l, const struct msghdr *in,
     size_t n)
 {
@@ -395,9 +427,7 @@ responder_udp_reply(struct responder_listener *l, const struct msghdr *in,
 	msg.msg_iovlen = 1;
 	if (l->pktinfo)
 		responder_udp_src(in, &msg, &ctl);
-	/* A full send buffer drops the reply: the client retries as on loss. */
-	if (sendmsg(l->fd, &msg, 0) == -1)
-		log_debug("udp reply: %s", strerror(errno));
+	responder_udp_send(l, &msg);
 }
 
 /* Serves one datagram. Returns -1 when the socket has no more. */
@@ -407,6 +437,7 @@ responder_udp_one(struct responder_listener *l)
 	struct responder	*r = l->r;
 	struct sockaddr_storage	 from;
 	union responder_cmsg	 ctl;
+	struct responder_req	 req;
 	struct iovec		 iov;
 	struct msghdr		 msg;
 	ssize_t			 n;
@@ -428,8 +459,13 @@ responder_udp_one(struct responder_listener *l)
 			log_debug("udp receive: %s", strerror(errno));
 		return -1;
 	}
+	req.l = l;
+	req.c = NULL;
+	req.msg = &msg;
+	req.peer = (struct sockaddr *)&from;
+	req.peerlen = msg.msg_namelen;
 	rn = l->fn(l->arg, r->query, (size_t)n, r->resp, sizeof(r->resp),
-	    RESPONDER_UDP, (struct sockaddr *)&from, msg.msg_namelen);
+	    RESPONDER_UDP, &req);
 	if (rn > sizeof(r->resp)) {
 		log_warnx("responder: handler returned %zu bytes, dropped", rn);
 		return 0;
@@ -461,6 +497,12 @@ responder_output(const struct responder_conn *c)
 static void
 responder_conn_free(struct responder_conn *c)
 {
+	struct responder_ticket	*t;
+
+	/* Answers still coming for this connection go nowhere. */
+	TAILQ_FOREACH(t, &c->r->tickets, entry)
+		if (t->c == c)
+			t->c = NULL;
 	TAILQ_REMOVE(&c->r->conns, c, entry);
 	c->r->nconns--;
 	event_free(c->idle);
@@ -562,6 +604,19 @@ responder_resume_cb(evutil_socket_t fd, short what, void *arg)
 	event_add(l->ev, NULL);
 }
 
+static void
+responder_conn_write(struct responder_conn *c, const uint8_t *resp, size_t n)
+{
+	uint8_t	hdr[2];
+
+	if (n == 0)
+		return;
+	hdr[0] = n >> 8;
+	hdr[1] = n & 0xff;
+	bufferevent_write(c->bev, hdr, 2);
+	bufferevent_write(c->bev, resp, n);
+}
+
 /*
  * Serves the next complete frame of c's input. Returns 1 when one was
  * served, 0 when more input is needed, -1 when c must close now.
@@ -571,6 +626,7 @@ responder_conn_frame(struct responder_conn *c)
 {
 	struct responder	*r = c->r;
 	struct evbuffer		*in = bufferevent_get_input(c->bev);
+	struct responder_req	 req;
 	uint8_t			 hdr[2];
 	size_t			 len, n;
 
@@ -590,18 +646,18 @@ responder_conn_frame(struct responder_conn *c)
 	}
 	evbuffer_drain(in, 2);
 	evbuffer_remove(in, r->query, len);
+	req.l = c->l;
+	req.c = c;
+	req.msg = NULL;
+	req.peer = (struct sockaddr *)&c->peer;
+	req.peerlen = c->peerlen;
 	n = c->l->fn(c->l->arg, r->query, len, r->resp, sizeof(r->resp),
-	    RESPONDER_TCP, (struct sockaddr *)&c->peer, c->peerlen);
+	    RESPONDER_TCP, &req);
 	if (n > sizeof(r->resp)) {
 		log_warnx("responder: handler returned %zu bytes, dropped", n);
 		n = 0;
 	}
-	if (n > 0) {
-		hdr[0] = n >> 8;
-		hdr[1] = n & 0xff;
-		bufferevent_write(c->bev, hdr, 2);
-		bufferevent_write(c->bev, r->resp, n);
-	}
+	responder_conn_write(c, r->resp, n);
 	responder_conn_touch(c);
 	return 1;
 }
@@ -662,10 +718,17 @@ responder_free(struct responder *r)
 {
 	struct responder_listener	*l;
 
+	struct responder_ticket		*t;
+
 	if (r == NULL)
 		return;
 	while (!TAILQ_EMPTY(&r->conns))
 		responder_conn_free(TAILQ_FIRST(&r->conns));
+	/* Tickets outlive us with their owners; their answers go nowhere. */
+	while ((t = TAILQ_FIRST(&r->tickets)) != NULL) {
+		TAILQ_REMOVE(&r->tickets, t, entry);
+		t->r = NULL;
+	}
 	while ((l = TAILQ_FIRST(&r->listeners)) != NULL) {
 		TAILQ_REMOVE(&r->listeners, l, entry);
 		event_free(l->ev);
@@ -675,4 +738,71 @@ responder_free(struct responder *r)
 		free(l);
 	}
 	free(r);
+}
+
+/* --- Answers that come later ---------------------------------------- */
+
+const struct sockaddr *
+responder_peer(const struct responder_req *req, socklen_t *len)
+{
+	*len = req->peerlen;
+	return req->peer;
+}
+
+struct responder_ticket *
+responder_defer(struct responder_req *req)
+{
+	struct responder_ticket	*t = xcalloc(1, sizeof(*t));
+	struct msghdr		 out;
+
+	t->r = req->l->r;
+	t->l = req->l;
+	t->c = req->c;
+	t->transport = req->c != NULL ? RESPONDER_TCP : RESPONDER_UDP;
+	memcpy(&t->peer, req->peer, req->peerlen);
+	t->peerlen = req->peerlen;
+	if (req->msg != NULL && req->l->pktinfo) {
+		memset(&out, 0, sizeof(out));
+		responder_udp_src(req->msg, &out, &t->ctl);
+		t->ctllen = out.msg_controllen;
+	}
+	TAILQ_INSERT_TAIL(&t->r->tickets, t, entry);
+	return t;
+}
+
+enum responder_transport
+responder_ticket_transport(const struct responder_ticket *t)
+{
+	return t->transport;
+}
+
+void
+responder_answer(struct responder_ticket *t, const uint8_t *resp, size_t len)
+{
+	struct iovec	iov;
+	struct msghdr	msg;
+
+	if (t->r == NULL) {
+		free(t);
+		return;
+	}
+	TAILQ_REMOVE(&t->r->tickets, t, entry);
+	if (len > 0 && t->transport == RESPONDER_UDP) {
+		memset(&msg, 0, sizeof(msg));
+		iov.iov_base = (void *)resp;
+		iov.iov_len = len;
+		msg.msg_name = &t->peer;
+		msg.msg_namelen = t->peerlen;
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		if (t->ctllen > 0) {
+			msg.msg_control = t->ctl.buf;
+			msg.msg_controllen = t->ctllen;
+		}
+		responder_udp_send(t->l, &msg);
+	} else if (len > 0 && t->c != NULL) {
+		responder_conn_write(t->c, resp, len);
+		responder_conn_touch(t->c);
+	}
+	free(t);
 }

@@ -14,17 +14,34 @@ enum responder_transport {
 	RESPONDER_TCP
 };
 
+struct responder_req;
+struct responder_ticket;
+
 /*
  * Answers one query: writes the response (at most max bytes) into resp and
- * returns its length, or 0 to send nothing (over TCP the connection stays
- * open). query may be any length from 0 to 65535; both buffers and from are
- * borrowed for the call only.
+ * returns its length, or 0 to send nothing now. req describes the query
+ * for the call only; to answer later (forwarding), take a ticket with
+ * responder_defer(req) and return 0.
  */
 typedef size_t (*responder_fn)(void *arg, const uint8_t *query, size_t len,
 	    uint8_t *resp, size_t max, enum responder_transport,
-	    const struct sockaddr *from, socklen_t fromlen);
+	    struct responder_req *req);
 
-/* Fields of 0 (or a NULL limits) take the defaults in parentheses. */
+/* The client's address; *len set to its length. */
+const struct sockaddr *responder_peer(const struct responder_req *,
+	    socklen_t *len);
+/* A ticket to answer this query later, exactly once, with responder_answer. */
+struct responder_ticket *responder_defer(struct responder_req *);
+/*
+ * Sends resp (len 0: nothing) to the query's client and frees the ticket.
+ * A client gone meanwhile (TCP closed, responder freed) gets nothing.
+ */
+void	responder_answer(struct responder_ticket *, const uint8_t *resp,
+	    size_t len);
+/* The ticket's transport. */
+enum responder_transport responder_ticket_transport(
+	    const struct responder_ticket *);
+
 struct responder_limits {
 	/* Close a TCP connection with no complete query this long (10000). */
 	int	tcp_idle_ms;

@@ -266,7 +266,7 @@ server_qname_plain(const uint8_t *query, size_t len)
 size_t
 server_query(void *arg, const uint8_t *query, size_t len, uint8_t *out,
     size_t max, enum responder_transport transport,
-    const struct sockaddr *from, socklen_t fromlen)
+    struct responder_req *req)
 {
 	struct server	*s = arg;
 	ldns_pkt	*q = NULL, *resp;

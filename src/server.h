@@ -26,6 +26,6 @@ void	server_add_block(struct server *, const struct config_server *,
  */
 size_t	server_query(void *server, const uint8_t *query, size_t len,
 	    uint8_t *resp, size_t max, enum responder_transport,
-	    const struct sockaddr *from, socklen_t fromlen);
+	    struct responder_req *req);
 
 #endif

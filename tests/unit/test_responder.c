@@ -35,27 +35,35 @@ struct fixture {
 	enum responder_transport last;
 	int			 fds[MAX_FDS];
 	int			 nfds;
+	struct responder_ticket	*ticket;	/* 'D': answered later */
 };
 
 /*
  * The test handler. First byte 'E': echo with that byte turned into 'R'.
  * 'S' hi lo: a response of that size in a known pattern. 'Z' or nothing:
- * no response.
+ * no response. 'D': a ticket to answer later.
  */
 static size_t
 handler(void *arg, const uint8_t *q, size_t len, uint8_t *resp, size_t max,
-    enum responder_transport tp, const struct sockaddr *from,
-    socklen_t fromlen)
+    enum responder_transport tp, struct responder_req *req)
 {
-	struct fixture	*f = arg;
-	size_t		 i, n;
+	struct fixture		*f = arg;
+	const struct sockaddr	*from;
+	socklen_t		 fromlen;
+	size_t			 i, n;
 
 	f->calls++;
 	f->last = tp;
+	from = responder_peer(req, &fromlen);
 	assert_non_null(from);
 	assert_true(fromlen > 0);
 	if (len == 0 || q[0] == 'Z')
 		return 0;
+	if (q[0] == 'D') {
+		f->ticket = responder_defer(req);
+		assert_int_equal(responder_ticket_transport(f->ticket), tp);
+		return 0;
+	}
 	if (q[0] == 'S' && len >= 3) {
 		n = (size_t)q[1] << 8 | q[2];
 		for (i = 0; i < n; i++)
@@ -365,6 +373,79 @@ test_every_address(void **state)
 	fd = client(f, AF_INET6, SOCK_DGRAM, 0);
 	udp_echo(f, fd, "Ev6", 3);
 	tcp_echo(f, client(f, AF_INET6, SOCK_STREAM, 0), "Ev6tcp");
+}
+
+/* Run the loop until the handler took a ticket. */
+static void
+wait_ticket(struct fixture *f)
+{
+	long	end = now_ms() + DEADLINE_MS;
+
+	while (f->ticket == NULL) {
+		assert_true(now_ms() < end);
+		slice(f);
+	}
+}
+
+static void
+test_deferred_udp(void **state)
+{
+	struct fixture	*f = *state;
+	uint8_t		 buf[64];
+	long		 end = now_ms() + DEADLINE_MS;
+	ssize_t		 n;
+	int		 fd;
+
+	start(f, "127.0.0.1", NULL);
+	fd = client(f, AF_INET, SOCK_DGRAM, 0);
+	assert_int_equal(send(fd, "Dlater", 6, 0), 6);
+	wait_ticket(f);
+	/* Nothing went out yet; a later query is answered meanwhile. */
+	udp_echo(f, fd, "Enow", 4);
+	responder_answer(f->ticket, (const uint8_t *)"Rlater", 6);
+	f->ticket = NULL;
+	while ((n = recv(fd, buf, sizeof(buf), 0)) < 0) {
+		assert_true(now_ms() < end);
+		slice(f);
+	}
+	assert_int_equal(n, 6);
+	assert_memory_equal(buf, "Rlater", 6);
+}
+
+/* TCP answers may come out of order (RFC 7766 7); a closed client gets none. */
+static void
+test_deferred_tcp(void **state)
+{
+	struct fixture	*f = *state;
+	uint8_t		 buf[64];
+	const uint8_t	 two[] = { 0, 2, 'D', '1', 0, 2, 'E', '2' };
+	int		 fd;
+
+	start(f, "127.0.0.1", NULL);
+	fd = client(f, AF_INET, SOCK_STREAM, 0);
+	send_all(f, fd, two, sizeof(two));
+	assert_int_equal(recv_frame(f, fd, buf, sizeof(buf)), 2);
+	assert_memory_equal(buf, "R2", 2);
+	assert_non_null(f->ticket);
+	responder_answer(f->ticket, (const uint8_t *)"R1", 2);
+	f->ticket = NULL;
+	assert_int_equal(recv_frame(f, fd, buf, sizeof(buf)), 2);
+	assert_memory_equal(buf, "R1", 2);
+	/* The client leaves before its answer: the answer goes nowhere. */
+	send_frame(f, fd, "Dgone", 5);
+	wait_ticket(f);
+	close(fd);
+	f->fds[--f->nfds] = -1;
+	run_for(f, 50);
+	responder_answer(f->ticket, (const uint8_t *)"Rgone", 5);
+	f->ticket = NULL;
+	/* And a ticket outliving the responder is answered safely too. */
+	send_frame(f, client(f, AF_INET, SOCK_STREAM, 0), "Dlast", 5);
+	wait_ticket(f);
+	responder_free(f->r);
+	f->r = NULL;
+	responder_answer(f->ticket, (const uint8_t *)"Rlast", 5);
+	f->ticket = NULL;
 }
 
 static void
@@ -701,6 +782,8 @@ main(void)
 		T(test_udp_no_answer),
 		T(test_udp_odd_sizes),
 		T(test_every_address),
+		T(test_deferred_udp),
+		T(test_deferred_tcp),
 		T(test_tcp_single),
 		T(test_tcp_pipelined),
 		T(test_tcp_byte_at_a_time),
