@@ -32,7 +32,9 @@ struct directive {
 	bool	 once;		/* CoreDNS's "only once per Server Block" */
 };
 
-static directive_fn dir_bind, dir_kubernetes;
+static bool	duration_parse(const char *, int *);
+static directive_fn dir_bind, dir_errors, dir_kubernetes, dir_loadbalance,
+	    dir_log, dir_loop, dir_reload, dir_whoami;
 
 /*
  * The directives petdns knows, in CoreDNS's plugin.cfg order: a query
@@ -42,8 +44,14 @@ static directive_fn dir_bind, dir_kubernetes;
  * kubernetes, loop, forward, whoami.
  */
 static const struct directive directives[] = {
+	{ "reload",	dir_reload,	true },
 	{ "bind",	dir_bind,	false },
+	{ "errors",	dir_errors,	true },
+	{ "log",	dir_log,	false },
+	{ "loadbalance", dir_loadbalance, true },
 	{ "kubernetes",	dir_kubernetes,	true },
+	{ "loop",	dir_loop,	true },
+	{ "whoami",	dir_whoami,	true },
 };
 
 /* Parses one kubernetes option line; fills err and returns -1. */
@@ -417,7 +425,7 @@ config_set_port(struct config *cfg, uint16_t port)
 }
 
 static void
-kubernetes_free(struct config_kubernetes *k)
+k8s_free(struct config_kubernetes *k)
 {
 	if (k == NULL)
 		return;
@@ -449,7 +457,7 @@ config_free(struct config *cfg)
 		srv = &cfg->servers[i];
 		strv_free(srv->zones, srv->nzones);
 		strv_free(srv->binds, srv->nbinds);
-		kubernetes_free(srv->kubernetes);
+		k8s_free(srv->kubernetes);
 		free(srv->file);
 	}
 	free(cfg->servers);
@@ -457,6 +465,94 @@ config_free(struct config *cfg)
 }
 
 /* bind ADDR...: IP addresses only; CoreDNS's interface names are not yet. */
+/* A directive that takes nothing: errors, loop, whoami. */
+static int
+dir_flag(bool *flag, const struct corefile_line *l, char *err, size_t errlen)
+{
+	if (corefile_nargs(l) > 0 || corefile_has_block(l))
+		return corefile_errf(corefile_pos(l), err, errlen,
+		    "%s: takes no arguments", corefile_name(l));
+	*flag = true;
+	return 0;
+}
+
+static int
+dir_errors(struct config_server *srv, const struct corefile_line *l,
+    char *err, size_t errlen)
+{
+	return dir_flag(&srv->errors, l, err, errlen);
+}
+
+static int
+dir_loop(struct config_server *srv, const struct corefile_line *l, char *err,
+    size_t errlen)
+{
+	return dir_flag(&srv->loop, l, err, errlen);
+}
+
+static int
+dir_whoami(struct config_server *srv, const struct corefile_line *l,
+    char *err, size_t errlen)
+{
+	return dir_flag(&srv->whoami, l, err, errlen);
+}
+
+/* log [NAMES...] [FORMAT]: petdns logs every query in the common format. */
+static int
+dir_log(struct config_server *srv, const struct corefile_line *l, char *err,
+    size_t errlen)
+{
+	const char	*last = corefile_nargs(l) > 0 ?
+			    corefile_arg(l, corefile_nargs(l) - 1) : NULL;
+
+	if (corefile_has_block(l))
+		return corefile_errf(corefile_pos(l), err, errlen,
+		    "log: class filters are not supported");
+	if (last != NULL && strchr(last, '{') != NULL &&
+	    strcmp(last, "{common}") != 0)
+		return corefile_errf(corefile_pos(l), err, errlen,
+		    "log: only the {common} format is supported");
+	srv->log = true;
+	return 0;
+}
+
+/* loadbalance [round_robin]: A, AAAA and MX records in random order. */
+static int
+dir_loadbalance(struct config_server *srv, const struct corefile_line *l,
+    char *err, size_t errlen)
+{
+	if (corefile_has_block(l) || corefile_nargs(l) > 1 ||
+	    (corefile_nargs(l) == 1 && strcmp(corefile_arg(l, 0),
+	    "round_robin") != 0))
+		return corefile_errf(corefile_pos(l), err, errlen,
+		    "loadbalance: only round_robin is supported");
+	srv->loadbalance = true;
+	return 0;
+}
+
+/* reload [INTERVAL] [JITTER]: defaults 30s and 15s; at least 2s. */
+static int
+dir_reload(struct config_server *srv, const struct corefile_line *l,
+    char *err, size_t errlen)
+{
+	int	 ms[2] = { 30000, 15000 };
+
+	if (corefile_has_block(l) || corefile_nargs(l) > 2)
+		return corefile_errf(corefile_pos(l), err, errlen,
+		    "reload: takes [INTERVAL] [JITTER]");
+	for (size_t i = 0; i < corefile_nargs(l); i++)
+		if (!duration_parse(corefile_arg(l, i), &ms[i]))
+			return corefile_errf(corefile_pos(l), err, errlen,
+			    "reload: invalid duration '%s'",
+			    corefile_arg(l, i));
+	if (ms[0] < 2000)
+		return corefile_errf(corefile_pos(l), err, errlen,
+		    "reload: interval must be at least 2s");
+	srv->reload_ms = ms[0];
+	srv->reload_jitter_ms = ms[1] < ms[0] / 2 ? ms[1] : ms[0] / 2;
+	return 0;
+}
+
 static int
 dir_bind(struct config_server *srv, const struct corefile_line *l, char *err,
     size_t errlen)

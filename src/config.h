@@ -56,6 +56,13 @@ struct config_server {
 	char	**binds;		/* bind ADDR...; none means all addresses */
 	size_t	nbinds;
 	struct config_kubernetes *kubernetes;	/* NULL when absent */
+	bool	errors;			/* errors */
+	bool	log;			/* log: every query, common format */
+	bool	loadbalance;		/* loadbalance [round_robin] */
+	bool	loop;			/* loop */
+	bool	whoami;			/* whoami */
+	int	reload_ms;		/* reload [INTERVAL] [JITTER]; 0: off */
+	int	reload_jitter_ms;
 	char	*file;
 	int	line;
 };

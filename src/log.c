@@ -50,6 +50,16 @@ log_warnx(const char *fmt, ...)
 }
 
 void
+log_errorx(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_vmsg("ERROR", 0, fmt, ap);
+	va_end(ap);
+}
+
+void
 log_info(const char *fmt, ...)
 {
 	va_list	ap;

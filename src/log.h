@@ -12,6 +12,8 @@ void	log_init(int debug, int quiet);
 void	log_warn(const char *, ...) LOG_PRINTF(1, 2);
 void	log_warnx(const char *, ...) LOG_PRINTF(1, 2);
 void	log_info(const char *, ...) LOG_PRINTF(1, 2);
+/* "[ERROR] ...": what CoreDNS's errors directive prints, for log scrapers. */
+void	log_errorx(const char *, ...) LOG_PRINTF(1, 2);
 void	log_debug(const char *, ...) LOG_PRINTF(1, 2);
 /* Startup only: log and exit(1). fatal appends errno's text. */
 _Noreturn void fatal(const char *, ...) LOG_PRINTF(1, 2);

@@ -1,12 +1,17 @@
 /* server.c -- the query pipeline: validate, route to a server block, answer, render, truncate. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <ldns/ldns.h>
 
 #include "config.h"
 #include "dname.h"
 #include "kubernetes.h"
+#include "log.h"
 #include "server.h"
 #include "xmalloc.h"
 
@@ -19,6 +24,20 @@ struct server_block {
 struct server {
 	struct server_block	*blocks;
 	size_t			 nblocks;
+};
+
+/* One query on its way through a server block. */
+struct server_query {
+	struct server		*s;
+	struct server_block	*b;		/* NULL: no block's zone */
+	ldns_pkt		*q;		/* NULL when unparsable */
+	ldns_pkt		*resp;
+	enum responder_transport transport;
+	const struct sockaddr	*peer;
+	socklen_t		 peerlen;
+	size_t			 qsize;
+	struct timespec		 start;
+	const char		*error;		/* why SERVFAIL, for errors */
 };
 
 struct server *
@@ -181,16 +200,55 @@ server_render(ldns_pkt *resp, uint8_t *out, size_t max, size_t limit)
 	return len;
 }
 
-/* Runs the question through the block; the rcode when nothing handles it. */
+/* whoami: the client's address, and its port in an SRV record (CoreDNS's whoami). */
 static void
-server_resolve(struct server *s, ldns_pkt *resp, const ldns_rr *question)
+server_whoami(struct server_query *sq, const ldns_rr *question)
+{
+	const ldns_rdf	*owner = ldns_rr_owner(question);
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)sq->peer;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sq->peer;
+	bool		 v4 = sq->peer->sa_family == AF_INET;
+	ldns_rr		*rr = ldns_rr_new();
+	ldns_rdf	*srv_owner, *label;
+	char		 text[INET6_ADDRSTRLEN];
+	uint16_t	 port = ntohs(v4 ? sin->sin_port : sin6->sin6_port);
+
+	ldns_rr_set_owner(rr, ldns_rdf_clone(owner));
+	ldns_rr_set_type(rr, v4 ? LDNS_RR_TYPE_A : LDNS_RR_TYPE_AAAA);
+	ldns_rr_set_ttl(rr, 0);
+	inet_ntop(sq->peer->sa_family, v4 ? (const void *)&sin->sin_addr :
+	    (const void *)&sin6->sin6_addr, text, sizeof(text));
+	ldns_rr_push_rdf(rr, ldns_rdf_new_frm_str(v4 ? LDNS_RDF_TYPE_A :
+	    LDNS_RDF_TYPE_AAAA, text));
+	ldns_pkt_push_rr(sq->resp, LDNS_SECTION_ANSWER, rr);
+	label = ldns_dname_new_frm_str(sq->transport == RESPONDER_TCP ?
+	    "_tcp" : "_udp");
+	srv_owner = ldns_dname_cat_clone(label, owner);
+	ldns_rdf_deep_free(label);
+	rr = ldns_rr_new();
+	ldns_rr_set_owner(rr, srv_owner);
+	ldns_rr_set_type(rr, LDNS_RR_TYPE_SRV);
+	ldns_rr_set_ttl(rr, 0);
+	ldns_rr_push_rdf(rr, ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16, 0));
+	ldns_rr_push_rdf(rr, ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16, 0));
+	ldns_rr_push_rdf(rr, ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16, port));
+	ldns_rr_push_rdf(rr, ldns_rdf_clone(owner));
+	ldns_pkt_push_rr(sq->resp, LDNS_SECTION_ADDITIONAL, rr);
+	ldns_pkt_set_aa(sq->resp, true);
+}
+
+/* Runs the question through its block, in CoreDNS's plugin order. */
+static void
+server_resolve(struct server_query *sq, const ldns_rr *question)
 {
 	const ldns_rdf		*owner = ldns_rr_owner(question);
 	const uint8_t		*qname = ldns_rdf_data(owner);
 	const uint8_t		*zone = NULL;
-	struct server_block	*b = server_route(s, qname, &zone);
+	struct server_block	*b = server_route(sq->s, qname, &zone);
+	ldns_pkt		*resp = sq->resp;
 	ldns_pkt_rcode		 rcode;
 
+	sq->b = b;
 	if (b == NULL) {
 		ldns_pkt_set_rcode(resp, LDNS_RCODE_REFUSED);
 		return;
@@ -200,6 +258,8 @@ server_resolve(struct server *s, ldns_pkt *resp, const ldns_rr *question)
 		    ldns_rr_get_type(question), resp);
 		if (rcode == LDNS_RCODE_SERVFAIL)
 			server_clear_sections(resp);
+		if (rcode == LDNS_RCODE_SERVFAIL)
+			sq->error = "plugin/kubernetes: not yet synced";
 		if (rcode != LDNS_RCODE_NXDOMAIN ||
 		    !kubernetes_fallthrough(b->k, qname)) {
 			ldns_pkt_set_rcode(resp, rcode);
@@ -208,13 +268,19 @@ server_resolve(struct server *s, ldns_pkt *resp, const ldns_rr *question)
 		/* Falling through: the next directive starts afresh. */
 		server_clear_sections(resp);
 	}
+	if (b->cfg->whoami) {
+		server_whoami(sq, question);
+		return;
+	}
 	/* No directive answers: the root block fails, others refuse. */
 	ldns_pkt_set_rcode(resp, zone[0] == 0 ? LDNS_RCODE_SERVFAIL :
 	    LDNS_RCODE_REFUSED);
+	if (zone[0] == 0)
+		sq->error = "no next plugin found";
 }
 
 static ldns_pkt *
-server_check(struct server *s, const uint8_t *query, ldns_pkt *q)
+server_check(struct server_query *sq, const uint8_t *query, ldns_pkt *q)
 {
 	ldns_rr		*question;
 	ldns_pkt	*resp;
@@ -243,7 +309,8 @@ server_check(struct server *s, const uint8_t *query, ldns_pkt *q)
 		ldns_pkt_set_rcode(resp, LDNS_RCODE_REFUSED);
 		return resp;
 	}
-	server_resolve(s, resp, question);
+	sq->resp = resp;
+	server_resolve(sq, question);
 	return resp;
 }
 
@@ -263,33 +330,155 @@ server_qname_plain(const uint8_t *query, size_t len)
 	return false;
 }
 
+/* loadbalance: the answer's A, AAAA and MX records in a random order, in place. */
+static void
+server_loadbalance(ldns_pkt *resp)
+{
+	ldns_rr_list	*an = ldns_pkt_answer(resp);
+	size_t		 idx[256], n = 0;
+
+	for (size_t i = 0; i < ldns_rr_list_rr_count(an) && n < 256; i++) {
+		ldns_rr_type t = ldns_rr_get_type(ldns_rr_list_rr(an, i));
+
+		if (t == LDNS_RR_TYPE_A || t == LDNS_RR_TYPE_AAAA ||
+		    t == LDNS_RR_TYPE_MX)
+			idx[n++] = i;
+	}
+	for (size_t i = n; i > 1; i--) {
+		size_t	 j = (size_t)random() % i;
+		ldns_rr	*a = ldns_rr_list_rr(an, idx[i - 1]);
+
+		ldns_rr_list_set_rr(an, ldns_rr_list_rr(an, idx[j]),
+		    idx[i - 1]);
+		ldns_rr_list_set_rr(an, a, idx[j]);
+	}
+}
+
+/* "qr,aa,rd": the response's flags as CoreDNS's {>rflags}. */
+static void
+server_rflags(const ldns_pkt *p, char *buf, size_t len)
+{
+	const struct {
+		bool		 (*get)(const ldns_pkt *);
+		const char	*name;
+	} flags[] = {
+		{ ldns_pkt_qr, "qr" }, { ldns_pkt_aa, "aa" },
+		{ ldns_pkt_tc, "tc" }, { ldns_pkt_rd, "rd" },
+		{ ldns_pkt_ra, "ra" }, { ldns_pkt_ad, "ad" },
+		{ ldns_pkt_cd, "cd" },
+	};
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		if (flags[i].get(p))
+			snprintf(buf + strlen(buf), len - strlen(buf), "%s%s",
+			    buf[0] ? "," : "", flags[i].name);
+}
+
+/* The log directive's line, CoreDNS's {common} format. */
+static void
+server_log(const struct server_query *sq, size_t rsize)
+{
+	const ldns_rr	*question = ldns_rr_list_rr(ldns_pkt_question(sq->q), 0);
+	char		*name = ldns_rdf2str(ldns_rr_owner(question));
+	char		*type = ldns_rr_type2str(ldns_rr_get_type(question));
+	char		*class = ldns_rr_class2str(ldns_rr_get_class(question));
+	char		*rcode = ldns_pkt_rcode2str(ldns_pkt_get_rcode(sq->resp));
+	char		 host[INET6_ADDRSTRLEN] = "?", rflags[64];
+	struct timespec	 now;
+	unsigned	 port = 0;
+	double		 secs;
+
+	if (sq->peer->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)sq->peer;
+
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		port = ntohs(in->sin_port);
+	} else if (sq->peer->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)sq->peer;
+
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		port = ntohs(in6->sin6_port);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	secs = (double)(now.tv_sec - sq->start.tv_sec) +
+	    (double)(now.tv_nsec - sq->start.tv_nsec) / 1e9;
+	server_rflags(sq->resp, rflags, sizeof(rflags));
+	log_info("%s%s%s:%u - %u \"%s %s %s %s %zu %s %u\" %s %s %zu %.9fs",
+	    sq->peer->sa_family == AF_INET6 ? "[" : "", host,
+	    sq->peer->sa_family == AF_INET6 ? "]" : "", port,
+	    ldns_pkt_id(sq->q), type, class, name,
+	    sq->transport == RESPONDER_TCP ? "tcp" : "udp", sq->qsize,
+	    ldns_pkt_edns_do(sq->q) ? "true" : "false",
+	    ldns_pkt_edns(sq->q) ? ldns_pkt_edns_udp_size(sq->q) : 512,
+	    rcode, rflags, rsize, secs);
+	free(name);
+	free(type);
+	free(class);
+	free(rcode);
+}
+
+/* errors: a SERVFAIL and its reason, as CoreDNS's errors directive logs it. */
+static void
+server_errors(const struct server_query *sq)
+{
+	const ldns_rr	*question = ldns_rr_list_rr(ldns_pkt_question(sq->q), 0);
+	char		*name = ldns_rdf2str(ldns_rr_owner(question));
+	char		*type = ldns_rr_type2str(ldns_rr_get_type(question));
+
+	log_errorx("plugin/errors: 2 %s %s: %s", name, type, sq->error ?
+	    sq->error : "server failure");
+	free(name);
+	free(type);
+}
+
+/* The response leaves: the block's post-processing, rendering, logging. */
+static size_t
+server_finish(struct server_query *sq, uint8_t *out, size_t max)
+{
+	size_t	limit = 512, n;
+	bool	parsed = sq->q != NULL && ldns_pkt_qdcount(sq->q) == 1;
+
+	if (sq->b != NULL && sq->b->cfg->loadbalance)
+		server_loadbalance(sq->resp);
+	if (sq->transport == RESPONDER_TCP)
+		limit = UINT16_MAX;
+	else if (sq->q != NULL && ldns_pkt_edns(sq->q) &&
+	    ldns_pkt_edns_udp_size(sq->q) > limit)
+		limit = ldns_pkt_edns_udp_size(sq->q);
+	n = server_render(sq->resp, out, max, limit);
+	if (parsed && sq->b != NULL && sq->b->cfg->log)
+		server_log(sq, n);
+	if (parsed && sq->b != NULL && sq->b->cfg->errors &&
+	    ldns_pkt_get_rcode(sq->resp) == LDNS_RCODE_SERVFAIL)
+		server_errors(sq);
+	return n;
+}
+
 size_t
 server_query(void *arg, const uint8_t *query, size_t len, uint8_t *out,
     size_t max, enum responder_transport transport,
     struct responder_req *req)
 {
-	struct server	*s = arg;
-	ldns_pkt	*q = NULL, *resp;
-	size_t		 limit = 512, n;
+	struct server_query	 sq = { .s = arg, .transport = transport,
+				    .qsize = len };
+	size_t			 n;
 
 	/* Too short to echo, or a response: never answer (no reflection loops). */
 	if (len < 12 || (query[2] & 0x80) != 0)
 		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &sq.start);
+	sq.peer = responder_peer(req, &sq.peerlen);
 	if (((query[2] >> 3) & 0xf) != LDNS_PACKET_QUERY)
-		resp = server_reply(query, NULL, LDNS_RCODE_NOTIMPL);
+		sq.resp = server_reply(query, NULL, LDNS_RCODE_NOTIMPL);
 	else if ((query[4] | query[5]) != 0 && !server_qname_plain(query, len))
-		resp = server_reply(query, NULL, LDNS_RCODE_FORMERR);
-	else if (ldns_wire2pkt(&q, query, len) != LDNS_STATUS_OK)
-		resp = server_reply(query, NULL, LDNS_RCODE_FORMERR);
+		sq.resp = server_reply(query, NULL, LDNS_RCODE_FORMERR);
+	else if (ldns_wire2pkt(&sq.q, query, len) != LDNS_STATUS_OK)
+		sq.resp = server_reply(query, NULL, LDNS_RCODE_FORMERR);
 	else
-		resp = server_check(s, query, q);
-	if (transport == RESPONDER_TCP)
-		limit = UINT16_MAX;
-	else if (q != NULL && ldns_pkt_edns(q) &&
-	    ldns_pkt_edns_udp_size(q) > limit)
-		limit = ldns_pkt_edns_udp_size(q);
-	n = server_render(resp, out, max, limit);
-	ldns_pkt_free(q);
-	ldns_pkt_free(resp);
+		sq.resp = server_check(&sq, query, sq.q);
+	n = server_finish(&sq, out, max);
+	ldns_pkt_free(sq.q);
+	ldns_pkt_free(sq.resp);
 	return n;
 }

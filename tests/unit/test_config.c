@@ -66,11 +66,31 @@ test_kubeadm_default(void **state)
 	struct config *cfg;
 	char	 err[512];
 
-	/* Until errors, health, forward... are written, the first fails. */
+	/* Until health, forward... are written, the first of them fails. */
 	cfg = config_load(DATA "/kubeadm.Corefile", err, sizeof(err));
 	assert_null(cfg);
-	assert_string_equal(err, DATA "/kubeadm.Corefile:2: unknown directive "
-	    "'errors'");
+	assert_string_equal(err, DATA "/kubeadm.Corefile:3: unknown directive "
+	    "'health'");
+}
+
+static void
+test_simple_directives(void **state)
+{
+	struct config *cfg = parse_ok(". {\n errors\n log\n loadbalance "
+	    "round_robin\n loop\n whoami\n reload 10s 2s\n}\n"
+	    "example.org {\n log . {common}\n}");
+
+	assert_true(cfg->servers[0].errors);
+	assert_true(cfg->servers[0].log);
+	assert_true(cfg->servers[0].loadbalance);
+	assert_true(cfg->servers[0].loop);
+	assert_true(cfg->servers[0].whoami);
+	assert_int_equal(cfg->servers[0].reload_ms, 10000);
+	assert_int_equal(cfg->servers[0].reload_jitter_ms, 2000);
+	assert_true(cfg->servers[1].log);
+	assert_false(cfg->servers[1].errors);
+	assert_int_equal(cfg->servers[1].reload_ms, 0);
+	config_free(cfg);
 }
 
 static void
@@ -284,7 +304,17 @@ static void
 test_directive_errors(void **state)
 {
 	static const struct err_case cases[] = {
-		{ ". {\n whoami\n}", "T:2: unknown directive 'whoami'" },
+		{ ". {\n nosuch\n}", "T:2: unknown directive 'nosuch'" },
+		{ ". {\n errors x\n}", "T:2: errors: takes no arguments" },
+		{ ". {\n whoami {\n }\n}", "T:2: whoami: takes no arguments" },
+		{ ". {\n loadbalance weighted f\n}",
+		    "T:2: loadbalance: only round_robin is supported" },
+		{ ". {\n log . \"{combined}\"\n}",
+		    "T:2: log: only the {common} format is supported" },
+		{ ". {\n reload 1s\n}",
+		    "T:2: reload: interval must be at least 2s" },
+		{ ". {\n reload soon\n}", "T:2: reload: invalid duration 'soon'" },
+		{ ". {\n errors\n errors\n}", "T:3: directive 'errors' can only be used once per server block (first at T:2)" },
 		{ ". {\n bind 127.0.0.1\n Kubernetes\n}",
 		  "T:3: unknown directive 'Kubernetes'" },
 		{ ". {\n kubernetes\n forward . 8.8.8.8\n}",
@@ -743,6 +773,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kubeadm_default),
 		cmocka_unit_test(test_kubeadm_restricted),
+		cmocka_unit_test(test_simple_directives),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_keys),

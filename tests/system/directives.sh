@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# directives.sh -- log, errors, loadbalance and whoami as CoreDNS has them.
+. "$TOPSRC/tests/system/lib.sh"
+need_cmd dig
+
+PORT=$(free_port)
+petdns_start ".:$PORT {
+    errors
+    log
+    loadbalance
+    kubernetes cluster.local {
+        manifests $TESTDATA/local
+    }
+}
+whoami.test:$PORT {
+    whoami
+}"
+
+ask web-0.nginx.default.svc.cluster.local >/dev/null
+check_match "log: CoreDNS's common format" \
+    '\[INFO\] 127\.0\.0\.1:[0-9]+ - [0-9]+ "A IN web-0\.nginx\.default\.svc\.cluster\.local\. udp [0-9]+ false 1232" NOERROR qr,aa,rd [0-9]+ [0-9.]+s' \
+    "$(cat "$PETDNS_LOG")"
+ask +tcp +noedns api.shop.svc.cluster.local AAAA >/dev/null
+check_match "log: TCP, no EDNS" '"AAAA IN api\.shop\.svc\.cluster\.local\. tcp [0-9]+ false 512" NOERROR qr,aa,rd' \
+    "$(cat "$PETDNS_LOG")"
+check_match "a SERVFAIL" "status: SERVFAIL" "$(ask example.com)"
+check_match "errors: the reason logged" '\[ERROR\] plugin/errors: 2 example\.com\. A: no next plugin found' "$(cat "$PETDNS_LOG")"
+
+# loadbalance: the two pets come back in both orders.
+orders=$(for i in $(seq 40); do ask +short nginx.default.svc.cluster.local | tr '\n' ' '; echo; done | sort -u | wc -l)
+check "loadbalance: both orders seen" "2" "$orders"
+
+# whoami: our own address and port.
+out=$(ask +noall +answer +additional whoami.test A)
+check_match "whoami: the client's address" "whoami\.test\.[[:space:]]+0[[:space:]]+IN[[:space:]]+A[[:space:]]+127\.0\.0\.1" "$out"
+check_match "whoami: the port in an SRV" "_udp\.whoami\.test\.[[:space:]]+0[[:space:]]+IN[[:space:]]+SRV[[:space:]]+0 0 [0-9]+ whoami\.test\." "$out"
+check_match "whoami over TCP says so" "_tcp\.whoami\.test\." "$(ask +tcp +noall +additional whoami.test A)"
+finish
