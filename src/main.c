@@ -9,10 +9,8 @@
 #include <event2/event.h>
 
 #include "config.h"
-#include "kubernetes.h"
+#include "daemon.h"
 #include "log.h"
-#include "responder.h"
-#include "server.h"
 #include "xmalloc.h"
 #include "zone.h"
 
@@ -25,20 +23,16 @@ struct flags {
 	int		 debug;
 };
 
-/* One socket address and the server blocks listening on it. */
-struct listener {
-	char		*addr;		/* NULL: every address */
-	uint16_t	 port;
-	struct server	*server;
-};
-
-struct daemon {
+/* The process: the running configuration, and the next one while it starts. */
+struct app {
 	struct event_base	*base;
-	struct config		*config;
-	struct kubernetes	**kube;		/* per server block, or NULL */
-	struct listener		*listeners;
-	size_t			 nlisteners;
-	struct responder	*responder;
+	struct flags		 flags;
+	struct daemon		*cur;
+	struct daemon		*next;
+	char			*text;		/* the running Corefile's text */
+	struct event		*poll;		/* reload: Corefile changed? */
+	struct event		*swap;		/* next ready to take over? */
+	time_t			 next_deadline;
 };
 
 static _Noreturn void
@@ -110,116 +104,6 @@ flags_parse(int argc, char **argv, struct flags *f)
 	}
 }
 
-static struct server *
-daemon_listener(struct daemon *d, const char *addr, uint16_t port)
-{
-	struct listener	*l;
-
-	for (size_t i = 0; i < d->nlisteners; i++) {
-		l = &d->listeners[i];
-		if (l->port == port && ((addr == NULL && l->addr == NULL) ||
-		    (addr != NULL && l->addr != NULL &&
-		    strcmp(addr, l->addr) == 0)))
-			return l->server;
-	}
-	d->listeners = xreallocarray(d->listeners, d->nlisteners + 1,
-	    sizeof(*d->listeners));
-	l = &d->listeners[d->nlisteners++];
-	l->addr = addr ? xstrdup(addr) : NULL;
-	l->port = port;
-	l->server = server_new();
-	return l->server;
-}
-
-static void
-daemon_start_blocks(struct daemon *d)
-{
-	d->kube = xcalloc(d->config->nservers, sizeof(*d->kube));
-	for (size_t i = 0; i < d->config->nservers; i++) {
-		const struct config_server *cs = &d->config->servers[i];
-
-		if (cs->kubernetes == NULL)
-			continue;
-		d->kube[i] = kubernetes_new(d->base, cs->kubernetes);
-		if (kubernetes_start(d->kube[i]) == -1)
-			fatalx("%s:%d: kubernetes: cannot start",
-			    cs->kubernetes->file, cs->kubernetes->line);
-	}
-}
-
-/* -zone-dump: runs the sources until they synced and the controller is done (30 s at most). */
-static void
-daemon_settle(struct daemon *d)
-{
-	time_t	deadline = time(NULL) + 30;
-	bool	settled;
-
-	do {
-		settled = true;
-		for (size_t i = 0; i < d->config->nservers; i++)
-			if (d->kube[i] != NULL &&
-			    !kubernetes_settled(d->kube[i]))
-				settled = false;
-		if (settled)
-			return;
-	} while (event_base_loop(d->base, EVLOOP_ONCE) == 0 &&
-	    time(NULL) < deadline);
-	log_warnx("zone dump: sources not settled after 30 s; dumping what is "
-	    "known");
-}
-
-static void
-daemon_listen(struct daemon *d)
-{
-	char	err[256];
-
-	for (size_t i = 0; i < d->config->nservers; i++) {
-		const struct config_server *cs = &d->config->servers[i];
-
-		if (cs->nbinds == 0)
-			server_add_block(daemon_listener(d, NULL, cs->port),
-			    cs, d->kube[i]);
-		for (size_t b = 0; b < cs->nbinds; b++)
-			server_add_block(daemon_listener(d, cs->binds[b],
-			    cs->port), cs, d->kube[i]);
-	}
-	d->responder = responder_new(d->base, NULL);
-	for (size_t i = 0; i < d->nlisteners; i++) {
-		struct listener *l = &d->listeners[i];
-
-		if (responder_listen(d->responder, l->addr, l->port,
-		    server_query, l->server, err, sizeof(err)) == -1)
-			fatalx("%s", err);
-		log_info("listening on %s:%u (UDP and TCP)",
-		    l->addr ? l->addr : "*", l->port);
-	}
-}
-
-static void
-daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
-{
-	struct daemon	*d = arg;
-
-	log_info("%s: shutting down", strsignal((int)sig));
-	event_base_loopexit(d->base, NULL);
-}
-
-static void
-daemon_free(struct daemon *d)
-{
-	responder_free(d->responder);
-	for (size_t i = 0; i < d->nlisteners; i++) {
-		server_free(d->listeners[i].server);
-		free(d->listeners[i].addr);
-	}
-	free(d->listeners);
-	for (size_t i = 0; d->kube != NULL && i < d->config->nservers; i++)
-		kubernetes_free(d->kube[i]);
-	free(d->kube);
-	config_free(d->config);
-	event_base_free(d->base);
-}
-
 static void
 write_pidfile(const char *path)
 {
@@ -231,48 +115,204 @@ write_pidfile(const char *path)
 	fclose(f);
 }
 
+static char *
+read_text(const char *path)
+{
+	FILE	*f = fopen(path, "re");
+	char	*buf = NULL;
+	size_t	 len = 0;
+
+	if (f == NULL)
+		return NULL;
+	if (getdelim(&buf, &len, '\0', f) == -1) {
+		free(buf);
+		buf = xstrdup("");
+	}
+	fclose(f);
+	return buf;
+}
+
+static struct config *
+load_config(const struct flags *f, char *err, size_t errlen)
+{
+	struct config	*cfg = config_load(f->conf, err, errlen);
+
+	if (cfg != NULL && f->port >= 0)
+		config_set_port(cfg, (uint16_t)f->port);
+	return cfg;
+}
+
+/* The shortest reload interval any block asks for, or 0. */
+static int
+reload_interval(const struct config *cfg, int *jitter)
+{
+	int	ms = 0;
+
+	for (size_t i = 0; i < cfg->nservers; i++)
+		if (cfg->servers[i].reload_ms > 0 && (ms == 0 ||
+		    cfg->servers[i].reload_ms < ms)) {
+			ms = cfg->servers[i].reload_ms;
+			*jitter = cfg->servers[i].reload_jitter_ms;
+		}
+	return ms;
+}
+
+static void
+app_arm_poll(struct app *a)
+{
+	int		jitter = 0, ms = reload_interval(daemon_config(a->cur),
+			    &jitter);
+	struct timeval	tv;
+
+	if (ms == 0)
+		return;
+	ms += jitter > 0 ? (int)(random() % jitter) : 0;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(a->poll, &tv);
+}
+
+/* The new configuration's sources have synced (or its time ran out): it takes the sockets. */
+static void
+app_swap_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct app	*a = arg;
+	struct timeval	 tv = { 0, 50000 };
+
+	if (!daemon_ready(a->next) && time(NULL) < a->next_deadline) {
+		evtimer_add(a->swap, &tv);
+		return;
+	}
+	/* SO_REUSEPORT: both configurations answer until the old one goes. */
+	if (daemon_listen(a->next) == -1) {
+		log_errorx("reload: cannot listen; keeping the running "
+		    "configuration");
+		daemon_free(a->next);
+		a->next = NULL;
+		return;
+	}
+	daemon_free(a->cur);
+	a->cur = a->next;
+	a->next = NULL;
+	log_info("plugin/reload: running the new configuration");
+	app_arm_poll(a);
+}
+
+/* Reloads when the Corefile changed (or always, for SIGHUP); a bad one changes nothing. */
+static void
+app_reload(struct app *a, bool forced)
+{
+	char		 err[512], *text = read_text(a->flags.conf);
+	struct config	*cfg;
+	struct timeval	 tv = { 0, 0 };
+
+	if (a->next != NULL || text == NULL ||
+	    (!forced && strcmp(text, a->text) == 0)) {
+		free(text);
+		app_arm_poll(a);
+		return;
+	}
+	log_info("Reloading");
+	if ((cfg = load_config(&a->flags, err, sizeof(err))) == NULL ||
+	    (a->next = daemon_new(a->base, cfg)) == NULL) {
+		log_errorx("reload: %s; keeping the running configuration",
+		    cfg == NULL ? err : "a source cannot start");
+		free(text);
+		app_arm_poll(a);
+		return;
+	}
+	free(a->text);
+	a->text = text;
+	a->next_deadline = time(NULL) + 30;
+	evtimer_add(a->swap, &tv);
+}
+
+static void
+app_poll_cb(evutil_socket_t fd, short what, void *arg)
+{
+	app_reload(arg, false);
+}
+
+static void
+app_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct app	*a = arg;
+
+	if (sig == SIGHUP) {
+		app_reload(a, true);
+		return;
+	}
+	log_info("%s: shutting down", strsignal((int)sig));
+	event_base_loopexit(a->base, NULL);
+}
+
+/* -zone-dump: runs the sources until they synced and the controllers are done (30 s at most). */
+static void
+app_settle(struct app *a)
+{
+	time_t	deadline = time(NULL) + 30;
+
+	do {
+		if (daemon_settled(a->cur))
+			return;
+	} while (event_base_loop(a->base, EVLOOP_ONCE) == 0 &&
+	    time(NULL) < deadline);
+	log_warnx("zone dump: sources not settled after 30 s; dumping what is "
+	    "known");
+}
+
 int
 main(int argc, char **argv)
 {
-	struct flags	 f = { 0 };
-	struct daemon	 d = { 0 };
-	struct event	*sigint, *sigterm;
+	struct app	 a = { 0 };
+	struct event	*sig[3];
+	const int	 signos[3] = { SIGINT, SIGTERM, SIGHUP };
 	char		 err[512];
+	struct config	*cfg;
 
-	flags_parse(argc, argv, &f);
-	log_init(f.debug, f.quiet);
+	flags_parse(argc, argv, &a.flags);
+	log_init(a.flags.debug, a.flags.quiet);
 	signal(SIGPIPE, SIG_IGN);
-	if ((d.config = config_load(f.conf, err, sizeof(err))) == NULL)
+	if ((cfg = load_config(&a.flags, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
-	if (f.port >= 0)
-		config_set_port(d.config, (uint16_t)f.port);
-	if ((d.base = event_base_new()) == NULL)
+	a.text = read_text(a.flags.conf);
+	if ((a.base = event_base_new()) == NULL)
 		fatalx("cannot create the event base");
 	zone_thread_register();
-	daemon_start_blocks(&d);
-	if (f.zone_dump) {
-		daemon_settle(&d);
-		for (size_t i = 0; i < d.config->nservers; i++)
-			if (d.kube[i] != NULL)
-				kubernetes_dump(d.kube[i], stdout);
-		daemon_free(&d);
+	if ((a.cur = daemon_new(a.base, cfg)) == NULL)
+		fatalx("cannot start");
+	if (a.flags.zone_dump) {
+		app_settle(&a);
+		daemon_dump(a.cur, stdout);
+		daemon_free(a.cur);
+		event_base_free(a.base);
+		free(a.text);
 		zone_thread_unregister();
 		return 0;
 	}
-	daemon_listen(&d);
-	if (f.pidfile != NULL)
-		write_pidfile(f.pidfile);
-	sigint = evsignal_new(d.base, SIGINT, daemon_signal_cb, &d);
-	sigterm = evsignal_new(d.base, SIGTERM, daemon_signal_cb, &d);
-	event_add(sigint, NULL);
-	event_add(sigterm, NULL);
+	if (daemon_listen(a.cur) == -1)
+		fatalx("cannot listen");
+	if (a.flags.pidfile != NULL)
+		write_pidfile(a.flags.pidfile);
+	a.poll = evtimer_new(a.base, app_poll_cb, &a);
+	a.swap = evtimer_new(a.base, app_swap_cb, &a);
+	for (size_t i = 0; i < 3; i++) {
+		sig[i] = evsignal_new(a.base, signos[i], app_signal_cb, &a);
+		event_add(sig[i], NULL);
+	}
+	app_arm_poll(&a);
 	log_info("petdns-%s ready", PACKAGE_VERSION);
-	event_base_dispatch(d.base);
-	event_free(sigint);
-	event_free(sigterm);
-	daemon_free(&d);
+	event_base_dispatch(a.base);
+	for (size_t i = 0; i < 3; i++)
+		event_free(sig[i]);
+	event_free(a.poll);
+	event_free(a.swap);
+	daemon_free(a.next);
+	daemon_free(a.cur);
+	event_base_free(a.base);
+	free(a.text);
 	zone_thread_unregister();
-	if (f.pidfile != NULL)
-		unlink(f.pidfile);
+	if (a.flags.pidfile != NULL)
+		unlink(a.flags.pidfile);
 	return 0;
 }
