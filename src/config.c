@@ -465,6 +465,12 @@ config_free(struct config *cfg)
 }
 
 /* bind ADDR...: IP addresses only; CoreDNS's interface names are not yet. */
+const char *
+config_directive(size_t i)
+{
+	return i < nitems(directives) ? directives[i].name : NULL;
+}
+
 /* A directive that takes nothing: errors, loop, whoami. */
 static int
 dir_flag(bool *flag, const struct corefile_line *l, char *err, size_t errlen)

@@ -83,5 +83,7 @@ struct config *config_parse(const char *name, const char *text, char *err,
 /* Sets every block's port (the -dns.port flag). */
 void	config_set_port(struct config *, uint16_t);
 void	config_free(struct config *);
+/* The name of directive i in plugin order (for -plugins); NULL past the last. */
+const char *config_directive(size_t i);
 
 #endif

@@ -39,7 +39,8 @@ static _Noreturn void
 usage(void)
 {
 	fprintf(stderr, "usage: petdns [-conf FILE] [-dns.port PORT] "
-	    "[-pidfile FILE] [-zone-dump] [-quiet] [-debug] [-version]\n");
+	    "[-pidfile FILE] [-zone-dump] [-quiet] [-debug] [-plugins] "
+	    "[-version]\n");
 	exit(2);
 }
 
@@ -96,7 +97,17 @@ flags_parse(int argc, char **argv, struct flags *f)
 			f->quiet = 1;
 		else if (flag_bool(argv, i, "debug"))
 			f->debug = 1;
-		else if (flag_bool(argv, i, "version")) {
+		else if (flag_bool(argv, i, "plugins")) {
+			const char *name;
+
+			/* CoreDNS's listing, for scripts that grep it. */
+			printf("Server types:\n  dns\n\nCaddyfile loaders:\n"
+			    "  flag\n  default\n\nOther plugins:\n");
+			for (size_t p = 0; (name = config_directive(p)) != NULL;
+			    p++)
+				printf("  dns.%s\n", name);
+			exit(0);
+		} else if (flag_bool(argv, i, "version")) {
 			printf("petdns-%s\n", PACKAGE_VERSION);
 			exit(0);
 		} else

@@ -38,6 +38,9 @@ expect_error "unclosed block" "[0-9]+: " "cluster.local:1053 {
         pods insecure
 "
 
+check_match "-plugins lists the directives" "dns\.kubernetes" "$("$PETDNS" -plugins)"
+check_match "-version" "^petdns-[0-9]" "$("$PETDNS" -version)"
+
 # -dns.port overrides the Corefile's port; {\$ENV} is substituted.
 PORT=$(free_port)
 MANIFESTS_DIR="$TESTDATA/local" petdns_start ".:1 {
