@@ -464,7 +464,6 @@ config_free(struct config *cfg)
 	free(cfg);
 }
 
-/* bind ADDR...: IP addresses only; CoreDNS's interface names are not yet. */
 const char *
 config_directive(size_t i)
 {
@@ -559,6 +558,7 @@ dir_reload(struct config_server *srv, const struct corefile_line *l,
 	return 0;
 }
 
+/* bind ADDR...: IP addresses only; CoreDNS's interface names are not yet. */
 static int
 dir_bind(struct config_server *srv, const struct corefile_line *l, char *err,
     size_t errlen)
