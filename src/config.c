@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cache.h"
 #include "config.h"
 #include "corefile.h"
 #include "log.h"
@@ -33,7 +34,8 @@ struct directive {
 };
 
 static bool	duration_parse(const char *, int *);
-static directive_fn dir_bind, dir_errors, dir_kubernetes, dir_loadbalance,
+static directive_fn dir_bind, dir_cache, dir_errors, dir_kubernetes,
+	    dir_loadbalance,
 	    dir_log, dir_loop, dir_reload, dir_whoami;
 
 /*
@@ -49,6 +51,7 @@ static const struct directive directives[] = {
 	{ "errors",	dir_errors,	true },
 	{ "log",	dir_log,	false },
 	{ "loadbalance", dir_loadbalance, true },
+	{ "cache",	dir_cache,	true },
 	{ "kubernetes",	dir_kubernetes,	true },
 	{ "loop",	dir_loop,	true },
 	{ "whoami",	dir_whoami,	true },
@@ -457,6 +460,7 @@ config_free(struct config *cfg)
 		srv = &cfg->servers[i];
 		strv_free(srv->zones, srv->nzones);
 		strv_free(srv->binds, srv->nbinds);
+		cache_config_free(srv->cache);
 		k8s_free(srv->kubernetes);
 		free(srv->file);
 	}
@@ -468,6 +472,25 @@ const char *
 config_directive(size_t i)
 {
 	return i < nitems(directives) ? directives[i].name : NULL;
+}
+
+/* cache: cache.c parses it; no zones given means the block's, as in CoreDNS. */
+static int
+dir_cache(struct config_server *srv, const struct corefile_line *l,
+    char *err, size_t errlen)
+{
+	struct cache_config	*c;
+
+	if (cache_config_parse(l, &c, err, errlen) == -1)
+		return -1;
+	if (c->nzones == 0) {
+		c->zones = xcalloc(srv->nzones, sizeof(*c->zones));
+		for (size_t i = 0; i < srv->nzones; i++)
+			c->zones[i] = xstrdup(srv->zones[i]);
+		c->nzones = srv->nzones;
+	}
+	srv->cache = c;
+	return 0;
 }
 
 /* A directive that takes nothing: errors, loop, whoami. */

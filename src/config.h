@@ -49,6 +49,8 @@ struct config_kubernetes {
 	int	line;
 };
 
+struct cache_config;
+
 struct config_server {
 	char	**zones;		/* the block's keys, normalised */
 	size_t	nzones;
@@ -61,6 +63,7 @@ struct config_server {
 	bool	loadbalance;		/* loadbalance [round_robin] */
 	bool	loop;			/* loop */
 	bool	whoami;			/* whoami */
+	struct cache_config *cache;	/* cache, NULL when absent; zones default to the block's */
 	int	reload_ms;		/* reload [INTERVAL] [JITTER]; 0: off */
 	int	reload_jitter_ms;
 	char	*file;

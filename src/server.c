@@ -8,6 +8,7 @@
 
 #include <ldns/ldns.h>
 
+#include "cache.h"
 #include "config.h"
 #include "dname.h"
 #include "kubernetes.h"
@@ -18,6 +19,7 @@
 struct server_block {
 	const struct config_server	*cfg;
 	struct kubernetes		*k;
+	struct cache			*cache;		/* NULL without cache */
 	uint8_t				**zones;	/* lower-case wire */
 };
 
@@ -38,6 +40,8 @@ struct server_query {
 	size_t			 qsize;
 	struct timespec		 start;
 	const char		*error;		/* why SERVFAIL, for errors */
+	const uint8_t		*wire;		/* the query as received */
+	bool			 cacheable;	/* answered by a directive after cache */
 };
 
 struct server *
@@ -55,6 +59,7 @@ server_free(struct server *s)
 		for (size_t z = 0; z < s->blocks[i].cfg->nzones; z++)
 			free(s->blocks[i].zones[z]);
 		free(s->blocks[i].zones);
+		cache_free(s->blocks[i].cache);
 	}
 	free(s->blocks);
 	free(s);
@@ -72,6 +77,7 @@ server_add_block(struct server *s, const struct config_server *cfg,
 	b = &s->blocks[s->nblocks++];
 	b->cfg = cfg;
 	b->k = k;
+	b->cache = cfg->cache != NULL ? cache_new(cfg->cache) : NULL;
 	b->zones = xcalloc(cfg->nzones, sizeof(*b->zones));
 	for (size_t z = 0; z < cfg->nzones; z++) {
 		int	len = dname_from_str(cfg->zones[z], wire);
@@ -237,6 +243,27 @@ server_whoami(struct server_query *sq, const ldns_rr *question)
 	ldns_pkt_set_aa(sq->resp, true);
 }
 
+/* cache: a hit replaces the response being built (and ends the query). */
+static bool
+server_cached(struct server_query *sq, const uint8_t *qname)
+{
+	struct cache	*c = sq->b->cache;
+	uint8_t		 wire[UINT16_MAX];
+	ldns_pkt	*hit = NULL;
+	bool		 stale;
+	size_t		 n;
+
+	if (c == NULL || !cache_match(c, qname))
+		return false;
+	n = cache_lookup(c, sq->wire, sq->qsize, 0, time(NULL), wire,
+	    sizeof(wire), &stale);
+	if (n == 0 || ldns_wire2pkt(&hit, wire, n) != LDNS_STATUS_OK)
+		return false;
+	ldns_pkt_free(sq->resp);
+	sq->resp = hit;
+	return true;
+}
+
 /* Runs the question through its block, in CoreDNS's plugin order. */
 static void
 server_resolve(struct server_query *sq, const ldns_rr *question)
@@ -253,13 +280,19 @@ server_resolve(struct server_query *sq, const ldns_rr *question)
 		ldns_pkt_set_rcode(resp, LDNS_RCODE_REFUSED);
 		return;
 	}
+	if (server_cached(sq, qname))
+		return;
+	sq->cacheable = b->cache != NULL && cache_match(b->cache, qname);
 	if (b->k != NULL && kubernetes_serves(b->k, qname)) {
 		rcode = kubernetes_answer(b->k, qname,
 		    ldns_rr_get_type(question), resp);
 		if (rcode == LDNS_RCODE_SERVFAIL)
 			server_clear_sections(resp);
-		if (rcode == LDNS_RCODE_SERVFAIL)
+		if (rcode == LDNS_RCODE_SERVFAIL) {
+			/* Not an answer to remember: the sync is a moment away. */
 			sq->error = "plugin/kubernetes: not yet synced";
+			sq->cacheable = false;
+		}
 		if (rcode != LDNS_RCODE_NXDOMAIN ||
 		    !kubernetes_fallthrough(b->k, qname)) {
 			ldns_pkt_set_rcode(resp, rcode);
@@ -311,7 +344,7 @@ server_check(struct server_query *sq, const uint8_t *query, ldns_pkt *q)
 	}
 	sq->resp = resp;
 	server_resolve(sq, question);
-	return resp;
+	return sq->resp;	/* a cache hit replaced it */
 }
 
 /*
@@ -446,7 +479,16 @@ server_finish(struct server_query *sq, uint8_t *out, size_t max)
 	else if (sq->q != NULL && ldns_pkt_edns(sq->q) &&
 	    ldns_pkt_edns_udp_size(sq->q) > limit)
 		limit = ldns_pkt_edns_udp_size(sq->q);
-	n = server_render(sq->resp, out, max, limit);
+	if (sq->cacheable) {
+		/* The cache keeps the whole answer, whatever this client takes. */
+		n = server_render(sq->resp, out, max, UINT16_MAX);
+		if (n > 0)
+			cache_insert(sq->b->cache, sq->wire, sq->qsize, out, n,
+			    time(NULL));
+		if (n > limit)
+			n = server_render(sq->resp, out, max, limit);
+	} else
+		n = server_render(sq->resp, out, max, limit);
 	if (parsed && sq->b != NULL && sq->b->cfg->log)
 		server_log(sq, n);
 	if (parsed && sq->b != NULL && sq->b->cfg->errors &&
@@ -461,7 +503,7 @@ server_query(void *arg, const uint8_t *query, size_t len, uint8_t *out,
     struct responder_req *req)
 {
 	struct server_query	 sq = { .s = arg, .transport = transport,
-				    .qsize = len };
+				    .qsize = len, .wire = query };
 	size_t			 n;
 
 	/* Too short to echo, or a response: never answer (no reflection loops). */

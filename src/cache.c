@@ -1,0 +1,1406 @@
+/* cache.c -- the cache directive: CoreDNS's success and denial caches. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+
+#include <ldns/ldns.h>
+
+#include "cache.h"
+#include "corefile.h"
+#include "dname.h"
+#include "xmalloc.h"
+
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* CoreDNS's defaults: plugin/cache and plugin/pkg/dnsutil. */
+#define CACHE_CAPACITY		9984	/* 256 shards of 39 */
+#define CACHE_SHARDS		256
+#define CACHE_SHARD_MIN		4	/* so at least 1024 entries */
+#define CACHE_MAX_TTL		3600
+#define CACHE_MAX_NTTL		1800
+#define CACHE_MIN_TTL		5
+#define CACHE_PREFETCH_MS	60000
+#define CACHE_PERCENT		10
+#define CACHE_STALE_MS		3600000
+#define CACHE_SERVFAIL_MS	5000
+#define CACHE_SERVFAIL_MAX_MS	300000	/* RFC 2308 7.1: five minutes */
+#define CACHE_EDNS_SIZE		1232
+
+#define WIRE_HEADER	12
+#define WIRE_OPT_LEN	11
+#define TYPE_OPT	41
+
+/* Parses one option line of the cache block; fills err and returns -1. */
+typedef int	cache_option_fn(struct cache_config *,
+		    const struct corefile_line *, char *, size_t);
+
+struct cache_option {
+	const char *name;
+	size_t	 min;		/* argument counts */
+	size_t	 max;
+	cache_option_fn *parse;
+};
+
+static cache_option_fn opt_denial, opt_disable, opt_keepttl, opt_prefetch,
+	    opt_serve_stale, opt_servfail, opt_success;
+
+/* CoreDNS lets an option repeat; the last one wins, as there. */
+static const struct cache_option cache_options[] = {
+	{ "denial",	 1, 3,		opt_denial },
+	{ "disable",	 1, SIZE_MAX,	opt_disable },
+	{ "keepttl",	 0, 0,		opt_keepttl },
+	{ "prefetch",	 1, 3,		opt_prefetch },
+	{ "serve_stale", 0, 2,		opt_serve_stale },
+	{ "servfail",	 1, 1,		opt_servfail },
+	{ "success",	 1, 3,		opt_success },
+};
+
+static const char *const cache_type_names[CACHE_NTYPES] = {
+	"success", "denial"
+};
+
+static void
+strv_push(char ***v, size_t *n, char *s)
+{
+	*v = xreallocarray(*v, *n + 1, sizeof(char *));
+	(*v)[(*n)++] = s;
+}
+
+static void
+strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Go's strconv.Atoi, limited to int: [+-]digits and nothing else. */
+static bool
+parse_int(const char *s, long long *v)
+{
+	const char *d = s + (*s == '+' || *s == '-');
+	char	*end;
+
+	if (*d < '0' || *d > '9')
+		return false;
+	errno = 0;
+	*v = strtoll(s, &end, 10);
+	return errno == 0 && *end == '\0' && *v >= INT_MIN && *v <= INT_MAX;
+}
+
+/* One NUMBER[.FRACTION]UNIT of a Go duration, added to *ns; NULL if bad. */
+static const char *
+duration_part(const char *s, double *ns)
+{
+	static const struct {
+		const char *name;
+		double	 ns;
+	} units[] = {
+		{ "ns", 1 }, { "us", 1e3 }, { "\xc2\xb5s", 1e3 },
+		{ "\xce\xbcs", 1e3 }, { "ms", 1e6 }, { "s", 1e9 },
+		{ "m", 60e9 }, { "h", 3600e9 },
+	};
+	const char *start = s;
+	double	 v = 0, scale = 1;
+	size_t	 n, i;
+	bool	 digits = false;
+
+	for (; *s >= '0' && *s <= '9'; s++, digits = true)
+		v = v * 10 + (*s - '0');
+	if (*s == '.')
+		for (s++; *s >= '0' && *s <= '9'; s++, digits = true)
+			v += (*s - '0') / (scale *= 10);
+	if (!digits || s == start)
+		return NULL;
+	n = strcspn(s, "0123456789.");
+	for (i = 0; i < nitems(units); i++)
+		if (n > 0 && strlen(units[i].name) == n &&
+		    strncmp(s, units[i].name, n) == 0) {
+			*ns += v * units[i].ns;
+			return s + n;
+		}
+	return NULL;
+}
+
+/*
+ * Go's time.ParseDuration ("300ms", "1h30m", "-1.5s", a lone "0") into
+ * milliseconds, truncated; *neg tells a negative one, which every caller
+ * here refuses. False when malformed or past Go's 292 years.
+ */
+static bool
+duration_parse(const char *s, int64_t *ms, bool *neg)
+{
+	double	 ns = 0;
+
+	*neg = false;
+	if (*s == '-' || *s == '+')
+		*neg = *s++ == '-';
+	if (strcmp(s, "0") == 0) {
+		*ms = 0;
+		*neg = false;
+		return true;
+	}
+	if (*s == '\0')
+		return false;
+	while (*s != '\0')
+		if ((s = duration_part(s, &ns)) == NULL)
+			return false;
+	if (ns > 9.2e18)
+		return false;
+	*ms = (int64_t)(ns / 1e6);
+	*neg = *neg && ns > 0;
+	return true;
+}
+
+/* The reverse zone of an octet- or nibble-aligned CIDR, as config.c's. */
+static char *
+cidr_zone(const char *s, char *why, size_t whylen)
+{
+	const char *slash = strchr(s, '/');
+	unsigned char ip[16];
+	char	*addr, *zone, *t;
+	long long prefix = -1;
+	int	 v4, bits, step, i;
+
+	addr = xstrndup(s, (size_t)(slash - s));
+	v4 = inet_pton(AF_INET, addr, ip) == 1;
+	if ((v4 || inet_pton(AF_INET6, addr, ip) == 1) &&
+	    strspn(slash + 1, "0123456789") == strlen(slash + 1))
+		(void)parse_int(slash + 1, &prefix);
+	free(addr);
+	bits = v4 ? 32 : 128;
+	step = v4 ? 8 : 4;
+	if (prefix < 0 || prefix > bits || prefix % step != 0) {
+		snprintf(why, whylen, "not a CIDR on %s boundary",
+		    v4 ? "an octet" : "a nibble");
+		return NULL;
+	}
+	zone = xstrdup(v4 ? "in-addr.arpa" : "ip6.arpa");
+	for (i = 0; i < prefix / step; i++) {
+		if (v4)
+			t = xasprintf("%u.%s", ip[i], zone);
+		else
+			t = xasprintf("%x.%s",
+			    (ip[i / 2] >> (i % 2 ? 0 : 4)) & 0xf, zone);
+		free(zone);
+		zone = t;
+	}
+	return zone;
+}
+
+/* A zone as config.h writes them: lower case, no trailing dot, "." root. */
+static char *
+zone_normalize(const char *s, char *why, size_t whylen)
+{
+	uint8_t	 wire[DNAME_MAX];
+	char	*z;
+	size_t	 len;
+
+	if (strchr(s, '/') != NULL)
+		return cidr_zone(s, why, whylen);
+	if (strcmp(s, ".") == 0)
+		return xstrdup(".");
+	len = strlen(s);
+	if (len == 0 || s[0] == '.' || strstr(s, "..") != NULL ||
+	    dname_from_str(s, wire) < 0) {
+		snprintf(why, whylen, "not a valid domain name");
+		return NULL;
+	}
+	z = xstrdup(s);
+	for (size_t i = 0; z[i] != '\0'; i++)
+		z[i] = (char)tolower((unsigned char)z[i]);
+	if (z[len - 1] == '.')
+		z[len - 1] = '\0';
+	return z;
+}
+
+/* success|denial CAPACITY [TTL [MINTTL]] */
+static int
+opt_type(struct cache_config_type *t, const struct corefile_line *o,
+    char *err, size_t errlen)
+{
+	const struct corefile_pos *pos = corefile_pos(o);
+	const char *name = corefile_name(o), *a;
+	long long v;
+
+	a = corefile_arg(o, 0);
+	if (!parse_int(a, &v) || v < 0)
+		return corefile_errf(pos, err, errlen, "cache option '%s': "
+		    "capacity '%s' is not a number of 0 or more", name, a);
+	t->capacity = (int)v;
+	if ((a = corefile_arg(o, 1)) == NULL)
+		return 0;
+	if (!parse_int(a, &v) || v <= 0)
+		return corefile_errf(pos, err, errlen, "cache option '%s': "
+		    "TTL '%s' is not a number above 0", name, a);
+	t->max_ttl = (uint32_t)v;
+	if ((a = corefile_arg(o, 2)) == NULL)
+		return 0;
+	if (!parse_int(a, &v) || v < 0)
+		return corefile_errf(pos, err, errlen, "cache option '%s': "
+		    "min TTL '%s' is not a number of 0 or more", name, a);
+	t->min_ttl = (uint32_t)v;
+	return 0;
+}
+
+static int
+opt_success(struct cache_config *cfg, const struct corefile_line *o,
+    char *err, size_t errlen)
+{
+	return opt_type(&cfg->type[CACHE_SUCCESS], o, err, errlen);
+}
+
+static int
+opt_denial(struct cache_config *cfg, const struct corefile_line *o,
+    char *err, size_t errlen)
+{
+	return opt_type(&cfg->type[CACHE_DENIAL], o, err, errlen);
+}
+
+/* prefetch AMOUNT [[DURATION] [PERCENTAGE%]] */
+static int
+opt_prefetch(struct cache_config *cfg, const struct corefile_line *o,
+    char *err, size_t errlen)
+{
+	const struct corefile_pos *pos = corefile_pos(o);
+	const char *a = corefile_arg(o, 0);
+	char	*pct;
+	long long v;
+	size_t	 len;
+	bool	 neg;
+
+	if (!parse_int(a, &v) || v < 0)
+		return corefile_errf(pos, err, errlen, "cache option "
+		    "'prefetch': amount '%s' is not a number of 0 or more", a);
+	cfg->prefetch = (int)v;
+	if ((a = corefile_arg(o, 1)) != NULL &&
+	    (!duration_parse(a, &cfg->prefetch_window_ms, &neg) || neg))
+		return corefile_errf(pos, err, errlen, "cache option "
+		    "'prefetch': invalid duration '%s' (as 1m or 30s)", a);
+	if ((a = corefile_arg(o, 2)) == NULL)
+		return 0;
+	len = strlen(a);
+	if (len == 0 || a[len - 1] != '%')
+		return corefile_errf(pos, err, errlen, "cache option "
+		    "'prefetch': percentage '%s' must end in '%%'", a);
+	pct = xstrndup(a, len - 1);
+	if (!parse_int(pct, &v) || v < 10 || v > 90) {
+		free(pct);
+		return corefile_errf(pos, err, errlen, "cache option "
+		    "'prefetch': percentage '%s' is not in [10%%, 90%%]", a);
+	}
+	free(pct);
+	cfg->prefetch_percent = (int)v;
+	return 0;
+}
+
+/* serve_stale [DURATION] [immediate|verify] */
+static int
+opt_serve_stale(struct cache_config *cfg, const struct corefile_line *o,
+    char *err, size_t errlen)
+{
+	const struct corefile_pos *pos = corefile_pos(o);
+	const char *a;
+	bool	 neg;
+
+	cfg->serve_stale = true;
+	cfg->stale_ms = CACHE_STALE_MS;
+	cfg->stale_verify = false;
+	if ((a = corefile_arg(o, 0)) != NULL &&
+	    (!duration_parse(a, &cfg->stale_ms, &neg) || neg))
+		return corefile_errf(pos, err, errlen, "cache option "
+		    "'serve_stale': invalid duration '%s' (as 1h or 30m)", a);
+	if ((a = corefile_arg(o, 1)) == NULL)
+		return 0;
+	if (strcasecmp(a, "verify") == 0)
+		cfg->stale_verify = true;
+	else if (strcasecmp(a, "immediate") != 0)
+		return corefile_errf(pos, err, errlen, "cache option "
+		    "'serve_stale': unknown refresh mode '%s' (immediate or "
+		    "verify)", a);
+	return 0;
+}
+
+/* servfail DURATION */
+static int
+opt_servfail(struct cache_config *cfg, const struct corefile_line *o,
+    char *err, size_t errlen)
+{
+	const char *a = corefile_arg(o, 0);
+	int64_t	 ms;
+	bool	 neg;
+
+	if (!duration_parse(a, &ms, &neg) || neg)
+		return corefile_errf(corefile_pos(o), err, errlen, "cache "
+		    "option 'servfail': invalid duration '%s' (as 5s or 1m)",
+		    a);
+	if (ms > CACHE_SERVFAIL_MAX_MS)
+		return corefile_errf(corefile_pos(o), err, errlen, "cache "
+		    "option 'servfail': caching SERVFAIL responses over 5 "
+		    "minutes is not permitted");
+	cfg->servfail_ms = ms;
+	return 0;
+}
+
+/* disable success|denial [ZONES...]: no zones means every zone. */
+static int
+opt_disable(struct cache_config *cfg, const struct corefile_line *o,
+    char *err, size_t errlen)
+{
+	const struct corefile_pos *pos = corefile_pos(o);
+	struct cache_config_type *t;
+	const char *a = corefile_arg(o, 0);
+	char	 why[128], *z;
+
+	if (strcmp(a, "success") == 0)
+		t = &cfg->type[CACHE_SUCCESS];
+	else if (strcmp(a, "denial") == 0)
+		t = &cfg->type[CACHE_DENIAL];
+	else
+		return corefile_errf(pos, err, errlen, "cache option "
+		    "'disable': unknown cache type '%s' (success or denial)",
+		    a);
+	strv_free(t->disabled, t->ndisabled);
+	t->disabled = NULL;
+	t->ndisabled = 0;
+	if (corefile_nargs(o) == 1)
+		strv_push(&t->disabled, &t->ndisabled, xstrdup("."));
+	for (size_t i = 1; (a = corefile_arg(o, i)) != NULL; i++) {
+		if ((z = zone_normalize(a, why, sizeof(why))) == NULL)
+			return corefile_errf(pos, err, errlen, "cache option "
+			    "'disable': zone '%s': %s", a, why);
+		strv_push(&t->disabled, &t->ndisabled, z);
+	}
+	return 0;
+}
+
+static int
+opt_keepttl(struct cache_config *cfg, const struct corefile_line *o,
+    char *err, size_t errlen)
+{
+	cfg->keepttl = true;
+	return 0;
+}
+
+static struct cache_config *
+cache_config_new(const struct corefile_line *l)
+{
+	struct cache_config *cfg = xcalloc(1, sizeof(*cfg));
+
+	for (int t = 0; t < CACHE_NTYPES; t++) {
+		cfg->type[t].capacity = CACHE_CAPACITY;
+		cfg->type[t].min_ttl = CACHE_MIN_TTL;
+	}
+	cfg->type[CACHE_SUCCESS].max_ttl = CACHE_MAX_TTL;
+	cfg->type[CACHE_DENIAL].max_ttl = CACHE_MAX_NTTL;
+	cfg->prefetch_window_ms = CACHE_PREFETCH_MS;
+	cfg->prefetch_percent = CACHE_PERCENT;
+	cfg->servfail_ms = CACHE_SERVFAIL_MS;
+	cfg->edns_size = CACHE_EDNS_SIZE;
+	cfg->file = xstrdup(corefile_pos(l)->file);
+	cfg->line = corefile_pos(l)->line;
+	return cfg;
+}
+
+/* cache [TTL] [ZONES...]: a first argument that is a number is the TTL. */
+static int
+cache_config_args(struct cache_config *cfg, const struct corefile_line *l,
+    char *err, size_t errlen)
+{
+	const char *a;
+	char	 why[128], *z;
+	long long ttl;
+	size_t	 i = 0;
+
+	if ((a = corefile_arg(l, 0)) != NULL && parse_int(a, &ttl)) {
+		if (ttl <= 0)
+			return corefile_errf(corefile_pos(l), err, errlen,
+			    "cache: TTL can not be zero or negative: %s", a);
+		cfg->type[CACHE_SUCCESS].max_ttl = (uint32_t)ttl;
+		cfg->type[CACHE_DENIAL].max_ttl = (uint32_t)ttl;
+		i++;
+	} else if (a != NULL && strspn(a, "+-0123456789") == strlen(a))
+		return corefile_errf(corefile_pos(l), err, errlen,
+		    "cache: TTL '%s' is out of range", a);
+	for (; (a = corefile_arg(l, i)) != NULL; i++) {
+		if ((z = zone_normalize(a, why, sizeof(why))) == NULL)
+			return corefile_errf(corefile_pos(l), err, errlen,
+			    "cache: zone '%s': %s", a, why);
+		strv_push(&cfg->zones, &cfg->nzones, z);
+	}
+	return 0;
+}
+
+static const struct cache_option *
+cache_option_find(const char *name)
+{
+	for (size_t i = 0; i < nitems(cache_options); i++)
+		if (strcmp(cache_options[i].name, name) == 0)
+			return &cache_options[i];
+	return NULL;
+}
+
+static int
+cache_config_option(struct cache_config *cfg, const struct corefile_line *o,
+    char *err, size_t errlen)
+{
+	const struct cache_option *opt;
+	const char *name = corefile_name(o);
+	size_t	 n = corefile_nargs(o);
+
+	if ((opt = cache_option_find(name)) == NULL)
+		return corefile_errf(corefile_pos(o), err, errlen,
+		    "cache: unknown option '%s'", name);
+	if (corefile_has_block(o))
+		return corefile_errf(corefile_pos(o), err, errlen,
+		    "cache option '%s': takes no block", name);
+	if (n < opt->min || n > opt->max)
+		return corefile_errf(corefile_pos(o), err, errlen,
+		    "cache option '%s': wrong number of arguments (%zu)", name,
+		    n);
+	return opt->parse(cfg, o, err, errlen);
+}
+
+int
+cache_config_parse(const struct corefile_line *l, struct cache_config **out,
+    char *err, size_t errlen)
+{
+	const struct corefile_line *o;
+	struct cache_config *cfg = cache_config_new(l);
+
+	*out = NULL;
+	if (cache_config_args(cfg, l, err, errlen) == -1)
+		goto fail;
+	for (o = corefile_options(l); o != NULL; o = corefile_next(o))
+		if (cache_config_option(cfg, o, err, errlen) == -1)
+			goto fail;
+	*out = cfg;
+	return 0;
+fail:
+	cache_config_free(cfg);
+	return -1;
+}
+
+void
+cache_config_free(struct cache_config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	strv_free(cfg->zones, cfg->nzones);
+	for (int t = 0; t < CACHE_NTYPES; t++)
+		strv_free(cfg->type[t].disabled, cfg->type[t].ndisabled);
+	free(cfg->file);
+	free(cfg);
+}
+
+/*
+ * The cache: one hash table over both types, and per type a list in
+ * least-recently-used order whose length is bounded by the type's
+ * capacity. A key is the lower-cased qname, qtype, qclass and the query's
+ * DO and CD bits; an entry holds the reply as wire, without OPT, with every
+ * TTL set to the entry's TTL as CoreDNS sets them.
+ */
+#define KEY_DO		0x01
+#define KEY_CD		0x02
+
+struct cache_entry {
+	struct cache_entry *hnext;		/* hash chain */
+	struct cache_entry *prev, *next;	/* its type's LRU list */
+	uint64_t hash;
+	time_t	 stored;
+	uint32_t ttl;		/* as stored; the age is taken off it */
+	enum cache_type type;
+	bool	 servfail;	/* SERVFAIL or NOTIMP */
+	bool	 ad;
+	time_t	 freq_last;	/* prefetch: last hit in the window */
+	int	 freq_hits;
+	uint16_t qtype;
+	uint16_t qclass;
+	uint8_t	 flags;		/* KEY_DO, KEY_CD */
+	uint8_t	 namelen;
+	uint16_t qend;		/* end of the question */
+	uint16_t aroff;		/* start of the additional section */
+	uint16_t len;
+	uint8_t	 data[];	/* wire, then the key's name */
+};
+
+struct cache_list {
+	struct cache_entry *head, *tail;
+	size_t	 n;
+	size_t	 cap;
+};
+
+struct cache_zones {
+	uint8_t	**names;	/* lower-case wire */
+	size_t	 n;
+};
+
+struct cache {
+	pthread_mutex_t lock;
+	struct cache_entry **buckets;
+	size_t	 nbuckets;	/* a power of two */
+	uint64_t seed;
+	struct cache_list list[CACHE_NTYPES];
+	struct cache_zones zones;
+	struct cache_zones disabled[CACHE_NTYPES];
+	uint32_t max_ttl[CACHE_NTYPES];
+	uint32_t min_ttl[CACHE_NTYPES];
+	int	 prefetch;
+	int	 prefetch_percent;
+	time_t	 prefetch_window;
+	time_t	 stale;		/* seconds; 0 is off */
+	bool	 stale_verify;
+	uint32_t servfail;
+	bool	 keepttl;
+	uint16_t edns_size;
+	char	*zones_label;
+	struct cache_stats stats;
+};
+
+/* The parts of a query the cache needs; qname points into the query. */
+struct cache_query {
+	const uint8_t *qname;
+	size_t	 namelen;
+	uint8_t	 lname[DNAME_MAX];
+	uint16_t qtype;
+	uint16_t qclass;
+	uint8_t	 flags;
+	bool	 edns;
+	bool	 ad;
+	uint64_t hash;
+};
+
+/* Reply classes, as CoreDNS's response.Typify names them. */
+enum cache_kind {
+	KIND_NOERROR,
+	KIND_NXDOMAIN,
+	KIND_NODATA,
+	KIND_SERVFAIL,
+	KIND_DELEGATION,
+	KIND_OTHER		/* errors, meta, updates: never cached */
+};
+
+static uint16_t
+get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static void
+put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)(v >> 16));
+	put16(p + 2, (uint16_t)v);
+}
+
+/* The offset past a possibly compressed name at pos; 0 when malformed. */
+static size_t
+wire_skip_name(const uint8_t *w, size_t len, size_t pos)
+{
+	for (int labels = 0; pos < len && labels <= 128; labels++) {
+		if (w[pos] == 0)
+			return pos + 1;
+		if ((w[pos] & 0xc0) == 0xc0)
+			return pos + 2 <= len ? pos + 2 : 0;
+		if ((w[pos] & 0xc0) != 0)
+			return 0;
+		pos += (size_t)w[pos] + 1;
+	}
+	return 0;
+}
+
+/*
+ * Walks n records of w from pos; sets their TTLs in set (w or a copy of
+ * it) to ttl, but an OPT's, when set is not NULL. Returns the offset past
+ * them, 0 when malformed. *opt, when not NULL, tells an OPT and its DO bit.
+ */
+static size_t
+wire_walk(const uint8_t *w, size_t len, size_t pos, unsigned n,
+    uint8_t *set, uint32_t ttl, int *opt)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if ((pos = wire_skip_name(w, len, pos)) == 0 ||
+		    pos + 10 > len || pos + 10 + get16(w + pos + 8) > len)
+			return 0;
+		if (opt != NULL && get16(w + pos) == TYPE_OPT)
+			*opt = (w[pos + 6] & 0x80) ? 2 : 1;
+		if (set != NULL && get16(w + pos) != TYPE_OPT)
+			put32(set + pos + 4, ttl);
+		pos += 10 + (size_t)get16(w + pos + 8);
+	}
+	return pos;
+}
+
+/*
+ * FNV-1a from a per-cache seed, then murmur3's finalizer: the bucket bits
+ * depend on the whole hash, which clients cannot compute to crowd a bucket.
+ */
+static uint64_t
+cache_hash(uint64_t seed, const struct cache_query *q)
+{
+	uint8_t	 tail[5];
+	uint64_t h = UINT64_C(14695981039346656037) ^ seed;
+
+	put16(tail, q->qtype);
+	put16(tail + 2, q->qclass);
+	tail[4] = q->flags;
+	for (size_t i = 0; i < q->namelen; i++)
+		h = (h ^ q->lname[i]) * UINT64_C(1099511628211);
+	for (size_t i = 0; i < sizeof(tail); i++)
+		h = (h ^ tail[i]) * UINT64_C(1099511628211);
+	h ^= h >> 33;
+	h *= UINT64_C(0xff51afd7ed558ccd);
+	h ^= h >> 33;
+	h *= UINT64_C(0xc4ceb9fe1a85ec53);
+	return h ^ (h >> 33);
+}
+
+/*
+ * Reads the question and the OPT's DO bit. A query's name is never
+ * compressed (it is the first name of the message).
+ */
+static bool
+cache_query_parse(const struct cache *c, const uint8_t *w, size_t len,
+    struct cache_query *q)
+{
+	size_t	 pos = WIRE_HEADER;
+	int	 opt = 0;
+
+	memset(q, 0, sizeof(*q));
+	if (len < WIRE_HEADER || (w[2] & 0x80) != 0 ||
+	    ((w[2] >> 3) & 0xf) != LDNS_PACKET_QUERY || get16(w + 4) != 1)
+		return false;
+	while (pos < len && w[pos] != 0) {
+		if ((w[pos] & 0xc0) != 0 || pos + w[pos] + 1 - WIRE_HEADER >=
+		    DNAME_MAX)
+			return false;
+		pos += (size_t)w[pos] + 1;
+	}
+	if (pos + 5 > len)
+		return false;
+	q->qname = w + WIRE_HEADER;
+	q->namelen = pos + 1 - WIRE_HEADER;
+	memcpy(q->lname, q->qname, q->namelen);
+	dname_lower(q->lname);
+	pos++;
+	q->qtype = get16(w + pos);
+	q->qclass = get16(w + pos + 2);
+	pos = wire_walk(w, len, pos + 4, (unsigned)get16(w + 6) + get16(w + 8),
+	    NULL, 0, NULL);
+	if (pos == 0 || wire_walk(w, len, pos, get16(w + 10), NULL, 0,
+	    &opt) == 0)
+		return false;
+	q->edns = opt != 0;
+	q->flags = (opt == 2 ? KEY_DO : 0) | ((w[3] & 0x10) ? KEY_CD : 0);
+	q->ad = (w[3] & 0x20) != 0;
+	q->hash = cache_hash(c->seed, q);
+	return true;
+}
+
+static bool
+zones_match(const struct cache_zones *z, const uint8_t *lname)
+{
+	for (size_t i = 0; i < z->n; i++)
+		if (dname_is_under(lname, z->names[i]))
+			return true;
+	return false;
+}
+
+static void
+zones_init(struct cache_zones *z, char *const *names, size_t n)
+{
+	uint8_t	 wire[DNAME_MAX];
+	int	 len;
+
+	z->names = xcalloc(n, sizeof(*z->names));
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(names[i], ".") == 0 ||
+		    (len = dname_from_str(names[i], wire)) < 0) {
+			wire[0] = 0;
+			len = 1;
+		}
+		z->names[z->n] = xmalloc((size_t)len);
+		memcpy(z->names[z->n++], wire, (size_t)len);
+	}
+}
+
+static void
+zones_clear(struct cache_zones *z)
+{
+	for (size_t i = 0; i < z->n; i++)
+		free(z->names[i]);
+	free(z->names);
+}
+
+/* CoreDNS's zones label: the origins as FQDNs, joined by commas. */
+static char *
+zones_label(char *const *names, size_t n)
+{
+	char	*label = xstrdup(""), *t;
+
+	for (size_t i = 0; i < n; i++) {
+		t = xasprintf("%s%s%s%s", label, i ? "," : "", names[i],
+		    strcmp(names[i], ".") == 0 ? "" : ".");
+		free(label);
+		label = t;
+	}
+	return label;
+}
+
+/* CoreDNS rounds a capacity down to its 256 shards, 4 entries each at least. */
+static size_t
+cache_capacity(int capacity)
+{
+	size_t	 shard = (size_t)capacity / CACHE_SHARDS;
+
+	return (shard < CACHE_SHARD_MIN ? CACHE_SHARD_MIN : shard) *
+	    CACHE_SHARDS;
+}
+
+struct cache *
+cache_new(const struct cache_config *cfg)
+{
+	struct cache *c = xcalloc(1, sizeof(*c));
+	size_t	 total = 0;
+
+	pthread_mutex_init(&c->lock, NULL);
+	if (getrandom(&c->seed, sizeof(c->seed), 0) != sizeof(c->seed))
+		c->seed = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)c;
+	for (int t = 0; t < CACHE_NTYPES; t++) {
+		c->list[t].cap = cache_capacity(cfg->type[t].capacity);
+		total += c->list[t].cap;
+		c->max_ttl[t] = cfg->type[t].max_ttl;
+		c->min_ttl[t] = cfg->type[t].min_ttl;
+		zones_init(&c->disabled[t], cfg->type[t].disabled,
+		    cfg->type[t].ndisabled);
+	}
+	for (c->nbuckets = 1024; c->nbuckets < total; c->nbuckets *= 2)
+		;
+	c->buckets = xcalloc(c->nbuckets, sizeof(*c->buckets));
+	zones_init(&c->zones, cfg->zones, cfg->nzones);
+	c->zones_label = zones_label(cfg->zones, cfg->nzones);
+	c->prefetch = cfg->prefetch;
+	c->prefetch_percent = cfg->prefetch_percent;
+	c->prefetch_window = (time_t)(cfg->prefetch_window_ms / 1000);
+	c->stale = cfg->serve_stale ? (time_t)(cfg->stale_ms / 1000) : 0;
+	c->stale_verify = cfg->stale_verify;
+	c->servfail = (uint32_t)(cfg->servfail_ms / 1000);
+	c->keepttl = cfg->keepttl;
+	c->edns_size = cfg->edns_size;
+	return c;
+}
+
+void
+cache_free(struct cache *c)
+{
+	struct cache_entry *e, *next;
+
+	if (c == NULL)
+		return;
+	for (int t = 0; t < CACHE_NTYPES; t++) {
+		for (e = c->list[t].head; e != NULL; e = next) {
+			next = e->next;
+			free(e);
+		}
+		zones_clear(&c->disabled[t]);
+	}
+	zones_clear(&c->zones);
+	free(c->zones_label);
+	free(c->buckets);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+bool
+cache_match(const struct cache *c, const uint8_t *qname)
+{
+	uint8_t	 lname[DNAME_MAX];
+	size_t	 len = dname_length(qname);
+
+	if (c->zones.n == 0)
+		return true;
+	if (len > DNAME_MAX)
+		return false;
+	memcpy(lname, qname, len);
+	dname_lower(lname);
+	return zones_match(&c->zones, lname);
+}
+
+const char *
+cache_type_name(enum cache_type t)
+{
+	return t < CACHE_NTYPES ? cache_type_names[t] : "unknown";
+}
+
+const char *
+cache_zones_label(const struct cache *c)
+{
+	return c->zones_label;
+}
+
+void
+cache_stats(struct cache *c, struct cache_stats *st)
+{
+	pthread_mutex_lock(&c->lock);
+	*st = c->stats;
+	for (int t = 0; t < CACHE_NTYPES; t++)
+		st->entries[t] = c->list[t].n;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* The entry's TTL left at now: 0 or less once expired. */
+static int64_t
+entry_ttl(const struct cache_entry *e, time_t now)
+{
+	int64_t	 age = now > e->stored ? (int64_t)(now - e->stored) : 0;
+
+	return (int64_t)e->ttl - age;
+}
+
+/*
+ * Expired, but within serve_stale's duration. A stale SERVFAIL is worth
+ * less than asking again, so unlike CoreDNS it is never served.
+ */
+static bool
+entry_stale_ok(const struct cache *c, const struct cache_entry *e,
+    time_t now)
+{
+	int64_t	 ttl = entry_ttl(e, now);
+
+	return ttl <= 0 && c->stale > 0 && -ttl < (int64_t)c->stale &&
+	    !e->servfail;
+}
+
+static struct cache_entry *
+cache_find(const struct cache *c, const struct cache_query *q)
+{
+	struct cache_entry *e;
+
+	for (e = c->buckets[q->hash & (c->nbuckets - 1)]; e; e = e->hnext)
+		if (e->hash == q->hash && e->qtype == q->qtype &&
+		    e->qclass == q->qclass && e->flags == q->flags &&
+		    e->namelen == q->namelen &&
+		    memcmp(e->data + e->len, q->lname, q->namelen) == 0)
+			return e;
+	return NULL;
+}
+
+static void
+list_unlink(struct cache_list *l, struct cache_entry *e)
+{
+	if (e->prev != NULL)
+		e->prev->next = e->next;
+	else
+		l->head = e->next;
+	if (e->next != NULL)
+		e->next->prev = e->prev;
+	else
+		l->tail = e->prev;
+	e->prev = e->next = NULL;
+	l->n--;
+}
+
+static void
+list_push(struct cache_list *l, struct cache_entry *e)
+{
+	e->prev = NULL;
+	e->next = l->head;
+	if (l->head != NULL)
+		l->head->prev = e;
+	else
+		l->tail = e;
+	l->head = e;
+	l->n++;
+}
+
+/* Unlinks e from its list and chain and frees it. */
+static void
+cache_remove(struct cache *c, struct cache_entry *e)
+{
+	struct cache_entry **pp = &c->buckets[e->hash & (c->nbuckets - 1)];
+
+	while (*pp != e)
+		pp = &(*pp)->hnext;
+	*pp = e->hnext;
+	list_unlink(&c->list[e->type], e);
+	free(e);
+}
+
+/*
+ * Writes e as the answer to q (query's wire) with TTL ttl, as described
+ * at cache_lookup. Returns the length, or 0 when out is too small.
+ */
+static size_t
+cache_render(const struct cache *c, const struct cache_entry *e,
+    const struct cache_query *q, const uint8_t *query, uint32_t ttl,
+    uint16_t udp_size, uint8_t *out, size_t outmax)
+{
+	size_t	 limit = udp_size != 0 ? udp_size : UINT16_MAX;
+	size_t	 opt = q->edns ? WIRE_OPT_LEN : 0, len = e->len;
+	unsigned rrs;
+	bool	 tc = false;
+
+	if (limit > outmax)
+		limit = outmax;
+	if (len + opt > limit)
+		len = e->aroff;
+	if (len + opt > limit) {
+		len = e->qend;
+		tc = true;
+	}
+	if (len + opt > limit)
+		return 0;
+	memcpy(out, e->data, len);
+	memcpy(out, query, 2);
+	/* QR, the query's opcode and RD; AA as CoreDNS always sets it. */
+	out[2] = (uint8_t)(0x80 | (query[2] & 0x79) | 0x04 | (tc ? 0x02 : 0));
+	/* The stored RA and rcode; AD only for a client that asked for it. */
+	out[3] = (uint8_t)((e->data[3] & 0x8f) | (query[3] & 0x10) |
+	    (e->ad && ((q->flags & KEY_DO) || q->ad) ? 0x20 : 0));
+	memcpy(out + WIRE_HEADER, q->qname, q->namelen);
+	if (tc)
+		memset(out + 6, 0, 6);
+	else if (len == e->aroff)
+		memset(out + 10, 0, 2);
+	rrs = (unsigned)get16(out + 6) + get16(out + 8) + get16(out + 10);
+	(void)wire_walk(e->data, len, e->qend, rrs, out, ttl, NULL);
+	if (opt != 0) {
+		memset(out + len, 0, WIRE_OPT_LEN);
+		put16(out + len + 1, TYPE_OPT);
+		put16(out + len + 3, c->edns_size);
+		out[len + 7] = (q->flags & KEY_DO) ? 0x80 : 0;
+		put16(out + 10, (uint16_t)(get16(out + 10) + 1));
+	}
+	return len + opt;
+}
+
+/* The TTL a hit shows: the stored one with keepttl, 0 when stale. */
+static uint32_t
+entry_show_ttl(const struct cache *c, const struct cache_entry *e,
+    time_t now)
+{
+	int64_t	 ttl = entry_ttl(e, now);
+
+	if (ttl <= 0)
+		return 0;
+	return c->keepttl ? e->ttl : (uint32_t)ttl;
+}
+
+static size_t
+cache_hit(struct cache *c, struct cache_entry *e, const struct cache_query *q,
+    const uint8_t *query, uint16_t udp_size, time_t now, uint8_t *out,
+    size_t outmax)
+{
+	size_t	 n;
+
+	n = cache_render(c, e, q, query, entry_show_ttl(c, e, now), udp_size,
+	    out, outmax);
+	if (n > 0) {
+		list_unlink(&c->list[e->type], e);
+		list_push(&c->list[e->type], e);
+	}
+	return n;
+}
+
+size_t
+cache_lookup(struct cache *c, const uint8_t *query, size_t qlen,
+    uint16_t udp_size, time_t now, uint8_t *out, size_t outmax, bool *stale)
+{
+	struct cache_query q;
+	struct cache_entry *e;
+	size_t	 n = 0;
+
+	*stale = false;
+	if (!cache_query_parse(c, query, qlen, &q))
+		return 0;
+	pthread_mutex_lock(&c->lock);
+	c->stats.requests++;
+	if ((e = cache_find(c, &q)) == NULL)
+		;
+	else if (entry_ttl(e, now) > 0)
+		n = cache_hit(c, e, &q, query, udp_size, now, out, outmax);
+	else if (!entry_stale_ok(c, e, now))
+		cache_remove(c, e);
+	else if (!c->stale_verify &&
+	    (n = cache_hit(c, e, &q, query, udp_size, now, out, outmax)) > 0) {
+		/* Immediate mode: the caller refreshes it, as a prefetch. */
+		*stale = true;
+		c->stats.served_stale++;
+		c->stats.prefetches++;
+	}
+	if (n > 0)
+		c->stats.hits[e->type]++;
+	else
+		c->stats.misses++;
+	pthread_mutex_unlock(&c->lock);
+	return n;
+}
+
+size_t
+cache_lookup_stale(struct cache *c, const uint8_t *query, size_t qlen,
+    uint16_t udp_size, time_t now, uint8_t *out, size_t outmax)
+{
+	struct cache_query q;
+	struct cache_entry *e;
+	size_t	 n = 0;
+
+	if (c->stale == 0 || !cache_query_parse(c, query, qlen, &q))
+		return 0;
+	pthread_mutex_lock(&c->lock);
+	if ((e = cache_find(c, &q)) != NULL &&
+	    (entry_ttl(e, now) > 0 || entry_stale_ok(c, e, now)) &&
+	    (n = cache_hit(c, e, &q, query, udp_size, now, out, outmax)) > 0 &&
+	    entry_ttl(e, now) <= 0)
+		c->stats.served_stale++;
+	pthread_mutex_unlock(&c->lock);
+	return n;
+}
+
+/* CoreDNS's freq.Update: hits without a gap of the window, then the test. */
+bool
+cache_should_prefetch(struct cache *c, const uint8_t *query, size_t qlen,
+    time_t now)
+{
+	struct cache_query q;
+	struct cache_entry *e;
+	int64_t	 ttl, threshold;
+	bool	 due = false;
+
+	if (c->prefetch <= 0 || !cache_query_parse(c, query, qlen, &q))
+		return false;
+	pthread_mutex_lock(&c->lock);
+	if ((e = cache_find(c, &q)) != NULL && (ttl = entry_ttl(e, now)) > 0) {
+		if (e->freq_hits == 0 ||
+		    e->freq_last < now - c->prefetch_window)
+			e->freq_hits = 1;
+		else
+			e->freq_hits++;
+		e->freq_last = now;
+		threshold = ((int64_t)c->prefetch_percent * e->ttl + 99) / 100;
+		due = e->freq_hits >= c->prefetch && ttl <= threshold;
+		if (due)
+			c->stats.prefetches++;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return due;
+}
+
+/* Go's dns.RRSIG.ValidityPeriod, serial arithmetic and all (RFC 4034 3.1.5). */
+static bool
+rrsig_expired(const ldns_rr_list *rrs, time_t now)
+{
+	const int64_t year68 = INT64_C(1) << 31;
+	int64_t	 inc, exp, ti, te, utc = (int64_t)now;
+
+	for (size_t i = 0; i < ldns_rr_list_rr_count(rrs); i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(rrs, i);
+
+		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_RRSIG ||
+		    ldns_rr_rd_count(rr) < 6)
+			continue;
+		inc = ldns_rdf2native_int32(ldns_rr_rrsig_inception(rr));
+		exp = ldns_rdf2native_int32(ldns_rr_rrsig_expiration(rr));
+		ti = inc + (inc - utc) / year68 * year68;
+		te = exp + (exp - utc) / year68 * year68;
+		if (!(ti <= utc && utc <= te))
+			return true;
+	}
+	return false;
+}
+
+static bool
+has_type(const ldns_rr_list *rrs, ldns_rr_type type)
+{
+	for (size_t i = 0; i < ldns_rr_list_rr_count(rrs); i++)
+		if (ldns_rr_get_type(ldns_rr_list_rr(rrs, i)) == type)
+			return true;
+	return false;
+}
+
+/* CoreDNS's response.Typify. */
+static enum cache_kind
+cache_classify(const ldns_pkt *p, time_t now)
+{
+	const ldns_rr_list *ns = ldns_pkt_authority(p);
+	ldns_pkt_rcode rcode = ldns_pkt_get_rcode(p);
+	ldns_rr_type qtype;
+	bool	 soa;
+
+	qtype = ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_question(p), 0));
+	if (ldns_pkt_get_opcode(p) != LDNS_PACKET_QUERY ||
+	    qtype == LDNS_RR_TYPE_AXFR || qtype == LDNS_RR_TYPE_IXFR ||
+	    ldns_pkt_edns_extended_rcode(p) != 0)
+		return KIND_OTHER;
+	if (ldns_pkt_edns_do(p) && (rrsig_expired(ldns_pkt_answer(p), now) ||
+	    rrsig_expired(ns, now) ||
+	    rrsig_expired(ldns_pkt_additional(p), now)))
+		return KIND_OTHER;
+	if (ldns_rr_list_rr_count(ldns_pkt_answer(p)) > 0 &&
+	    rcode == LDNS_RCODE_NOERROR)
+		return KIND_NOERROR;
+	soa = has_type(ns, LDNS_RR_TYPE_SOA);
+	if (soa && rcode == LDNS_RCODE_NOERROR)
+		return KIND_NODATA;
+	if (soa && rcode == LDNS_RCODE_NXDOMAIN)
+		return KIND_NXDOMAIN;
+	if (rcode == LDNS_RCODE_SERVFAIL || rcode == LDNS_RCODE_NOTIMPL)
+		return KIND_SERVFAIL;
+	if (has_type(ns, LDNS_RR_TYPE_NS) && rcode == LDNS_RCODE_NOERROR)
+		return KIND_DELEGATION;
+	if (rcode == LDNS_RCODE_NOERROR)
+		return KIND_NOERROR;
+	return KIND_OTHER;
+}
+
+static void
+min_ttl(const ldns_rr_list *rrs, uint32_t *ttl, bool soa_minimum)
+{
+	const ldns_rr *rr;
+	uint32_t v;
+
+	for (size_t i = 0; i < ldns_rr_list_rr_count(rrs); i++) {
+		rr = ldns_rr_list_rr(rrs, i);
+		if ((v = ldns_rr_ttl(rr)) < *ttl)
+			*ttl = v;
+		if (soa_minimum && ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA &&
+		    ldns_rr_rd_count(rr) == 7 &&
+		    (v = ldns_rdf2native_int32(ldns_rr_rdf(rr, 6))) < *ttl)
+			*ttl = v;
+	}
+}
+
+/*
+ * CoreDNS's dnsutil.MinimalTTL capped by computeTTL: the lowest TTL in the
+ * reply (at most 3600; 5 when there are no records, and for delegations and
+ * errors) between the type's MINTTL and TTL, the TTL winning. Denials also
+ * take the SOA's MINIMUM into account, as RFC 2308 5 asks. SERVFAIL is kept
+ * for its duration.
+ */
+static uint32_t
+cache_duration(const struct cache *c, const ldns_pkt *p, enum cache_kind k,
+    enum cache_type t)
+{
+	uint32_t ttl = CACHE_MAX_TTL;
+	bool	 denial = k == KIND_NXDOMAIN || k == KIND_NODATA;
+
+	if (k == KIND_SERVFAIL)
+		return c->servfail;
+	/* ldns holds the OPT apart: these are the records. */
+	if (k == KIND_DELEGATION || k == KIND_OTHER ||
+	    ldns_rr_list_rr_count(ldns_pkt_answer(p)) +
+	    ldns_rr_list_rr_count(ldns_pkt_authority(p)) +
+	    ldns_rr_list_rr_count(ldns_pkt_additional(p)) == 0)
+		ttl = CACHE_MIN_TTL;
+	else {
+		min_ttl(ldns_pkt_answer(p), &ttl, false);
+		min_ttl(ldns_pkt_authority(p), &ttl, denial);
+		min_ttl(ldns_pkt_additional(p), &ttl, false);
+	}
+	if (ttl < c->min_ttl[t])
+		ttl = c->min_ttl[t];
+	if (ttl > c->max_ttl[t])
+		ttl = c->max_ttl[t];
+	return ttl;
+}
+
+/* The reply answers the query: one question, the same name, type and class. */
+static bool
+cache_reply_matches(const ldns_pkt *p, const struct cache_query *q)
+{
+	const ldns_rr *qr;
+	const ldns_rdf *owner;
+	uint8_t	 lname[DNAME_MAX];
+
+	if (!ldns_pkt_qr(p) || ldns_pkt_qdcount(p) != 1 ||
+	    ldns_rr_list_rr_count(ldns_pkt_question(p)) != 1)
+		return false;
+	qr = ldns_rr_list_rr(ldns_pkt_question(p), 0);
+	owner = ldns_rr_owner(qr);
+	if (ldns_rdf_size(owner) != q->namelen)
+		return false;
+	memcpy(lname, ldns_rdf_data(owner), q->namelen);
+	dname_lower(lname);
+	return memcmp(lname, q->lname, q->namelen) == 0 &&
+	    ldns_rr_get_type(qr) == q->qtype &&
+	    ldns_rr_get_class(qr) == q->qclass;
+}
+
+static void
+copy_section(ldns_pkt *to, const ldns_pkt *from, ldns_pkt_section sec,
+    uint32_t ttl)
+{
+	ldns_rr_list *rrs = ldns_pkt_get_section_clone(from, sec);
+	ldns_rr	*rr;
+
+	for (size_t i = 0; i < ldns_rr_list_rr_count(rrs); i++) {
+		rr = ldns_rr_list_rr(rrs, i);
+		if (sec != LDNS_SECTION_QUESTION)
+			ldns_rr_set_ttl(rr, ttl);
+		ldns_pkt_push_rr(to, sec, rr);
+	}
+	ldns_rr_list_free(rrs);
+}
+
+/*
+ * The entry for reply p: rendered again without OPT (hop by hop), with
+ * every TTL set to ttl, and checked so that lookups can walk it blindly.
+ */
+static struct cache_entry *
+cache_entry_new(const ldns_pkt *p, const struct cache_query *q, uint32_t ttl,
+    bool ad)
+{
+	struct cache_entry *e = NULL;
+	ldns_pkt *s = ldns_pkt_new();
+	ldns_buffer *b = ldns_buffer_new(LDNS_MIN_BUFLEN);
+	const uint8_t *wire;
+	size_t	 len, qend, aroff;
+
+	ldns_pkt_set_qr(s, true);
+	ldns_pkt_set_ra(s, ldns_pkt_ra(p));
+	ldns_pkt_set_ad(s, ad);
+	ldns_pkt_set_rcode(s, ldns_pkt_get_rcode(p));
+	copy_section(s, p, LDNS_SECTION_QUESTION, ttl);
+	copy_section(s, p, LDNS_SECTION_ANSWER, ttl);
+	copy_section(s, p, LDNS_SECTION_AUTHORITY, ttl);
+	copy_section(s, p, LDNS_SECTION_ADDITIONAL, ttl);
+	/* ldns_pkt2wire would take 64 KiB for every reply. */
+	if (b == NULL || ldns_pkt2buffer_wire(b, s) != LDNS_STATUS_OK ||
+	    (len = ldns_buffer_position(b)) > UINT16_MAX ||
+	    len < WIRE_HEADER + q->namelen + 4)
+		goto out;
+	wire = ldns_buffer_begin(b);
+	qend = WIRE_HEADER + q->namelen + 4;
+	if ((aroff = wire_walk(wire, len, qend, (unsigned)get16(wire + 6) +
+	    get16(wire + 8), NULL, 0, NULL)) == 0 ||
+	    wire_walk(wire, len, aroff, get16(wire + 10), NULL, 0, NULL) != len)
+		goto out;
+	e = xcalloc(1, sizeof(*e) + len + q->namelen);
+	memcpy(e->data, wire, len);
+	memcpy(e->data + len, q->lname, q->namelen);
+	e->len = (uint16_t)len;
+	e->qend = (uint16_t)qend;
+	e->aroff = (uint16_t)aroff;
+	e->hash = q->hash;
+	e->qtype = q->qtype;
+	e->qclass = q->qclass;
+	e->flags = q->flags;
+	e->namelen = (uint8_t)q->namelen;
+	e->ttl = ttl;
+	e->ad = ad;
+out:
+	ldns_buffer_free(b);
+	ldns_pkt_free(s);
+	return e;
+}
+
+/*
+ * Puts e in, replacing the key's entry; a full list evicts its least
+ * recently used. A SERVFAIL does not replace data still fresh or servable
+ * stale (RFC 8767 4): that is what serve_stale keeps it for.
+ */
+static void
+cache_put(struct cache *c, struct cache_entry *e, time_t now)
+{
+	struct cache_list *l = &c->list[e->type];
+	struct cache_entry *old, **bucket;
+	struct cache_query q = { .hash = e->hash, .qtype = e->qtype,
+	    .qclass = e->qclass, .flags = e->flags, .namelen = e->namelen };
+
+	memcpy(q.lname, e->data + e->len, e->namelen);
+	if ((old = cache_find(c, &q)) != NULL) {
+		if (entry_ttl(old, now) > 0 || entry_stale_ok(c, old, now)) {
+			if (e->servfail && !old->servfail) {
+				free(e);
+				return;
+			}
+			/* A refresh keeps the popularity (doPrefetch). */
+			e->freq_hits = old->freq_hits;
+			e->freq_last = old->freq_hits > 0 ? now : 0;
+		}
+		cache_remove(c, old);
+	}
+	if (l->n >= l->cap && l->tail != NULL) {
+		cache_remove(c, l->tail);
+		c->stats.evictions[e->type]++;
+	}
+	bucket = &c->buckets[e->hash & (c->nbuckets - 1)];
+	e->hnext = *bucket;
+	*bucket = e;
+	list_push(l, e);
+}
+
+/*
+ * What CoreDNS's ResponseWriter does to the reply it passes on: every TTL
+ * but the OPT's set to the cached one, AD cleared for a client that did
+ * not ask for it. Left alone when the walk finds it malformed.
+ */
+static void
+reply_rewrite(uint8_t *w, size_t len, uint32_t ttl, bool ad)
+{
+	unsigned n = (unsigned)get16(w + 6) + get16(w + 8) + get16(w + 10);
+	size_t	 pos;
+
+	if ((pos = wire_skip_name(w, len, WIRE_HEADER)) == 0 ||
+	    pos + 4 > len || wire_walk(w, len, pos + 4, n, NULL, 0, NULL) == 0)
+		return;
+	(void)wire_walk(w, len, pos + 4, n, w, ttl, NULL);
+	if (!ad)
+		w[3] &= (uint8_t)~0x20;
+}
+
+void
+cache_insert(struct cache *c, const uint8_t *query, size_t qlen,
+    uint8_t *resp, size_t rlen, time_t now)
+{
+	struct cache_query q;
+	struct cache_entry *e;
+	enum cache_kind k;
+	enum cache_type t;
+	ldns_pkt *p = NULL;
+	uint32_t ttl;
+	bool	 ad;
+
+	if (!cache_query_parse(c, query, qlen, &q) || !cache_match(c, q.qname))
+		return;
+	if (ldns_wire2pkt(&p, resp, rlen) != LDNS_STATUS_OK ||
+	    !cache_reply_matches(p, &q)) {
+		pthread_mutex_lock(&c->lock);
+		c->stats.drops++;
+		pthread_mutex_unlock(&c->lock);
+		goto out;
+	}
+	k = cache_classify(p, now);
+	t = k == KIND_NXDOMAIN || k == KIND_NODATA || k == KIND_SERVFAIL ?
+	    CACHE_DENIAL : CACHE_SUCCESS;
+	ttl = cache_duration(c, p, k, t);
+	/* CoreDNS keeps AD only for a client that could see it. */
+	ad = ldns_pkt_ad(p) && ((q.flags & KEY_DO) || q.ad);
+	reply_rewrite(resp, rlen, ttl, ad);
+	if (ldns_pkt_tc(p) || k == KIND_OTHER || ttl == 0 ||
+	    zones_match(&c->disabled[t], q.lname) ||
+	    (e = cache_entry_new(p, &q, ttl, ad)) == NULL)
+		goto out;
+	e->type = t;
+	e->servfail = k == KIND_SERVFAIL;
+	e->stored = now;
+	pthread_mutex_lock(&c->lock);
+	cache_put(c, e, now);
+	pthread_mutex_unlock(&c->lock);
+out:
+	ldns_pkt_free(p);
+}
