@@ -12,6 +12,7 @@
 #include "cache.h"
 #include "config.h"
 #include "corefile.h"
+#include "forward.h"
 #include "log.h"
 #include "selector.h"
 #include "xmalloc.h"
@@ -34,8 +35,8 @@ struct directive {
 };
 
 static bool	duration_parse(const char *, int *);
-static directive_fn dir_bind, dir_cache, dir_errors, dir_kubernetes,
-	    dir_loadbalance,
+static directive_fn dir_bind, dir_cache, dir_errors, dir_forward,
+	    dir_kubernetes, dir_loadbalance,
 	    dir_log, dir_loop, dir_reload, dir_whoami;
 
 /*
@@ -54,6 +55,7 @@ static const struct directive directives[] = {
 	{ "cache",	dir_cache,	true },
 	{ "kubernetes",	dir_kubernetes,	true },
 	{ "loop",	dir_loop,	true },
+	{ "forward",	dir_forward,	false },
 	{ "whoami",	dir_whoami,	true },
 };
 
@@ -461,6 +463,9 @@ config_free(struct config *cfg)
 		strv_free(srv->zones, srv->nzones);
 		strv_free(srv->binds, srv->nbinds);
 		cache_config_free(srv->cache);
+		for (size_t f = 0; f < srv->nforwards; f++)
+			forward_config_free(srv->forwards[f]);
+		free(srv->forwards);
 		k8s_free(srv->kubernetes);
 		free(srv->file);
 	}
@@ -490,6 +495,27 @@ dir_cache(struct config_server *srv, const struct corefile_line *l,
 		c->nzones = srv->nzones;
 	}
 	srv->cache = c;
+	return 0;
+}
+
+/* forward: forward.c parses it; several lines are tried in file order. */
+static int
+dir_forward(struct config_server *srv, const struct corefile_line *l,
+    char *err, size_t errlen)
+{
+	struct forward_config	*f;
+	const char		*file = corefile_pos(l)->file;
+	const char		*slash = strrchr(file, '/');
+	char			*dir = slash ? xstrndup(file, (size_t)(slash - file)) :
+				    xstrdup(".");
+	int			 rv = forward_config_parse(l, dir, &f, err, errlen);
+
+	free(dir);
+	if (rv == -1)
+		return -1;
+	srv->forwards = xreallocarray(srv->forwards, srv->nforwards + 1,
+	    sizeof(*srv->forwards));
+	srv->forwards[srv->nforwards++] = f;
 	return 0;
 }
 

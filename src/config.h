@@ -50,6 +50,7 @@ struct config_kubernetes {
 };
 
 struct cache_config;
+struct forward_config;
 
 struct config_server {
 	char	**zones;		/* the block's keys, normalised */
@@ -64,6 +65,8 @@ struct config_server {
 	bool	loop;			/* loop */
 	bool	whoami;			/* whoami */
 	struct cache_config *cache;	/* cache, NULL when absent; zones default to the block's */
+	struct forward_config **forwards;	/* forward lines, in file order */
+	size_t	nforwards;
 	int	reload_ms;		/* reload [INTERVAL] [JITTER]; 0: off */
 	int	reload_jitter_ms;
 	char	*file;

@@ -87,7 +87,7 @@ daemon_listener(struct daemon *d, const char *addr, uint16_t port)
 	l = &d->listeners[d->nlisteners++];
 	l->addr = addr ? xstrdup(addr) : NULL;
 	l->port = port;
-	l->server = server_new();
+	l->server = server_new(d->base);
 	return l->server;
 }
 

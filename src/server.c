@@ -11,6 +11,7 @@
 #include "cache.h"
 #include "config.h"
 #include "dname.h"
+#include "forward.h"
 #include "kubernetes.h"
 #include "log.h"
 #include "server.h"
@@ -20,12 +21,17 @@ struct server_block {
 	const struct config_server	*cfg;
 	struct kubernetes		*k;
 	struct cache			*cache;		/* NULL without cache */
+	struct forward			**forwards;	/* one per forward line */
 	uint8_t				**zones;	/* lower-case wire */
 };
 
+struct server_pending;
+
 struct server {
+	struct event_base	*base;
 	struct server_block	*blocks;
 	size_t			 nblocks;
+	struct server_pending	*pending;	/* queries out at upstreams */
 };
 
 /* One query on its way through a server block. */
@@ -42,12 +48,42 @@ struct server_query {
 	const char		*error;		/* why SERVFAIL, for errors */
 	const uint8_t		*wire;		/* the query as received */
 	bool			 cacheable;	/* answered by a directive after cache */
+	struct forward		*forward;	/* the query goes upstream */
+};
+
+/* A query waiting for its upstream answer. */
+struct server_pending {
+	struct server_query	 sq;
+	uint8_t			*wire;		/* sq.wire's own copy */
+	struct sockaddr_storage	 peer;
+	struct responder_ticket	*ticket;
+	struct forward_req	*req;
+	struct server_pending	*next;
+	struct server_pending	*prev;
 };
 
 struct server *
-server_new(void)
+server_new(struct event_base *base)
 {
-	return xcalloc(1, sizeof(struct server));
+	struct server	*s = xcalloc(1, sizeof(struct server));
+
+	s->base = base;
+	return s;
+}
+
+static void
+server_pending_free(struct server *s, struct server_pending *p)
+{
+	if (p->prev != NULL)
+		p->prev->next = p->next;
+	else
+		s->pending = p->next;
+	if (p->next != NULL)
+		p->next->prev = p->prev;
+	ldns_pkt_free(p->sq.q);
+	ldns_pkt_free(p->sq.resp);
+	free(p->wire);
+	free(p);
 }
 
 void
@@ -55,7 +91,16 @@ server_free(struct server *s)
 {
 	if (s == NULL)
 		return;
+	/* Answers still owed go nowhere: their clients retry. */
+	while (s->pending != NULL) {
+		forward_cancel(s->pending->req);
+		responder_answer(s->pending->ticket, NULL, 0);
+		server_pending_free(s, s->pending);
+	}
 	for (size_t i = 0; i < s->nblocks; i++) {
+		for (size_t f = 0; f < s->blocks[i].cfg->nforwards; f++)
+			forward_free(s->blocks[i].forwards[f]);
+		free(s->blocks[i].forwards);
 		for (size_t z = 0; z < s->blocks[i].cfg->nzones; z++)
 			free(s->blocks[i].zones[z]);
 		free(s->blocks[i].zones);
@@ -78,6 +123,9 @@ server_add_block(struct server *s, const struct config_server *cfg,
 	b->cfg = cfg;
 	b->k = k;
 	b->cache = cfg->cache != NULL ? cache_new(cfg->cache) : NULL;
+	b->forwards = xcalloc(cfg->nforwards, sizeof(*b->forwards));
+	for (size_t f = 0; f < cfg->nforwards; f++)
+		b->forwards[f] = forward_new(s->base, cfg->forwards[f]);
 	b->zones = xcalloc(cfg->nzones, sizeof(*b->zones));
 	for (size_t z = 0; z < cfg->nzones; z++) {
 		int	len = dname_from_str(cfg->zones[z], wire);
@@ -301,6 +349,11 @@ server_resolve(struct server_query *sq, const ldns_rr *question)
 		/* Falling through: the next directive starts afresh. */
 		server_clear_sections(resp);
 	}
+	for (size_t f = 0; f < b->cfg->nforwards; f++)
+		if (forward_match(b->forwards[f], qname)) {
+			sq->forward = b->forwards[f];
+			return;		/* server_query sends it upstream */
+		}
 	if (b->cfg->whoami) {
 		server_whoami(sq, question);
 		return;
@@ -497,6 +550,65 @@ server_finish(struct server_query *sq, uint8_t *out, size_t max)
 	return n;
 }
 
+/* The upstream's answer (or none) goes to the client the query came from. */
+static void
+server_upstream_cb(void *arg, const uint8_t *resp, size_t len, int rcode)
+{
+	struct server_pending	*p = arg;
+	struct server_query	*sq = &p->sq;
+	ldns_pkt		*up = NULL;
+	uint8_t			 out[UINT16_MAX];
+	size_t			 n;
+
+	p->req = NULL;
+	if (resp != NULL && ldns_wire2pkt(&up, resp, len) == LDNS_STATUS_OK) {
+		ldns_pkt_free(sq->resp);
+		sq->resp = up;
+	} else {
+		ldns_pkt_set_rcode(sq->resp, rcode == FORWARD_REFUSED ?
+		    LDNS_RCODE_REFUSED : LDNS_RCODE_SERVFAIL);
+		sq->error = rcode == FORWARD_REFUSED ?
+		    "plugin/forward: max_concurrent reached" :
+		    "plugin/forward: no upstream answered";
+		sq->cacheable = false;
+	}
+	n = server_finish(sq, out, sizeof(out));
+	responder_answer(p->ticket, out, n);
+	server_pending_free(sq->s, p);
+}
+
+/* Sends the query to the forward its block chose; -1 when it could not start. */
+static int
+server_upstream(struct server_query *sq, struct responder_req *req)
+{
+	struct server		*s = sq->s;
+	struct server_pending	*p = xcalloc(1, sizeof(*p));
+	const struct sockaddr	*peer;
+	socklen_t		 len;
+
+	p->sq = *sq;
+	p->wire = xmalloc(sq->qsize);
+	memcpy(p->wire, sq->wire, sq->qsize);
+	p->sq.wire = p->wire;
+	/* Two statements: argument order is unspecified, len must be set first. */
+	peer = responder_peer(req, &len);
+	memcpy(&p->peer, peer, len);
+	p->sq.peer = (struct sockaddr *)&p->peer;
+	p->req = forward_query(sq->forward, p->wire, sq->qsize,
+	    sq->transport == RESPONDER_TCP, server_upstream_cb, p);
+	if (p->req == NULL) {
+		free(p->wire);
+		free(p);
+		return -1;
+	}
+	p->ticket = responder_defer(req);
+	p->next = s->pending;
+	if (s->pending != NULL)
+		s->pending->prev = p;
+	s->pending = p;
+	return 0;
+}
+
 size_t
 server_query(void *arg, const uint8_t *query, size_t len, uint8_t *out,
     size_t max, enum responder_transport transport,
@@ -519,6 +631,12 @@ server_query(void *arg, const uint8_t *query, size_t len, uint8_t *out,
 		sq.resp = server_reply(query, NULL, LDNS_RCODE_FORMERR);
 	else
 		sq.resp = server_check(&sq, query, sq.q);
+	if (sq.forward != NULL) {
+		if (server_upstream(&sq, req) == 0)
+			return 0;
+		ldns_pkt_set_rcode(sq.resp, LDNS_RCODE_SERVFAIL);
+		sq.error = "plugin/forward: cannot send the query";
+	}
 	n = server_finish(&sq, out, max);
 	ldns_pkt_free(sq.q);
 	ldns_pkt_free(sq.resp);

@@ -14,7 +14,10 @@ struct server;
 /* Our advertised EDNS UDP payload size (DNS flag day 2020). */
 #define SERVER_EDNS_SIZE	1232
 
-struct server *server_new(void);
+struct event_base;
+
+/* Upstream queries (forward) run on base. */
+struct server *server_new(struct event_base *);
 void	server_free(struct server *);
 /* Adds a block; both are borrowed and must outlive the server. k may be NULL. */
 void	server_add_block(struct server *, const struct config_server *,

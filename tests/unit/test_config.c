@@ -317,8 +317,8 @@ test_directive_errors(void **state)
 		{ ". {\n errors\n errors\n}", "T:3: directive 'errors' can only be used once per server block (first at T:2)" },
 		{ ". {\n bind 127.0.0.1\n Kubernetes\n}",
 		  "T:3: unknown directive 'Kubernetes'" },
-		{ ". {\n kubernetes\n forward . 8.8.8.8\n}",
-		  "T:3: unknown directive 'forward'" },
+		{ ". {\n kubernetes\n forward . 8.8.8.8 {\n  policy fastest\n }\n}",
+		  "T:4: forward option 'policy': unknown policy 'fastest' (random, round_robin or sequential)" },
 		{ ". {\n kubernetes\n\n kubernetes cluster.local\n}",
 		  "T:4: directive 'kubernetes' can only be used once per "
 		  "server block (first at T:2)" },

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# forward.sh -- forward and cache: answers from an upstream (a second petdns), failover, SERVFAIL, cache hits.
+. "$TOPSRC/tests/system/lib.sh"
+need_cmd dig
+
+# The upstream: a petdns serving the local fixture, logging every query it gets.
+UP=$(free_port)
+PORT=$UP petdns_start "cluster.local:$UP {
+    log
+    kubernetes {
+        manifests $TESTDATA/local
+    }
+}"
+up_log=$PETDNS_LOG
+up_queries() { grep -c "\"$1 IN $2\. " "$up_log"; }
+
+DEAD=$(free_port)	# nothing listens there
+PORT=$(free_port)
+petdns_start ".:$PORT {
+    errors
+    cache 30
+    forward . 127.0.0.1:$DEAD 127.0.0.1:$UP {
+        policy sequential
+        max_fails 0
+    }
+}
+broken.test:$PORT {
+    errors
+    forward . 127.0.0.1:$DEAD
+}"
+
+check "forwarded, past a dead upstream" "10.244.0.2" "$(ask +short web-0.nginx.default.svc.cluster.local)"
+check_match "the upstream's answer is passed on" "flags: qr aa rd;" "$(ask web-1.nginx.default.svc.cluster.local)"
+check "over TCP too" "10.96.0.11" "$(ask +tcp +short api.shop.svc.cluster.local)"
+check_match "NXDOMAIN passed on with the SOA" "status: NXDOMAIN.*AUTHORITY: 1" "$(ask nosuch.default.svc.cluster.local | tr '\n' ' ')"
+
+# cache: the second ask is answered without the upstream.
+before=$(up_queries A web-0.nginx.default.svc.cluster.local)
+check "cached answer" "10.244.0.2" "$(ask +short web-0.nginx.default.svc.cluster.local)"
+check "the upstream was not asked again" "$before" "$(up_queries A web-0.nginx.default.svc.cluster.local)"
+ttl=$(ask +noall +answer web-0.nginx.default.svc.cluster.local | awk '{print $2}')
+check_match "cached TTL at most the upstream's" "^[0-5]$" "$ttl"
+check "negative answers cached too" "1" "$(up_queries A nosuch.default.svc.cluster.local)"
+ask nosuch.default.svc.cluster.local >/dev/null
+check "still once" "1" "$(up_queries A nosuch.default.svc.cluster.local)"
+
+# No upstream answers: SERVFAIL, and errors says why.
+check_match "no upstream: SERVFAIL" "status: SERVFAIL" "$(dig @127.0.0.1 -p "$PORT" +time=10 +tries=1 www.broken.test)"
+check_match "errors logs why" "\[ERROR\] plugin/errors: 2 www\.broken\.test\. A: plugin/forward: no upstream answered" "$(cat "$PETDNS_LOG")"
+status=0
+petdns_stop || status=$?
+check "clean exit" "0" "$status"
+finish
