@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "admin.h"
 #include "cache.h"
 #include "config.h"
 #include "corefile.h"
@@ -36,7 +37,7 @@ struct directive {
 
 static bool	duration_parse(const char *, int *);
 static directive_fn dir_bind, dir_cache, dir_errors, dir_forward,
-	    dir_kubernetes, dir_loadbalance,
+	    dir_health, dir_kubernetes, dir_loadbalance, dir_prometheus, dir_ready,
 	    dir_log, dir_loop, dir_reload, dir_whoami;
 
 /*
@@ -49,6 +50,9 @@ static directive_fn dir_bind, dir_cache, dir_errors, dir_forward,
 static const struct directive directives[] = {
 	{ "reload",	dir_reload,	true },
 	{ "bind",	dir_bind,	false },
+	{ "ready",	dir_ready,	true },
+	{ "health",	dir_health,	false },
+	{ "prometheus",	dir_prometheus,	true },
 	{ "errors",	dir_errors,	true },
 	{ "log",	dir_log,	false },
 	{ "loadbalance", dir_loadbalance, true },
@@ -463,6 +467,9 @@ config_free(struct config *cfg)
 		strv_free(srv->zones, srv->nzones);
 		strv_free(srv->binds, srv->nbinds);
 		cache_config_free(srv->cache);
+		free(srv->health);
+		free(srv->ready);
+		free(srv->prometheus);
 		for (size_t f = 0; f < srv->nforwards; f++)
 			forward_config_free(srv->forwards[f]);
 		free(srv->forwards);
@@ -496,6 +503,37 @@ dir_cache(struct config_server *srv, const struct corefile_line *l,
 	}
 	srv->cache = c;
 	return 0;
+}
+
+/* health, ready, prometheus: admin.c parses them; the last health wins. */
+static int
+dir_health(struct config_server *srv, const struct corefile_line *l,
+    char *err, size_t errlen)
+{
+	char	*addr = NULL;
+	int	 lameduck = 0;
+
+	if (admin_health_parse(l, &addr, &lameduck, err, errlen) == -1)
+		return -1;
+	free(srv->health);
+	srv->health = addr;
+	srv->lameduck_ms = lameduck;
+	return 0;
+}
+
+static int
+dir_ready(struct config_server *srv, const struct corefile_line *l,
+    char *err, size_t errlen)
+{
+	return admin_ready_parse(l, &srv->ready, &srv->ready_continuously, err,
+	    errlen);
+}
+
+static int
+dir_prometheus(struct config_server *srv, const struct corefile_line *l,
+    char *err, size_t errlen)
+{
+	return admin_prometheus_parse(l, &srv->prometheus, err, errlen);
 }
 
 /* forward: forward.c parses it; several lines are tried in file order. */

@@ -65,6 +65,11 @@ struct config_server {
 	bool	loop;			/* loop */
 	bool	whoami;			/* whoami */
 	struct cache_config *cache;	/* cache, NULL when absent; zones default to the block's */
+	char	*health;		/* health [ADDR]: its address, NULL when absent */
+	int	lameduck_ms;		/* health { lameduck DURATION } */
+	char	*ready;			/* ready [ADDR] */
+	bool	ready_continuously;	/* ready { monitor continuously } */
+	char	*prometheus;		/* prometheus [ADDR] */
 	struct forward_config **forwards;	/* forward lines, in file order */
 	size_t	nforwards;
 	int	reload_ms;		/* reload [INTERVAL] [JITTER]; 0: off */

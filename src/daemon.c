@@ -4,6 +4,7 @@
 
 #include <event2/event.h>
 
+#include "admin.h"
 #include "config.h"
 #include "daemon.h"
 #include "kubernetes.h"
@@ -22,6 +23,8 @@ struct daemon_listener {
 struct daemon {
 	struct event_base	*base;
 	struct config		*config;
+	struct metrics		*metrics;
+	struct admin		*admin;
 	struct kubernetes	**kube;		/* per server block, or NULL */
 	struct daemon_listener	*listeners;
 	size_t			 nlisteners;
@@ -29,12 +32,14 @@ struct daemon {
 };
 
 struct daemon *
-daemon_new(struct event_base *base, struct config *config)
+daemon_new(struct event_base *base, struct config *config,
+    struct metrics *metrics)
 {
 	struct daemon	*d = xcalloc(1, sizeof(*d));
 
 	d->base = base;
 	d->config = config;
+	d->metrics = metrics;
 	d->kube = xcalloc(config->nservers, sizeof(*d->kube));
 	for (size_t i = 0; i < config->nservers; i++) {
 		const struct config_server *cs = &config->servers[i];
@@ -87,9 +92,11 @@ daemon_listener(struct daemon *d, const char *addr, uint16_t port)
 	l = &d->listeners[d->nlisteners++];
 	l->addr = addr ? xstrdup(addr) : NULL;
 	l->port = port;
-	l->server = server_new(d->base);
+	l->server = server_new(d->base, d->metrics, addr, port);
 	return l->server;
 }
+
+static int	daemon_listen_admin(struct daemon *);
 
 int
 daemon_listen(struct daemon *d)
@@ -118,7 +125,55 @@ daemon_listen(struct daemon *d)
 		log_info("listening on %s:%u (UDP and TCP)",
 		    l->addr ? l->addr : "*", l->port);
 	}
-	return 0;
+	return daemon_listen_admin(d);
+}
+
+static bool
+daemon_kubernetes_ready_cb(void *arg)
+{
+	return kubernetes_ready(arg);
+}
+
+/* health, ready and prometheus of every block (one listener per address). */
+static int
+daemon_listen_admin(struct daemon *d)
+{
+	char	err[256];
+	int	rv = 0;
+
+	d->admin = admin_new(d->base, d->metrics);
+	for (size_t i = 0; i < d->config->nservers && rv == 0; i++) {
+		const struct config_server *cs = &d->config->servers[i];
+
+		if (cs->health != NULL)
+			rv = admin_listen_health(d->admin, cs->health,
+			    cs->lameduck_ms, err, sizeof(err));
+		if (rv == 0 && cs->ready != NULL) {
+			rv = admin_listen_ready(d->admin, cs->ready,
+			    cs->ready_continuously, err, sizeof(err));
+			if (rv == 0 && d->kube[i] != NULL)
+				admin_add_ready(d->admin, "kubernetes",
+				    daemon_kubernetes_ready_cb, d->kube[i]);
+		}
+		if (rv == 0 && cs->prometheus != NULL)
+			rv = admin_listen_prometheus(d->admin, cs->prometheus,
+			    err, sizeof(err));
+	}
+	if (rv == -1)
+		log_warnx("%s", err);
+	return rv;
+}
+
+void
+daemon_lameduck(struct daemon *d, void (*done)(void *), void *arg)
+{
+	if (d->admin == NULL || admin_lameduck_ms(d->admin) <= 0) {
+		done(arg);
+		return;
+	}
+	log_info("plugin/health: Going into lameduck mode for %.1fs",
+	    admin_lameduck_ms(d->admin) / 1000.0);
+	admin_lameduck(d->admin, done, arg);
 }
 
 void
@@ -141,6 +196,7 @@ daemon_free(struct daemon *d)
 	if (d == NULL)
 		return;
 	responder_free(d->responder);
+	admin_free(d->admin);
 	for (size_t i = 0; i < d->nlisteners; i++) {
 		server_free(d->listeners[i].server);
 		free(d->listeners[i].addr);

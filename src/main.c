@@ -11,6 +11,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "metrics.h"
 #include "xmalloc.h"
 #include "zone.h"
 
@@ -26,6 +27,7 @@ struct flags {
 /* The process: the running configuration, and the next one while it starts. */
 struct app {
 	struct event_base	*base;
+	struct metrics		*metrics;	/* lives across reloads */
 	struct flags		 flags;
 	struct daemon		*cur;
 	struct daemon		*next;
@@ -225,7 +227,7 @@ app_reload(struct app *a, bool forced)
 	}
 	log_info("Reloading");
 	if ((cfg = load_config(&a->flags, err, sizeof(err))) == NULL ||
-	    (a->next = daemon_new(a->base, cfg)) == NULL) {
+	    (a->next = daemon_new(a->base, cfg, a->metrics)) == NULL) {
 		log_errorx("reload: %s; keeping the running configuration",
 		    cfg == NULL ? err : "a source cannot start");
 		free(text);
@@ -245,6 +247,14 @@ app_poll_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
+app_exit_cb(void *arg)
+{
+	struct app	*a = arg;
+
+	event_base_loopexit(a->base, NULL);
+}
+
+static void
 app_signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct app	*a = arg;
@@ -254,7 +264,8 @@ app_signal_cb(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	log_info("%s: shutting down", strsignal((int)sig));
-	event_base_loopexit(a->base, NULL);
+	/* Keep answering through the health lameduck, then leave. */
+	daemon_lameduck(a->cur, app_exit_cb, a);
 }
 
 /* -zone-dump: runs the sources until they synced and the controllers are done (30 s at most). */
@@ -290,12 +301,16 @@ main(int argc, char **argv)
 	if ((a.base = event_base_new()) == NULL)
 		fatalx("cannot create the event base");
 	zone_thread_register();
-	if ((a.cur = daemon_new(a.base, cfg)) == NULL)
+	a.metrics = metrics_new();
+	metrics_gauge_set(metrics_gauge_get(a.metrics, "coredns_build_info",
+	    (const char *[]){ PACKAGE_VERSION, "petdns", "none" }), 1);
+	if ((a.cur = daemon_new(a.base, cfg, a.metrics)) == NULL)
 		fatalx("cannot start");
 	if (a.flags.zone_dump) {
 		app_settle(&a);
 		daemon_dump(a.cur, stdout);
 		daemon_free(a.cur);
+		metrics_free(a.metrics);
 		event_base_free(a.base);
 		free(a.text);
 		zone_thread_unregister();
@@ -320,6 +335,7 @@ main(int argc, char **argv)
 	event_free(a.swap);
 	daemon_free(a.next);
 	daemon_free(a.cur);
+	metrics_free(a.metrics);
 	event_base_free(a.base);
 	free(a.text);
 	zone_thread_unregister();

@@ -14,6 +14,7 @@
 #include "forward.h"
 #include "kubernetes.h"
 #include "log.h"
+#include "metrics.h"
 #include "server.h"
 #include "xmalloc.h"
 
@@ -29,6 +30,8 @@ struct server_pending;
 
 struct server {
 	struct event_base	*base;
+	struct metrics		*metrics;
+	char			*label;		/* "dns://:53", the server label */
 	struct server_block	*blocks;
 	size_t			 nblocks;
 	struct server_pending	*pending;	/* queries out at upstreams */
@@ -46,6 +49,8 @@ struct server_query {
 	size_t			 qsize;
 	struct timespec		 start;
 	const char		*error;		/* why SERVFAIL, for errors */
+	const char		*plugin;	/* which directive answered */
+	const uint8_t		*zone;		/* the block's zone that matched */
 	const uint8_t		*wire;		/* the query as received */
 	bool			 cacheable;	/* answered by a directive after cache */
 	struct forward		*forward;	/* the query goes upstream */
@@ -63,11 +68,20 @@ struct server_pending {
 };
 
 struct server *
-server_new(struct event_base *base)
+server_new(struct event_base *base, struct metrics *metrics, const char *addr,
+    uint16_t port)
 {
 	struct server	*s = xcalloc(1, sizeof(struct server));
 
 	s->base = base;
+	s->metrics = metrics;
+	/* CoreDNS's label: the block's transport and address, as dns://:53. */
+	if (addr == NULL)
+		s->label = xasprintf("dns://:%u", port);
+	else if (strchr(addr, ':') != NULL)
+		s->label = xasprintf("dns://[%s]:%u", addr, port);
+	else
+		s->label = xasprintf("dns://%s:%u", addr, port);
 	return s;
 }
 
@@ -107,6 +121,7 @@ server_free(struct server *s)
 		cache_free(s->blocks[i].cache);
 	}
 	free(s->blocks);
+	free(s->label);
 	free(s);
 }
 
@@ -309,6 +324,7 @@ server_cached(struct server_query *sq, const uint8_t *qname)
 		return false;
 	ldns_pkt_free(sq->resp);
 	sq->resp = hit;
+	sq->plugin = "cache";
 	return true;
 }
 
@@ -324,6 +340,7 @@ server_resolve(struct server_query *sq, const ldns_rr *question)
 	ldns_pkt_rcode		 rcode;
 
 	sq->b = b;
+	sq->zone = zone;
 	if (b == NULL) {
 		ldns_pkt_set_rcode(resp, LDNS_RCODE_REFUSED);
 		return;
@@ -334,6 +351,7 @@ server_resolve(struct server_query *sq, const ldns_rr *question)
 	if (b->k != NULL && kubernetes_serves(b->k, qname)) {
 		rcode = kubernetes_answer(b->k, qname,
 		    ldns_rr_get_type(question), resp);
+		sq->plugin = "kubernetes";
 		if (rcode == LDNS_RCODE_SERVFAIL)
 			server_clear_sections(resp);
 		if (rcode == LDNS_RCODE_SERVFAIL) {
@@ -348,14 +366,17 @@ server_resolve(struct server_query *sq, const ldns_rr *question)
 		}
 		/* Falling through: the next directive starts afresh. */
 		server_clear_sections(resp);
+		sq->plugin = NULL;
 	}
 	for (size_t f = 0; f < b->cfg->nforwards; f++)
 		if (forward_match(b->forwards[f], qname)) {
 			sq->forward = b->forwards[f];
+			sq->plugin = "forward";
 			return;		/* server_query sends it upstream */
 		}
 	if (b->cfg->whoami) {
 		server_whoami(sq, question);
+		sq->plugin = "whoami";
 		return;
 	}
 	/* No directive answers: the root block fails, others refuse. */
@@ -518,6 +539,46 @@ server_errors(const struct server_query *sq)
 	free(type);
 }
 
+/* CoreDNS's request and response metrics for one query. */
+static void
+server_metrics(const struct server_query *sq, size_t rsize)
+{
+	const ldns_rr	*question = ldns_rr_list_rr(ldns_pkt_question(sq->q), 0);
+	struct metrics	*m = sq->s->metrics;
+	char		 zone[DNAME_MAX * 4 + 2] = "dropped", rcode[16];
+	const char	*proto = sq->transport == RESPONDER_TCP ? "tcp" : "udp";
+	const char	*family = sq->peer->sa_family == AF_INET6 ? "2" : "1";
+	double		 secs;
+	struct timespec	 now;
+
+	if (m == NULL)
+		return;
+	if (sq->b != NULL && sq->zone != NULL) {
+		dname_to_str(sq->zone, zone, sizeof(zone) - 1);
+		if (strcmp(zone, ".") != 0)
+			strcat(zone, ".");
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	secs = (double)(now.tv_sec - sq->start.tv_sec) +
+	    (double)(now.tv_nsec - sq->start.tv_nsec) / 1e9;
+	metrics_counter_add(metrics_counter_get(m, "coredns_dns_requests_total",
+	    (const char *[]){ sq->s->label, zone, "", proto, family,
+	    metrics_qtype_label(ldns_rr_get_type(question)) }), 1);
+	metrics_counter_add(metrics_counter_get(m,
+	    "coredns_dns_responses_total", (const char *[]){ sq->s->label, zone,
+	    "", metrics_rcode_label(ldns_pkt_get_rcode(sq->resp), rcode,
+	    sizeof(rcode)), sq->plugin ? sq->plugin : "" }), 1);
+	metrics_histogram_observe(metrics_histogram_get(m,
+	    "coredns_dns_request_duration_seconds", (const char *[]){
+	    sq->s->label, zone, "" }), secs);
+	metrics_histogram_observe(metrics_histogram_get(m,
+	    "coredns_dns_request_size_bytes", (const char *[]){ sq->s->label,
+	    zone, "", proto }), (double)sq->qsize);
+	metrics_histogram_observe(metrics_histogram_get(m,
+	    "coredns_dns_response_size_bytes", (const char *[]){ sq->s->label,
+	    zone, "", proto }), (double)rsize);
+}
+
 /* The response leaves: the block's post-processing, rendering, logging. */
 static size_t
 server_finish(struct server_query *sq, uint8_t *out, size_t max)
@@ -542,6 +603,8 @@ server_finish(struct server_query *sq, uint8_t *out, size_t max)
 			n = server_render(sq->resp, out, max, limit);
 	} else
 		n = server_render(sq->resp, out, max, limit);
+	if (parsed)
+		server_metrics(sq, n);
 	if (parsed && sq->b != NULL && sq->b->cfg->log)
 		server_log(sq, n);
 	if (parsed && sq->b != NULL && sq->b->cfg->errors &&

@@ -15,9 +15,14 @@ struct server;
 #define SERVER_EDNS_SIZE	1232
 
 struct event_base;
+struct metrics;
 
-/* Upstream queries (forward) run on base. */
-struct server *server_new(struct event_base *);
+/*
+ * A listening address (addr NULL: every address) and port; upstream queries
+ * run on base; metrics (borrowed) counts every query.
+ */
+struct server *server_new(struct event_base *, struct metrics *,
+	    const char *addr, uint16_t port);
 void	server_free(struct server *);
 /* Adds a block; both are borrowed and must outlive the server. k may be NULL. */
 void	server_add_block(struct server *, const struct config_server *,

@@ -260,3 +260,17 @@ wait_answer() {
 	done
 	check "$what" "$want" "$got"
 }
+
+# http_get URL: prints "STATUS BODY" (body on one line); status 0 when unreachable.
+http_get() {
+	python3 - "$1" <<'PY'
+import sys, urllib.request, urllib.error
+try:
+    r = urllib.request.urlopen(sys.argv[1], timeout=5)
+    print(r.status, r.read().decode(errors="replace").replace("\n", "\\n"))
+except urllib.error.HTTPError as e:
+    print(e.code, e.read().decode(errors="replace").replace("\n", "\\n"))
+except Exception as e:
+    print(0, e)
+PY
+}

@@ -66,11 +66,23 @@ test_kubeadm_default(void **state)
 	struct config *cfg;
 	char	 err[512];
 
-	/* Until health, forward... are written, the first of them fails. */
+	/* The Corefile kubeadm writes, unchanged. */
 	cfg = config_load(DATA "/kubeadm.Corefile", err, sizeof(err));
-	assert_null(cfg);
-	assert_string_equal(err, DATA "/kubeadm.Corefile:3: unknown directive "
-	    "'health'");
+	if (cfg == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(cfg->nservers, 1);
+	assert_true(cfg->servers[0].errors);
+	assert_non_null(cfg->servers[0].health);
+	assert_int_equal(cfg->servers[0].lameduck_ms, 5000);
+	assert_non_null(cfg->servers[0].ready);
+	assert_string_equal(cfg->servers[0].prometheus, ":9153");
+	assert_int_equal(cfg->servers[0].nforwards, 1);
+	assert_non_null(cfg->servers[0].cache);
+	assert_true(cfg->servers[0].loop);
+	assert_int_equal(cfg->servers[0].reload_ms, 30000);
+	assert_true(cfg->servers[0].loadbalance);
+	assert_int_equal(cfg->servers[0].kubernetes->ttl, 30);
+	config_free(cfg);
 }
 
 static void
