@@ -125,6 +125,9 @@ daemon_listen(struct daemon *d)
 		log_info("listening on %s:%u (UDP and TCP)",
 		    l->addr ? l->addr : "*", l->port);
 	}
+	for (size_t i = 0; i < d->nlisteners; i++)
+		server_probe_loops(d->listeners[i].server,
+		    d->listeners[i].addr, d->listeners[i].port);
 	return daemon_listen_admin(d);
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <ldns/ldns.h>
 
@@ -24,6 +25,8 @@ struct server_block {
 	struct cache			*cache;		/* NULL without cache */
 	struct forward			**forwards;	/* one per forward line */
 	uint8_t				**zones;	/* lower-case wire */
+	uint8_t				*probe;		/* loop: our probe name */
+	int				 probes_seen;
 };
 
 struct server_pending;
@@ -118,6 +121,7 @@ server_free(struct server *s)
 		for (size_t z = 0; z < s->blocks[i].cfg->nzones; z++)
 			free(s->blocks[i].zones[z]);
 		free(s->blocks[i].zones);
+		free(s->blocks[i].probe);
 		cache_free(s->blocks[i].cache);
 	}
 	free(s->blocks);
@@ -131,20 +135,34 @@ server_add_block(struct server *s, const struct config_server *cfg,
 {
 	struct server_block	*b;
 	uint8_t			 wire[DNAME_MAX];
+	int			 len;
 
 	s->blocks = xreallocarray(s->blocks, s->nblocks + 1,
 	    sizeof(*s->blocks));
 	b = &s->blocks[s->nblocks++];
+	memset(b, 0, sizeof(*b));
 	b->cfg = cfg;
 	b->k = k;
 	b->cache = cfg->cache != NULL ? cache_new(cfg->cache) : NULL;
+	if (cfg->loop && cfg->nforwards > 0) {
+		/* CoreDNS's probe: two random numbers under the zone, HINFO. */
+		char	*name = xasprintf("%llu.%llu.%s", (unsigned long long)
+		    random() << 31 ^ random(), (unsigned long long)random() <<
+		    31 ^ random(), strcmp(cfg->zones[0], ".") == 0 ? "" :
+		    cfg->zones[0]);
+
+		if ((len = dname_from_str(name, wire)) > 0) {
+			b->probe = xmalloc((size_t)len);
+			memcpy(b->probe, wire, (size_t)len);
+		}
+		free(name);
+	}
 	b->forwards = xcalloc(cfg->nforwards, sizeof(*b->forwards));
 	for (size_t f = 0; f < cfg->nforwards; f++)
 		b->forwards[f] = forward_new(s->base, cfg->forwards[f]);
 	b->zones = xcalloc(cfg->nzones, sizeof(*b->zones));
 	for (size_t z = 0; z < cfg->nzones; z++) {
-		int	len = dname_from_str(cfg->zones[z], wire);
-
+		len = dname_from_str(cfg->zones[z], wire);
 		if (len < 0) {
 			wire[0] = 0;
 			len = 1;
@@ -344,6 +362,16 @@ server_resolve(struct server_query *sq, const ldns_rr *question)
 	if (b == NULL) {
 		ldns_pkt_set_rcode(resp, LDNS_RCODE_REFUSED);
 		return;
+	}
+	if (b->probe != NULL && dname_equal_nocase(qname, b->probe) &&
+	    ++b->probes_seen > 2) {
+		char	name[DNAME_MAX * 4];
+
+		/* Our own probe keeps coming back: we forward to ourselves. */
+		fatalx("plugin/loop: Loop (%s) detected for zone \"%s\", see "
+		    "https://coredns.io/plugins/loop#troubleshooting. Query: "
+		    "\"HINFO %s.\"", sq->s->label, b->cfg->zones[0],
+		    dname_to_str(b->probe, name, sizeof(name)));
 	}
 	if (server_cached(sq, qname))
 		return;
@@ -704,4 +732,53 @@ server_query(void *arg, const uint8_t *query, size_t len, uint8_t *out,
 	ldns_pkt_free(sq.q);
 	ldns_pkt_free(sq.resp);
 	return n;
+}
+
+void
+server_probe_loops(struct server *s, const char *addr, uint16_t port)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	int			 fd;
+
+	memset(&ss, 0, sizeof(ss));
+	if (addr != NULL && strchr(addr, ':') != NULL) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port);
+		inet_pton(AF_INET6, addr, &in6->sin6_addr);
+		sslen = sizeof(*in6);
+	} else {
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+
+		in->sin_family = AF_INET;
+		in->sin_port = htons(port);
+		inet_pton(AF_INET, addr ? addr : "127.0.0.1", &in->sin_addr);
+		sslen = sizeof(*in);
+	}
+	for (size_t i = 0; i < s->nblocks; i++) {
+		ldns_pkt	*q;
+		uint8_t		*wire = NULL;
+		size_t		 len;
+		ldns_rdf	*name;
+
+		if (s->blocks[i].probe == NULL)
+			continue;
+		name = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME,
+		    dname_length(s->blocks[i].probe), s->blocks[i].probe);
+		q = ldns_pkt_query_new(name, LDNS_RR_TYPE_HINFO,
+		    LDNS_RR_CLASS_IN, LDNS_RD);
+		ldns_pkt_set_random_id(q);
+		if (ldns_pkt2wire(&wire, q, &len) == LDNS_STATUS_OK &&
+		    (fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0)) !=
+		    -1) {
+			/* The answer does not matter; the probe coming back does. */
+			(void)sendto(fd, wire, len, 0, (struct sockaddr *)&ss,
+			    sslen);
+			close(fd);
+		}
+		free(wire);
+		ldns_pkt_free(q);
+	}
 }

@@ -36,4 +36,11 @@ size_t	server_query(void *server, const uint8_t *query, size_t len,
 	    uint8_t *resp, size_t max, enum responder_transport,
 	    struct responder_req *req);
 
+/*
+ * loop: sends each block's probe (a random name, HINFO) to our own
+ * addr:port once; a block that sees its probe a third time halts petdns,
+ * as CoreDNS's loop does.
+ */
+void	server_probe_loops(struct server *, const char *addr, uint16_t port);
+
 #endif

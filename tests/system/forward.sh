@@ -50,4 +50,12 @@ check_match "errors logs why" "\[ERROR\] plugin/errors: 2 www\.broken\.test\. A:
 status=0
 petdns_stop || status=$?
 check "clean exit" "0" "$status"
+
+# loop: forwarding to ourselves is found at startup and stops petdns, as CoreDNS does.
+LOOP=$(free_port)
+printf '.:%s {\n    loop\n    forward . 127.0.0.1:%s\n}\n' "$LOOP" "$LOOP" >"$PETDNS_DIR/loop.conf"
+status=0
+out=$(timeout 20 "$PETDNS" -conf "$PETDNS_DIR/loop.conf" 2>&1) || status=$?
+check "loop: exits 1" "1" "$status"
+check_match "loop: says so" "plugin/loop: Loop \(dns://:$LOOP\) detected for zone \"\.\".*Query: \"HINFO [0-9]+\.[0-9]+\.\"" "$out"
 finish
