@@ -71,6 +71,10 @@ ctl POST /faults '{"malformed":true,"verb":"watch","resource":"services"}' >/dev
 ctl POST /drop-watches >/dev/null
 ctl POST /objects "$(svc after-malformed 10.96.7.2)" >/dev/null
 wait_answer "change after a malformed line" "10.96.7.2" after-malformed.default.svc.cluster.local
+end=$(($(date +%s) + 5))
+until grep -q "watch services: malformed event" "$PETDNS_LOG" || [ "$(date +%s)" -ge "$end" ]; do
+	sleep 0.1
+done
 check_match "malformed line logged" "watch services: malformed event" "$(cat "$PETDNS_LOG")"
 
 # A disconnect in the middle of a line: resume, nothing lost.
