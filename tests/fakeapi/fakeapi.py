@@ -35,6 +35,8 @@ import uuid
 from collections import namedtuple
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import fakecluster
+
 # --------------------------------------------------------------------------
 # JSON the way Go's encoding/json writes it: compact, UTF-8, HTML-escaped,
 # one trailing newline per document (json.Encoder.Encode).
@@ -372,6 +374,7 @@ class Store:
         self.history = []
         self.history_size = history_size
         self.watchers = set()
+        self.listeners = []     # called with every change, lock held
 
     def _record(self, ch):
         self.history.append(ch)
@@ -379,6 +382,8 @@ class Store:
             self.compacted = self.history.pop(0).rv
         for w in list(self.watchers):
             w.offer(ch)
+        for fn in self.listeners:
+            fn(ch)
         self.cond.notify_all()
 
     def put(self, key, obj):
@@ -634,11 +639,50 @@ class App:
         self.stopping = threading.Event()
         self.config = {"bookmark_interval": args.bookmark_interval,
                        "watch_timeout": args.watch_timeout,
-                       "rv0_paging": False}
+                       "rv0_paging": False,
+                       "kubelet_delay": args.kubelet_delay,
+                       "grace": args.grace,
+                       "fresh_pod_ips": args.fresh_pod_ips,
+                       "pvc_protection": True,
+                       "scale_selector_path": args.scale_selector_path}
         if args.k8s_version:
             self.version = args.k8s_version
         else:
             self.version = "1.20.15" if args.no_endpointslice_v1 else "1.30.2"
+        self.cluster = fakecluster.Cluster(self, args)
+        self.cluster.set_features(fakecluster.parse_features(
+            (["all"] if args.simulate_cluster else []) + args.simulate))
+
+    def config_view(self):
+        c = dict(self.config)
+        c["simulate"] = [f for f in fakecluster.FEATURES
+                         if f in self.cluster.enabled]
+        for f in fakecluster.FEATURES:
+            c[f] = f in self.cluster.enabled
+        return c
+
+    def set_config(self, body):
+        feats = set(self.cluster.enabled)
+        for k, v in body.items():
+            if k == "simulate":
+                if isinstance(v, str):
+                    v = [v]
+                feats = fakecluster.parse_features(v)
+            elif k in fakecluster.FEATURES:
+                feats = feats | {k} if v else feats - {k}
+            elif k in self.config:
+                self.config[k] = v
+            else:
+                raise ValueError("unknown config key %r" % k)
+        self.cluster.set_features(feats)
+        return self.config_view()
+
+    def set_subresources(self, group, plural, subs):
+        """Swaps a resource's subresource list (routing and discovery)."""
+        with self.lock:
+            self.resources = [r._replace(subresources=list(subs))
+                              if (r.group, r.plural) == (group, plural) else r
+                              for r in self.resources]
 
     # Resource lookups.
     def groups(self):
@@ -680,12 +724,16 @@ class App:
 
     def put_object(self, obj):
         res, key = self.resource_for_object(obj)
-        kind, stored = self.store.put(key, obj)
+        with self.store.cond:
+            obj = self.cluster.control_put(res, self.store.objects.get(key),
+                                           obj)
+            kind, stored = self.store.put(key, obj)
         return {"type": kind, "kind": res.kind, "namespace": key[2],
                 "name": key[3],
                 "resourceVersion": stored["metadata"]["resourceVersion"]}
 
     def load_state(self, path):
+        fakecluster.set_actor("state")
         with open(path) as f:
             data = json.load(f)
         items = data.get("items", []) if isinstance(data, dict) else data
@@ -904,6 +952,8 @@ class ApiHandler(BaseHandler):
         u = urlsplit(self.path)
         q = {k: v[-1] for k, v in parse_qs(u.query,
                                            keep_blank_values=True).items()}
+        self.query = q
+        fakecluster.set_actor("api", self.headers.get("User-Agent"))
         self.entry = app.log.start(
             method=method, path=u.path, raw_query=u.query, query=q,
             verb=None, resource=None, namespace=None,
@@ -1098,6 +1148,9 @@ class ApiHandler(BaseHandler):
             self.serve_list(t, q)
         elif verb == "watch":
             self.serve_watch(t, q)
+        elif verb == "get" and t.sub == "scale":
+            self.send_json(200, self.server.app.cluster.scale_of(
+                t.res, self.get_object(t)))
         elif verb == "get":
             self.send_json(200, self.get_object(t))
         elif verb in ("create", "update", "patch", "delete"):
@@ -1149,10 +1202,14 @@ class ApiHandler(BaseHandler):
             e["storageVersionHash"] = storage_version_hash(r)
             doc["resources"].append(e)
             for s in r.subresources:
-                doc["resources"].append(
-                    {"name": "%s/%s" % (r.plural, s), "singularName": "",
-                     "namespaced": r.namespaced, "kind": r.kind,
-                     "verbs": ["get", "patch", "update"]})
+                e = {"name": "%s/%s" % (r.plural, s), "singularName": "",
+                     "namespaced": r.namespaced}
+                if s == "scale":     # APIResource's Go field order
+                    e.update(group="autoscaling", version="v1", kind="Scale")
+                else:
+                    e["kind"] = r.kind
+                e["verbs"] = ["get", "patch", "update"]
+                doc["resources"].append(e)
         return doc
 
     @staticmethod
@@ -1388,30 +1445,37 @@ class ApiHandler(BaseHandler):
             obj = self.server.app.store.objects.get(self.key_of(t))
         if obj is None:
             raise ApiError(404, '%s "%s" not found' % (
-                t.res.plural if not t.res.group else
-                "%s.%s" % (t.res.plural, t.res.group), t.name),
+                fakecluster.qualified(t.res), t.name),
                 details=res_details(t.res, t.name))
         return present(obj, t.res, True)
 
     def serve_write(self, verb, t, body):
         """Create, replace, merge-patch and delete for the controller's
-        writes; every change goes through the store (and its watches)."""
+        writes; every change goes through the store (and its watches).
+        The cluster simulation (fakecluster.py) adds the strategies when
+        it is on: graceful deletion, CRD status/scale/generation, pod and
+        claim admission."""
         app, res = self.server.app, t.res
+        cl = app.cluster
         if res.namespaced and t.ns is None and verb != "delete":
             raise not_found_resource()
-        if verb == "delete":
-            cur = self.get_object(t)
-            final = app.store.delete(self.key_of(t))
-            self.send_json(200, present(final or cur, res, True))
-            return
         try:
             obj = json.loads(body or b"{}")
             if not isinstance(obj, dict):
                 raise ValueError("not an object")
         except ValueError as e:
             raise ApiError(400, "error decoding request body: %s" % e)
+        if verb == "delete":
+            self.serve_delete(t, obj)
+            return
         if verb == "create":
+            if t.sub:
+                raise ApiError(405, "the server does not allow this method "
+                               "on the requested resource", details={})
             meta = obj.setdefault("metadata", {})
+            if not isinstance(meta, dict):
+                raise ApiError(400, "error decoding request body: metadata "
+                               "is not an object")
             if meta.get("namespace") not in (None, "", t.ns):
                 raise ApiError(400, "the namespace of the provided object does "
                                "not match the namespace sent on the request")
@@ -1427,10 +1491,12 @@ class ApiHandler(BaseHandler):
             with app.store.cond:
                 if key in app.store.objects:
                     raise ApiError(409, '%s "%s" already exists' % (
-                        res.plural, meta["name"]), "AlreadyExists",
-                        res_details(res, meta["name"]))
+                        fakecluster.qualified(res), meta["name"]),
+                        "AlreadyExists", res_details(res, meta["name"]))
                 obj.update(kind=res.kind, apiVersion=gv_of(res))
+                obj = cl.prepare_create(res, obj, t.ns or "")
                 _, stored = app.store.put(key, obj)
+                cl.after_create(res, key, stored)
             self.send_json(201, present(stored, res, True))
             return
         key = self.key_of(t)
@@ -1438,22 +1504,91 @@ class ApiHandler(BaseHandler):
             cur = app.store.objects.get(key)
             if cur is None:
                 self.get_object(t)    # raises the 404
-            if verb == "patch":
-                obj = merge_patch(copy.deepcopy(cur), obj)
-            elif t.sub == "status":
-                obj = dict(copy.deepcopy(cur), status=obj.get("status"))
             want = (obj.get("metadata") or {}).get("resourceVersion")
-            if want and want != cur["metadata"]["resourceVersion"]:
-                raise ApiError(409, 'Operation cannot be fulfilled on %s "%s": '
-                               'the object has been modified; please apply '
-                               'your changes to the latest version and try '
-                               'again' % (res.plural, t.name), "Conflict",
-                               res_details(res, t.name))
-            obj.update(kind=res.kind, apiVersion=gv_of(res))
-            obj.setdefault("metadata", {}).update(
-                name=t.name, **({"namespace": t.ns} if t.ns else {}))
-            _, stored = app.store.put(key, obj)
-        self.send_json(200, present(stored, res, True))
+            if t.sub == "scale":
+                scale = merge_patch(cl.scale_of(res, cur), obj) \
+                    if verb == "patch" else obj
+                want = (scale.get("metadata") or {}).get("resourceVersion")
+                self.check_rv(res, t, cur, want)
+                new = cl.scale_update(res, cur, scale, t.name)
+            else:
+                if verb == "patch":
+                    new = merge_patch(copy.deepcopy(cur), obj)
+                elif t.sub == "status":
+                    new = dict(copy.deepcopy(cur), status=obj.get("status"))
+                else:
+                    new = obj
+                self.check_rv(res, t, cur, want)
+                if verb == "update" and not want and cl.requires_rv(res):
+                    raise fakecluster.invalid(
+                        (res.plural, res.group), t.name,
+                        "metadata.resourceVersion", 0,
+                        "must be specified for an update")
+                new.update(kind=res.kind, apiVersion=gv_of(res))
+                new.setdefault("metadata", {}).update(
+                    name=t.name, **({"namespace": t.ns} if t.ns else {}))
+                new = cl.prepare_update(res, t.sub, cur, new)
+            if cl.is_noop(cur, new):
+                stored = copy.deepcopy(cur)
+            else:
+                _, stored = app.store.put(key, new)
+                cl.after_update(key)
+        if t.sub == "scale":
+            self.send_json(200, cl.scale_of(res, stored))
+        else:
+            self.send_json(200, present(stored, res, True))
+
+    def check_rv(self, res, t, cur, want):
+        if want and want != cur["metadata"]["resourceVersion"]:
+            raise ApiError(409, 'Operation cannot be fulfilled on %s "%s": '
+                           'the object has been modified; please apply '
+                           'your changes to the latest version and try '
+                           'again' % (fakecluster.qualified(res), t.name),
+                           "Conflict", res_details(res, t.name))
+
+    def serve_delete(self, t, opts):
+        """DELETE with DeleteOptions from the body or the query
+        (gracePeriodSeconds, propagationPolicy, preconditions)."""
+        app, res = self.server.app, t.res
+        q = getattr(self, "query", {}) or {}
+        opts = dict(opts)
+        try:
+            if q.get("gracePeriodSeconds") not in (None, ""):
+                opts["gracePeriodSeconds"] = int(q["gracePeriodSeconds"])
+            if opts.get("gracePeriodSeconds") is not None:
+                opts["gracePeriodSeconds"] = int(opts["gracePeriodSeconds"])
+        except (TypeError, ValueError):
+            raise ApiError(400, "invalid gracePeriodSeconds")
+        if q.get("propagationPolicy"):
+            opts["propagationPolicy"] = q["propagationPolicy"]
+        cl = app.cluster
+        cur = self.get_object(t)
+        if not cl.handles_delete():
+            with app.store.cond:
+                stored = app.store.objects.get(self.key_of(t))
+                if stored is not None:
+                    cl.check_preconditions(res, stored, opts)
+                final = app.store.delete(self.key_of(t))
+            self.send_json(200, present(final or cur, res, True))
+            return
+        out = cl.delete(res, self.key_of(t), opts)
+        if out is None:
+            self.get_object(t)        # raises the 404
+        obj, removed = out
+        if removed and res.plural not in RETURN_DELETED:
+            # Kinds without ReturnDeletedObject answer with a Status.
+            d = res_details(res, t.name)
+            d["uid"] = obj["metadata"].get("uid")
+            self.send_json(200, {"kind": "Status", "apiVersion": "v1",
+                                 "metadata": {}, "status": "Success",
+                                 "details": d})
+            return
+        self.send_json(200, present(obj, res, True))
+
+
+# Kinds whose registry returns the deleted object (ReturnDeletedObject);
+# the rest answer an immediate DELETE with a Success Status (simulation on).
+RETURN_DELETED = {"pods", "services", "namespaces", "nodes"}
 
 
 FLOWSCHEMA_UID = "5b3ad1f2-0c6e-4d1d-9a57-fa4e0e5b9a11"
@@ -1511,6 +1646,7 @@ class ControlHandler(BaseHandler):
     def dispatch(self, method):
         u = urlsplit(self.path)
         q = {k: v[-1] for k, v in parse_qs(u.query).items()}
+        fakecluster.set_actor("control")
         try:
             raw = self.read_body()
             body = json.loads(raw) if raw.strip() else {}
@@ -1521,7 +1657,13 @@ class ControlHandler(BaseHandler):
                 return self.reply(404, {"error": "no such control endpoint "
                                         "%s %s" % (method, u.path)})
             code, out = fn(parts[1:], q, body)
-            self.reply(code, out)
+            if isinstance(out, str):
+                self.send_bytes(code, out.encode(),
+                                "text/plain; charset=utf-8")
+            else:
+                self.reply(code, out)
+        except ApiError as e:
+            self.reply(e.code, e.status)
         except (ValueError, KeyError, TypeError) as e:
             self.reply(400, {"error": str(e)})
 
@@ -1626,14 +1768,33 @@ class ControlHandler(BaseHandler):
         return 200, {"tokens": len(toks)}
 
     def c_post_config(self, parts, q, body):
-        for k, v in body.items():
-            if k not in self.app.config:
-                raise ValueError("unknown config key %r" % k)
-            self.app.config[k] = v
-        return 200, self.app.config
+        return 200, self.app.set_config(body)
 
     def c_get_config(self, parts, q, body):
-        return 200, self.app.config
+        return 200, self.app.config_view()
+
+    # The cluster simulation (fakecluster.py).
+    def c_post_kubelet(self, parts, q, body):
+        return self.app.cluster.kubelet_control(body)
+
+    def c_get_history(self, parts, q, body):
+        items = self.app.cluster.query_history(q)
+        lines = [self.app.cluster.history_line(e) for e in items]
+        if q.get("format") == "text":
+            return 200, "".join(line + "\n" for line in lines)
+        return 200, {"items": items, "lines": lines,
+                     "last": self.app.cluster.hseq}
+
+    def c_delete_history(self, parts, q, body):
+        self.app.cluster.clear_history()
+        return 200, {"ok": True, "last": self.app.cluster.hseq}
+
+    def c_get_events(self, parts, q, body):
+        items = self.app.cluster.query_events(q)
+        lines = [self.app.cluster.event_line(e) for e in items]
+        if q.get("format") == "text":
+            return 200, "".join(line + "\n" for line in lines)
+        return 200, {"items": items, "lines": lines}
 
     # Observation.
     def c_get_requests(self, parts, q, body):
@@ -1651,6 +1812,7 @@ class ControlHandler(BaseHandler):
         with self.app.lock:
             self.app.faults = []
         self.app.log.clear()
+        self.app.cluster.clear_history()
         return 200, {"ok": True}
 
     def c_post_wait(self, parts, q, body):
@@ -1683,7 +1845,41 @@ class ControlHandler(BaseHandler):
             st["requests"] = len(got) >= int(r.get("min", 1))
         if "rv" in body:
             st["rv"] = self.app.store.rv >= int(body["rv"])
+        cl = self.app.cluster
+        if "history" in body:
+            h = dict(body["history"])
+            n = int(h.pop("min", 1))
+            st["history"] = len(cl.query_history(
+                {k: ",".join(v) if isinstance(v, list) else str(v)
+                 for k, v in h.items()})) >= n
+        if "events" in body:
+            e = dict(body["events"])
+            n = int(e.pop("min", 1))
+            st["events"] = len(cl.query_events(e)) >= n
+        for cond in ("exists", "gone", "ready"):
+            if cond in body:
+                st[cond] = all(self.object_state(cond, o)
+                               for o in body[cond])
         return st
+
+    def object_state(self, cond, o):
+        """exists/gone: {"kind","namespace","name"} (kind default Pod);
+        ready: a pod Running and Ready."""
+        kind = o.get("kind", "Pod")
+        res = next((r for r in self.app.resources if r.kind == kind), None)
+        if res is None:
+            raise ValueError("unknown kind %r" % kind)
+        key = (res.group, res.plural, (o.get("namespace") or "default")
+               if res.namespaced else "", o["name"])
+        with self.app.store.cond:
+            obj = copy.deepcopy(self.app.store.objects.get(key))
+        if cond == "exists":
+            return obj is not None
+        if cond == "gone":
+            return obj is None
+        return (obj is not None and fakecluster.phase_of(obj) == "Running"
+                and fakecluster.is_ready(obj)
+                and not fakecluster.is_terminating(obj))
 
 
 # --------------------------------------------------------------------------
@@ -1820,8 +2016,27 @@ def parse_args(argv):
     a("--client-key", help="client key to name in --kubeconfig")
     a("--make-certs", metavar="DIR",
       help="create a CA, server and client certificates in DIR and exit")
+    a("--simulate-cluster", action="store_true",
+      help="simulate the rest of a cluster: kubelet, graceful deletion, "
+      "endpointslice controller, PetSet subresources, garbage collector")
+    a("--simulate", action="append", default=[], metavar="LIST",
+      help="only these simulations (comma list of kubelet, "
+      "graceful-deletion, endpointslices, petsets, gc, all)")
+    a("--kubelet-delay", type=float, default=0.3,
+      help="seconds from Pending (scheduled) to Running (default 0.3)")
+    a("--grace", type=float, default=0.3,
+      help="seconds a terminating pod or claim lasts at most (default 0.3)")
+    a("--fresh-pod-ips", action="store_true",
+      help="a recreated pod gets a new IP (default: same name, same IP)")
+    a("--scale-selector-path", default=".status.selector",
+      help="the CRD scale subresource's labelSelectorPath (default "
+      ".status.selector; empty: none)")
     a("--verbose", action="store_true", help="log requests to stderr")
     args = p.parse_args(argv)
+    try:
+        fakecluster.parse_features(args.simulate)
+    except ValueError as e:
+        p.error(str(e))
     if bool(args.tls_cert) != bool(args.tls_key):
         p.error("--tls-cert and --tls-key go together")
     if args.client_ca and not args.tls_cert:
@@ -1842,6 +2057,7 @@ def main(argv=None):
     app = App(args)
     if args.state:
         app.load_state(args.state)
+    app.cluster.start()
     for d in args.deny:
         res, _, verbs = d.partition(":")
         for v in (verbs.split(",") if verbs else ["any"]):
@@ -1878,6 +2094,8 @@ def main(argv=None):
         s.server_close()
     return 0
 
+
+fakecluster.bind(sys.modules[__name__])
 
 if __name__ == "__main__":
     sys.exit(main())

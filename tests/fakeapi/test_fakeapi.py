@@ -823,6 +823,662 @@ def test_sigterm():
     f.stop()
 
 
+# --------------------------------------------------------------------------
+# The cluster simulation (fakecluster.py): a server started with
+# --simulate-cluster on petset.json, the test playing the ordinal controller.
+# --------------------------------------------------------------------------
+
+PETSET = os.path.join(DATA, "petset.json")
+NS = "/api/v1/namespaces/default"
+PS = "/apis/petdns.io/v1alpha1/namespaces/default/petsets"
+SL = "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices"
+
+
+def claim(name):
+    return {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": {"name": name},
+            "spec": {"accessModes": ["ReadWriteOnce"],
+                     "resources": {"requests": {"storage": "1Gi"}}}}
+
+
+def pet(name, sub="nginx", app="nginx", claims=("www",), ann=None,
+        owner=None, tgps=None):
+    """A pet pod as the ordinal controller makes it."""
+    spec = {"hostname": name, "subdomain": sub, "containers": [
+        {"name": "nginx", "image": "nginx-slim:0.8",
+         "ports": [{"containerPort": 80, "name": "web"}]}],
+        "volumes": [{"name": c, "persistentVolumeClaim": {
+            "claimName": "%s-%s" % (c, name)}} for c in claims]}
+    if tgps is not None:
+        spec["terminationGracePeriodSeconds"] = tgps
+    meta = {"name": name, "labels": {"app": app}}
+    if ann:
+        meta["annotations"] = ann
+    if owner:
+        meta["ownerReferences"] = [{
+            "apiVersion": "petdns.io/v1alpha1", "kind": "PetSet",
+            "name": owner["metadata"]["name"], "uid": owner["metadata"]["uid"],
+            "controller": True, "blockOwnerDeletion": True}]
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec}
+
+
+def get(f, path):
+    st, _, _, o = f.api(path)
+    return o if st == 200 else None
+
+
+def pod(f, name):
+    return get(f, NS + "/pods/" + name)
+
+
+def phase(o):
+    return ((o or {}).get("status") or {}).get("phase")
+
+
+def ready(o):
+    return any(c["type"] == "Ready" and c["status"] == "True"
+               for c in ((o or {}).get("status") or {}).get("conditions")
+               or [])
+
+
+def running_ready(f, name, timeout=3):
+    return eventually(lambda: ready(pod(f, name)) and
+                      phase(pod(f, name)) == "Running", timeout)
+
+
+def gone(f, path, timeout=3):
+    return eventually(lambda: f.api(path)[0] == 404, timeout)
+
+
+def slices_of(f, svc):
+    l = get(f, SL + "?labelSelector=kubernetes.io/service-name%3D" + svc)
+    return l["items"]
+
+
+def eps_of(f, svc):
+    return {e["targetRef"]["name"]: e for s in slices_of(f, svc)
+            for e in s.get("endpoints") or []}
+
+
+def history(f, **q):
+    from urllib.parse import urlencode
+    st, h = f.ctl("/history?" + urlencode(q))
+    return h["lines"]
+
+
+def test_sim_state(f):
+    ps = get(f, PS + "/web")
+    check("sim: petset.json PetSet web, generation 1, no status",
+          ps and ps["metadata"]["generation"] == 1 and "status" not in ps and
+          ps["spec"]["replicas"] == 2 and ps["spec"]["serviceName"] ==
+          "nginx" and ps["spec"]["volumeClaimTemplates"][0]["metadata"][
+              "name"] == "www", ps)
+    check("sim: the headless service nginx", get(f, NS + "/services/nginx")[
+        "spec"] == {"ports": [{"port": 80, "name": "web"}], "clusterIP":
+                    "None", "selector": {"app": "nginx"}})
+    ok = eventually(lambda: len(slices_of(f, "nginx")) == 1)
+    s = slices_of(f, "nginx")[0] if ok else {}
+    check("sim: placeholder slice for a service without pods", ok and
+          s["endpoints"] is None and s["ports"] is None and
+          s["addressType"] == "IPv4" and s["metadata"]["name"].startswith(
+              "nginx-") and len(s["metadata"]["name"]) == 11 and
+          s["metadata"]["labels"] == {
+              "app": "nginx", "endpointslice.kubernetes.io/managed-by":
+              "endpointslice-controller.k8s.io", "kubernetes.io/service-name":
+              "nginx", "service.kubernetes.io/headless": ""}, s)
+    st, c = f.ctl("/config")
+    check("sim: /config lists the simulations", c["simulate"] == [
+        "kubelet", "graceful_deletion", "endpointslices", "petsets", "gc"]
+        and c["kubelet"] and c["kubelet_delay"] == 0.2, c)
+
+
+def test_kubelet(f):
+    w = f.watch(NS + "/pods?watch=1&resourceVersion=%d" % f.rv())
+    f.api(NS + "/persistentvolumeclaims", "POST", claim("www-k-0"))
+    t0 = time.monotonic()
+    st, _, _, o = f.api(NS + "/pods", "POST", pet("k-0"))
+    check("kubelet: create answers Pending, scheduled", st == 201 and
+          phase(o) == "Pending" and o["spec"]["nodeName"] and
+          o["status"]["conditions"][0]["type"] == "PodScheduled" and
+          o["spec"]["terminationGracePeriodSeconds"] == 30, o)
+    evs = [w.event(), w.event()]
+    dt = time.monotonic() - t0
+    run = evs[1]["object"]
+    ip = run["status"].get("podIP", "")
+    check("kubelet: ADDED Pending, then MODIFIED Running after the delay",
+          [e["type"] for e in evs] == ["ADDED", "MODIFIED"] and
+          phase(evs[0]["object"]) == "Pending" and phase(run) == "Running"
+          and 0.15 < dt < 1.5, (evs, dt))
+    conds = {c["type"]: c["status"] for c in run["status"]["conditions"]}
+    check("kubelet: Ready, ContainersReady, podIP/podIPs in 10.244.0.0/16",
+          conds == {"Initialized": "True", "Ready": "True",
+                    "ContainersReady": "True", "PodScheduled": "True"} and
+          ip.startswith("10.244.") and run["status"]["podIPs"] == [
+              {"ip": ip}] and run["status"]["containerStatuses"][0][
+              "ready"] is True, run["status"])
+    w.close()
+    # Kept unready by the annotation, then made ready through /kubelet.
+    f.api(NS + "/persistentvolumeclaims", "POST", claim("www-k-1"))
+    f.api(NS + "/pods", "POST", pet("k-1", ann={
+        "fakeapi.petdns.io/ready": "false"}))
+    ok = eventually(lambda: phase(pod(f, "k-1")) == "Running")
+    time.sleep(0.3)
+    check("kubelet: annotated ready=false: Running, not Ready", ok and
+          not ready(pod(f, "k-1")), pod(f, "k-1"))
+    st, out = f.ctl("/kubelet", {"namespace": "default", "name": "k-1",
+                                 "ready": True})
+    check("kubelet: POST /kubelet ready true", st == 200 and
+          out["applied"] and ready(pod(f, "k-1")), out)
+    for v in ("true", "false"):
+        f.api(NS + "/pods/k-1", "PATCH", {"metadata": {"annotations": {
+            "fakeapi.petdns.io/ready": v}}},
+            headers={"Content-Type": "application/merge-patch+json"})
+    check("kubelet: changing the annotation changes readiness",
+          eventually(lambda: not ready(pod(f, "k-1"))))
+    st, out = f.ctl("/kubelet", {"name": "k-1", "phase": "Failed"})
+    o = pod(f, "k-1")
+    check("kubelet: POST /kubelet phase Failed", st == 200 and
+          phase(o) == "Failed" and not ready(o) and "terminated" in
+          o["status"]["containerStatuses"][0]["state"], o)
+    st, out = f.ctl("/kubelet", {"name": "nope", "ready": True})
+    check("kubelet: /kubelet on a missing pod: 404", st == 404, out)
+    # No claim yet: unschedulable until it exists.
+    f.api(NS + "/pods", "POST", pet("k-2"))
+    time.sleep(0.4)
+    o = pod(f, "k-2")
+    c = o["status"]["conditions"][0]
+    check("kubelet: a pod whose claim is missing stays Pending, "
+          "Unschedulable", phase(o) == "Pending" and "nodeName" not in
+          o["spec"] and c["status"] == "False" and c["reason"] ==
+          "Unschedulable" and 'persistentvolumeclaim "www-k-2" not found'
+          in c["message"], o)
+    f.api(NS + "/persistentvolumeclaims", "POST", claim("www-k-2"))
+    check("kubelet: ... and starts once the claim exists",
+          running_ready(f, "k-2"))
+    c = get(f, NS + "/persistentvolumeclaims/www-k-2")
+    check("kubelet: claims are bound", c["status"]["phase"] == "Bound" and
+          c["spec"]["volumeName"] == "pvc-" + c["metadata"]["uid"] and
+          c["status"]["capacity"] == {"storage": "1Gi"}, c)
+    # The same name gets the same IP back.
+    ip0 = pod(f, "k-0")["status"]["podIP"]
+    f.api(NS + "/pods/k-0", "DELETE", {"gracePeriodSeconds": 0})
+    f.api(NS + "/pods", "POST", pet("k-0"))
+    ok = running_ready(f, "k-0")
+    check("kubelet: a recreated pod keeps its IP", ok and
+          pod(f, "k-0")["status"]["podIP"] == ip0, (ip0, pod(f, "k-0")))
+    for n in ("k-0", "k-1", "k-2"):
+        f.api(NS + "/pods/" + n + "?gracePeriodSeconds=0", "DELETE")
+        f.api(NS + "/persistentvolumeclaims/www-" + n, "DELETE")
+
+
+def test_graceful(f):
+    f.api(NS + "/persistentvolumeclaims", "POST", claim("www-g-0"))
+    f.api(NS + "/pods", "POST", pet("g-0"))
+    running_ready(f, "g-0")
+    w = f.watch(NS + "/pods?watch=1&resourceVersion=%d" % f.rv())
+    t0 = time.monotonic()
+    st, _, _, o = f.api(NS + "/pods/g-0", "DELETE")
+    check("grace: DELETE answers the terminating pod", st == 200 and
+          o["metadata"].get("deletionTimestamp") and
+          o["metadata"]["deletionGracePeriodSeconds"] == 30, o)
+    st, _, _, o2 = f.api(NS + "/pods/g-0", "DELETE")
+    check("grace: a second DELETE changes nothing", st == 200 and
+          o2["metadata"]["resourceVersion"] == o["metadata"][
+              "resourceVersion"], o2)
+    evs = [w.event(), w.event()]
+    dt = time.monotonic() - t0
+    check("grace: MODIFIED (deletionTimestamp), then DELETED after --grace",
+          [e["type"] for e in evs] == ["MODIFIED", "DELETED"] and
+          evs[0]["object"]["metadata"].get("deletionTimestamp") and
+          0.25 < dt < 1.5, ([e["type"] for e in evs], dt))
+    # Immediate: gracePeriodSeconds 0 (body or query), or in the spec.
+    for how, path, body, extra in (
+            ("DeleteOptions", NS + "/pods/g-0", {
+                "kind": "DeleteOptions", "apiVersion": "v1",
+                "gracePeriodSeconds": 0}, {}),
+            ("query", NS + "/pods/g-0?gracePeriodSeconds=0", None, {}),
+            ("terminationGracePeriodSeconds 0", NS + "/pods/g-0", None,
+             {"tgps": 0})):
+        f.api(NS + "/pods", "POST", pet("g-0", **extra))
+        running_ready(f, "g-0")
+        rv = f.rv()
+        st, _, _, o = f.api(path, "DELETE", body)
+        w2 = f.watch(NS + "/pods?watch=1&resourceVersion=%d" % rv)
+        ev = w2.event()
+        w2.close()
+        check("grace: %s => deleted at once" % how, st == 200 and
+              ev["type"] == "DELETED" and f.api(NS + "/pods/g-0")[0] == 404,
+              (st, ev["type"]))
+    w.close()
+    # Preconditions.
+    f.api(NS + "/pods", "POST", pet("g-0"))
+    st, _, _, s = f.api(NS + "/pods/g-0", "DELETE", {
+        "preconditions": {"uid": "not-the-uid"}})
+    check("grace: a uid precondition that fails: 409", st == 409 and
+          s["reason"] == "Conflict" and "Precondition failed: UID" in
+          s["message"], s)
+    # A finalizer holds a terminating pod until it is removed.
+    f.api(NS + "/pods/g-0", "PATCH", {"metadata": {"finalizers": [
+        "example.com/hold"]}})
+    f.api(NS + "/pods/g-0", "DELETE")
+    time.sleep(0.6)
+    o = pod(f, "g-0")
+    check("grace: a finalizer keeps the pod terminating", o and
+          o["metadata"].get("deletionTimestamp"), o)
+    f.api(NS + "/pods/g-0", "PATCH", {"metadata": {"finalizers": None}})
+    check("grace: ... gone once the finalizer is removed",
+          gone(f, NS + "/pods/g-0"))
+    # A claim in use stays terminating until its pod is gone; a pod
+    # cannot be scheduled onto a terminating claim.
+    f.api(NS + "/pods", "POST", pet("g-0"))
+    running_ready(f, "g-0")
+    st, _, _, c = f.api(NS + "/persistentvolumeclaims/www-g-0", "DELETE")
+    check("grace: claim DELETE: terminating (pvc-protection)", st == 200 and
+          c["metadata"].get("deletionTimestamp") and
+          c["metadata"]["deletionGracePeriodSeconds"] == 0 and
+          c["metadata"]["finalizers"] == ["kubernetes.io/pvc-protection"], c)
+    time.sleep(0.6)
+    check("grace: ... kept while a pod uses it",
+          f.api(NS + "/persistentvolumeclaims/www-g-0")[0] == 200)
+    f.api(NS + "/pods/g-0?gracePeriodSeconds=0", "DELETE")
+    check("grace: ... and the claim goes with its last pod",
+          gone(f, NS + "/persistentvolumeclaims/www-g-0"))
+    lines = history(f, name="www-g-0")
+    check("grace: claim history created, terminating, deleted",
+          lines[-2:] == ["terminating PersistentVolumeClaim default/www-g-0",
+                         "deleted PersistentVolumeClaim default/www-g-0"],
+          lines)
+    held = claim("www-g-1")
+    held["metadata"]["finalizers"] = ["example.com/hold"]
+    f.api(NS + "/persistentvolumeclaims", "POST", held)
+    f.api(NS + "/persistentvolumeclaims/www-g-1", "DELETE")
+    f.api(NS + "/pods", "POST", pet("g-1"))
+    time.sleep(0.4)
+    o = pod(f, "g-1")
+    check("grace: a pod whose claim is terminating is not scheduled",
+          o and phase(o) == "Pending" and "is being deleted" in
+          o["status"]["conditions"][0].get("message", ""), o)
+    f.api(NS + "/persistentvolumeclaims/www-g-1", "PATCH", {
+        "metadata": {"finalizers": ["kubernetes.io/pvc-protection"]}})
+    check("grace: a held claim goes once only pvc-protection is left",
+          gone(f, NS + "/persistentvolumeclaims/www-g-1"))
+    f.api(NS + "/pods/g-1", "DELETE")
+
+
+def test_endpointslices(f):
+    svc_ = {"apiVersion": "v1", "kind": "Service", "metadata": {
+        "name": "slc", "labels": {"tier": "x"}}, "spec": {
+        "clusterIP": "10.96.7.7", "selector": {"app": "slc"}, "ports": [
+            {"name": "http", "port": 8080, "targetPort": "web"},
+            {"name": "raw", "port": 9000},
+            {"name": "num", "port": 9100, "targetPort": 91}]}}
+    w = f.watch(SL + "?watch=1&resourceVersion=%d" % f.rv())
+    f.api(NS + "/services", "POST", svc_)
+    f.api(NS + "/pods", "POST", pet("slc-0", sub="slc", app="slc",
+                                    claims=()))
+    f.api(NS + "/pods", "POST", pet("slc-1", sub="other", app="slc",
+                                    claims=()))
+    ok = eventually(lambda: len(eps_of(f, "slc")) == 2 and all(
+        e["conditions"]["ready"] for e in eps_of(f, "slc").values()))
+    s = slices_of(f, "slc")
+    check("slices: one IPv4 slice <svc>-<5 chars>", ok and len(s) == 1 and
+          s[0]["addressType"] == "IPv4" and
+          s[0]["metadata"]["name"][:4] == "slc-" and
+          len(s[0]["metadata"]["name"]) == 9, s)
+    s = s[0] if s else {}
+    svc_uid = get(f, NS + "/services/slc")["metadata"]["uid"]
+    check("slices: labels and owner", s["metadata"]["labels"] == {
+        "endpointslice.kubernetes.io/managed-by":
+        "endpointslice-controller.k8s.io", "kubernetes.io/service-name":
+        "slc", "tier": "x"} and s["metadata"]["ownerReferences"] == [{
+            "apiVersion": "v1", "kind": "Service", "name": "slc",
+            "uid": svc_uid, "controller": True, "blockOwnerDeletion": True}],
+          s["metadata"])
+    check("slices: ports (named targetPort, default, numeric)",
+          s["ports"] == [{"name": "http", "protocol": "TCP", "port": 80},
+                         {"name": "raw", "protocol": "TCP", "port": 9000},
+                         {"name": "num", "protocol": "TCP", "port": 91}],
+          s["ports"])
+    e0, e1 = eps_of(f, "slc")["slc-0"], eps_of(f, "slc")["slc-1"]
+    p0 = pod(f, "slc-0")
+    check("slices: endpoint of a pet (address, conditions, hostname, "
+          "targetRef)", e0["addresses"] == [p0["status"]["podIP"]] and
+          e0["conditions"] == {"ready": True, "serving": True,
+                               "terminating": False} and
+          e0["hostname"] == "slc-0" and e0["targetRef"] == {
+              "kind": "Pod", "namespace": "default", "name": "slc-0",
+              "uid": p0["metadata"]["uid"]}, e0)
+    check("slices: no hostname when the subdomain is another service",
+          "hostname" not in e1, e1)
+    f.ctl("/kubelet", {"name": "slc-1", "ready": False})
+    check("slices: unready pod: ready false, serving false",
+          eventually(lambda: eps_of(f, "slc")["slc-1"]["conditions"] == {
+              "ready": False, "serving": False, "terminating": False}))
+    f.api(NS + "/pods/slc-0", "DELETE")
+    check("slices: terminating pod: ready false, serving true, terminating",
+          eventually(lambda: eps_of(f, "slc").get("slc-0", {}).get(
+              "conditions") == {"ready": False, "serving": True,
+                                "terminating": True}, 1),
+          eps_of(f, "slc").get("slc-0"))
+    check("slices: ... then gone",
+          eventually(lambda: "slc-0" not in eps_of(f, "slc")))
+    name = slices_of(f, "slc")[0]["metadata"]["name"]
+    f.ctl("/kubelet", {"name": "slc-1", "phase": "Succeeded"})
+    ok = eventually(lambda: slices_of(f, "slc")[0]["endpoints"] is None)
+    s = slices_of(f, "slc")
+    check("slices: finished pods leave; the emptied slice stays, endpoints "
+          "null", ok and len(s) == 1 and s[0]["metadata"]["name"] == name and
+          s[0]["ports"] is None, s)
+    types = set()
+    while True:
+        ev = w.event()
+        types.add(ev["type"])
+        if ev["type"] == "MODIFIED" and ev["object"]["endpoints"] is None:
+            break
+    w.close()
+    check("slices: changes are watched", {"ADDED", "MODIFIED"} <= types,
+          types)
+    ext = {"apiVersion": "v1", "kind": "Service", "metadata": {
+        "name": "extn"}, "spec": {"type": "ExternalName", "externalName":
+                                  "example.com", "selector": {"app": "slc"}}}
+    f.api(NS + "/services", "POST", ext)
+    time.sleep(0.3)
+    check("slices: none for an ExternalName service",
+          slices_of(f, "extn") == [])
+    f.api(NS + "/services/slc", "DELETE")
+    check("slices: deleted with their service",
+          eventually(lambda: slices_of(f, "slc") == []))
+    f.api(NS + "/services/extn", "DELETE")
+    f.api(NS + "/pods/slc-1", "DELETE")
+
+
+def test_petset_api(f):
+    st, _, _, r = f.api("/apis/petdns.io/v1alpha1")
+    names = {x["name"]: x for x in r["resources"]}
+    check("petsets: discovery lists status and scale",
+          names.get("petsets/status", {}).get("kind") == "PetSet" and
+          names.get("petsets/scale") == {
+              "name": "petsets/scale", "singularName": "", "namespaced": True,
+              "group": "autoscaling", "version": "v1", "kind": "Scale",
+              "verbs": ["get", "patch", "update"]}, r)
+    db = {"apiVersion": "petdns.io/v1alpha1", "kind": "PetSet",
+          "metadata": {"name": "db", "generation": 7},
+          "spec": {"serviceName": "db", "replicas": 1},
+          "status": {"replicas": 9}}
+    st, _, _, o = f.api(PS, "POST", db)
+    check("petsets: create: generation 1, status dropped", st == 201 and
+          o["metadata"]["generation"] == 1 and "status" not in o, o)
+    o["spec"]["replicas"] = 2
+    o["status"] = {"replicas": 5}
+    st, _, _, o2 = f.api(PS + "/db", "PUT", o)
+    check("petsets: spec change bumps generation; PUT ignores status",
+          st == 200 and o2["metadata"]["generation"] == 2 and
+          "status" not in o2 and o2["spec"]["replicas"] == 2, o2)
+    o2["metadata"]["labels"] = {"x": "y"}
+    st, _, _, o3 = f.api(PS + "/db", "PUT", o2)
+    check("petsets: metadata-only change keeps generation", st == 200 and
+          o3["metadata"]["generation"] == 2 and o3["metadata"]["labels"] ==
+          {"x": "y"}, o3)
+    st, _, _, s = f.api(PS + "/db", "PUT", o2)
+    check("petsets: PUT with a stale resourceVersion: 409 Conflict",
+          st == 409 and s["reason"] == "Conflict" and s["message"] ==
+          'Operation cannot be fulfilled on petsets.petdns.io "db": the '
+          'object has been modified; please apply your changes to the '
+          'latest version and try again' and s["details"] == {
+              "name": "db", "group": "petdns.io", "kind": "petsets"}, s)
+    bare = {k: v for k, v in o3.items()}
+    bare["metadata"] = {"name": "db"}
+    st, _, _, s = f.api(PS + "/db", "PUT", bare)
+    check("petsets: PUT without resourceVersion: 422 (no unconditional "
+          "update for CRDs)", st == 422 and s["reason"] == "Invalid" and
+          s["message"] == 'petsets.petdns.io "db" is invalid: metadata.'
+          'resourceVersion: Invalid value: 0x0: must be specified for an '
+          'update', s)
+    rv = o3["metadata"]["resourceVersion"]
+    st, _, _, o4 = f.api(PS + "/db", "PUT", o3)
+    check("petsets: a no-op PUT writes nothing", st == 200 and
+          o4["metadata"]["resourceVersion"] == rv, o4["metadata"])
+    up = dict(o4, spec=dict(o4["spec"], replicas=7), status={
+        "observedGeneration": 2, "replicas": 2, "readyReplicas": 1,
+        "selector": "app=db"})
+    st, _, _, o5 = f.api(PS + "/db/status", "PUT", up)
+    check("petsets: PUT status: only status changes, generation stays",
+          st == 200 and o5["status"]["readyReplicas"] == 1 and
+          o5["spec"]["replicas"] == 2 and o5["metadata"]["generation"] == 2,
+          o5)
+    st, _, _, s = f.api(PS + "/db/status", "PUT", up)
+    check("petsets: PUT status with a stale resourceVersion: 409",
+          st == 409 and s["reason"] == "Conflict", s)
+    st, _, _, o6 = f.api(PS + "/db/status", "PATCH", {
+        "status": {"readyReplicas": 2}, "spec": {"replicas": 8}},
+        headers={"Content-Type": "application/merge-patch+json"})
+    check("petsets: PATCH status", st == 200 and
+          o6["status"]["readyReplicas"] == 2 and o6["spec"]["replicas"] == 2,
+          o6)
+    st, _, _, o7 = f.api(PS + "/db", "PATCH", {"status": {"replicas": 0}},
+                         headers={"Content-Type":
+                                  "application/merge-patch+json"})
+    check("petsets: PATCH of the main resource ignores status", st == 200
+          and o7["status"]["replicas"] == 2 and
+          o7["metadata"]["generation"] == 2, o7)
+    st, _, _, sc = f.api(PS + "/db/scale")
+    check("petsets: GET scale", st == 200 and sc == {
+        "kind": "Scale", "apiVersion": "autoscaling/v1", "metadata": {
+            "name": "db", "namespace": "default",
+            "uid": o7["metadata"]["uid"],
+            "resourceVersion": o7["metadata"]["resourceVersion"],
+            "creationTimestamp": o7["metadata"]["creationTimestamp"]},
+        "spec": {"replicas": 2}, "status": {"replicas": 2,
+                                            "selector": "app=db"}}, sc)
+    stale = dict(sc, metadata=dict(sc["metadata"], resourceVersion="1"),
+                 spec={"replicas": 3})
+    st, _, _, s = f.api(PS + "/db/scale", "PUT", stale)
+    check("petsets: PUT scale with a stale resourceVersion: 409",
+          st == 409 and s["reason"] == "Conflict", s)
+    st, _, _, sc2 = f.api(PS + "/db/scale", "PUT", {
+        "kind": "Scale", "apiVersion": "autoscaling/v1",
+        "metadata": {"name": "db"}, "spec": {"replicas": 3}})
+    o8 = get(f, PS + "/db")
+    check("petsets: PUT scale sets spec.replicas, bumps generation",
+          st == 200 and sc2["spec"] == {"replicas": 3} and
+          o8["spec"]["replicas"] == 3 and o8["metadata"]["generation"] == 3,
+          (sc2, o8))
+    st, _, _, sc3 = f.api(PS + "/db/scale", "PATCH", {
+        "spec": {"replicas": 0}}, headers={
+        "Content-Type": "application/merge-patch+json"})
+    check("petsets: PATCH scale (kubectl scale)", st == 200 and
+          sc3["spec"] == {} and get(f, PS + "/db")["spec"]["replicas"] == 0,
+          sc3)
+    st, _, _, s = f.api(PS + "/db/scale", "PATCH", {
+        "spec": {"replicas": -1}})
+    check("petsets: negative replicas: 422", st == 422, s)
+    st, _, _, s = f.api(PS + "/db", "DELETE")
+    check("petsets: DELETE answers a Success Status", st == 200 and
+          s["kind"] == "Status" and s["status"] == "Success" and
+          s["details"]["kind"] == "petsets" and s["details"]["uid"] ==
+          o8["metadata"]["uid"], s)
+
+
+def test_sim_events(f):
+    ev = {"apiVersion": "v1", "kind": "Event", "metadata": {
+        "name": "web.17a2b3c4d5e6f708", "namespace": "default"},
+        "involvedObject": {"apiVersion": "petdns.io/v1alpha1",
+                           "kind": "PetSet", "namespace": "default",
+                           "name": "web"},
+        "reason": "WaitingForPet", "message": "waiting for web-1 to be "
+        "Running and Ready", "type": "Normal", "count": 1,
+        "source": {"component": "petdns"}}
+    st, _, _, o = f.api(NS + "/events", "POST", ev)
+    check("events: POST core/v1 Event: 201", st == 201 and
+          o["kind"] == "Event", o)
+    f.api(NS + "/events/web.17a2b3c4d5e6f708", "PATCH", {"count": 2},
+          headers={"Content-Type": "application/strategic-merge-patch+json"})
+    ev2 = dict(ev, metadata={"name": "web.2"}, reason="SuccessfulCreate",
+               message="create Pod web-0 in PetSet web successful")
+    f.api(NS + "/events", "POST", ev2)
+    st, out = f.ctl("/events?object=web")
+    check("events: GET /events?object=web, in creation order", st == 200 and
+          out["lines"] == [
+              "Normal WaitingForPet PetSet/web: waiting for web-1 to be "
+              "Running and Ready (x2)",
+              "Normal SuccessfulCreate PetSet/web: create Pod web-0 in PetSet "
+              "web successful"] and len(out["items"]) == 2, out)
+    st, out = f.ctl("/events?object=web&reason=SuccessfulCreate")
+    check("events: filtered by reason", len(out["items"]) == 1)
+    st, out = f.ctl("/events?object=nobody")
+    check("events: none for another object", out["items"] == [])
+    st, out = f.ctl("/wait", {"events": {"object": "web", "reason":
+                                         "WaitingForPet"}, "timeout": 1})
+    check("events: /wait for an event", st == 200, out)
+    bad = dict(ev, metadata={"name": "x.1"}, involvedObject=dict(
+        ev["involvedObject"], namespace="other"))
+    st, _, _, s = f.api(NS + "/events", "POST", bad)
+    check("events: involvedObject in another namespace: 422", st == 422 and
+          "does not match event.namespace" in s["message"], s)
+    for n in ("web.17a2b3c4d5e6f708", "web.2"):
+        f.api(NS + "/events/" + n, "DELETE")
+
+
+def test_history_order(f):
+    """What the ordinal controller's ordering tests will do: claim, pod,
+    wait for Ready, next claim, next pod."""
+    since = f.ctl("/history")[1]["last"]
+    ps = get(f, PS + "/web")
+    for i in (0, 1):
+        f.api(NS + "/persistentvolumeclaims", "POST", claim("www-web-%d" % i))
+        f.api(NS + "/pods", "POST", pet("web-%d" % i, owner=ps))
+        st, out = f.ctl("/wait", {"history": {
+            "kind": "Pod", "name": "web-%d" % i, "event": "ready",
+            "since": since}, "timeout": 3})
+        check("history: /wait for web-%d ready" % i, st == 200, out)
+    st, h = f.ctl("/history?kind=Pod,PersistentVolumeClaim&event=created,"
+                  "ready&since=%d" % since)
+    check("history: claim, pod, ready, claim, pod, ready", h["lines"] == [
+        "created PersistentVolumeClaim default/www-web-0",
+        "created Pod default/web-0", "ready Pod default/web-0",
+        "created PersistentVolumeClaim default/www-web-1",
+        "created Pod default/web-1", "ready Pod default/web-1"], h["lines"])
+    items = h["items"]
+    check("history: entries carry seq, time, rv, by, uid", all(
+        a["seq"] < b["seq"] and a["time"] <= b["time"] and a["rv"] < b["rv"]
+        for a, b in zip(items, items[1:])) and items[0]["by"] == "api" and
+        items[2]["by"] == "kubelet" and items[1]["uid"], items)
+    st, h = f.ctl("/history?kind=pods&by=api&since=%d" % since)
+    check("history: by=api, kind as plural", h["lines"] == [
+        "created Pod default/web-0", "created Pod default/web-1"],
+        h["lines"])
+    c = http.client.HTTPConnection("127.0.0.1", f.cport, timeout=5)
+    c.request("GET", "/history?kind=Pod&name=web-0&since=%d&format=text"
+              % since)
+    r = c.getresponse()
+    text = r.read().decode()
+    c.close()
+    check("history: format=text", r.getheader("Content-Type").startswith(
+        "text/plain") and text == "created Pod default/web-0\n"
+        "phase Pod default/web-0 Running\nready Pod default/web-0\n", text)
+    st, out = f.ctl("/wait", {"ready": [{"name": "web-0"}, {"name":
+                                                            "web-1"}],
+                              "exists": [{"kind": "PersistentVolumeClaim",
+                                          "name": "www-web-1"}],
+                              "gone": [{"name": "web-2"}], "timeout": 1})
+    check("history: /wait ready, exists, gone", st == 200, out)
+    # Deleting the set: the garbage collector takes the owned pets, never
+    # the claims (no owner).
+    st, _, _, s = f.api(PS + "/web", "DELETE", {"propagationPolicy":
+                                                "Orphan"})
+    time.sleep(0.4)
+    o = pod(f, "web-0")
+    check("gc: Orphan: pets stay, owner reference removed", o and
+          "ownerReferences" not in o["metadata"] and
+          phase(o) == "Running", o)
+    f.put(json.load(open(PETSET))["items"][2])
+    ps = get(f, PS + "/web")
+    for n in ("web-0", "web-1"):
+        f.api(NS + "/pods/" + n, "PATCH", {"metadata": {"ownerReferences": [
+            {"apiVersion": "petdns.io/v1alpha1", "kind": "PetSet",
+             "name": "web", "uid": ps["metadata"]["uid"], "controller": True,
+             "blockOwnerDeletion": True}]}})
+    since = f.ctl("/history")[1]["last"]
+    f.api(PS + "/web", "DELETE")
+    ok = gone(f, NS + "/pods/web-0") and gone(f, NS + "/pods/web-1")
+    h = history(f, since=since, kind="Pod", by="garbage-collector")
+    h2 = history(f, since=since, kind="Pod", by="kubelet", event="deleted")
+    check("gc: deleting the set deletes its pets (background, graceful)",
+          ok and sorted(h) == ["terminating Pod default/web-0",
+                               "terminating Pod default/web-1"] and
+          sorted(h2) == ["deleted Pod default/web-0",
+                         "deleted Pod default/web-1"], (h, h2))
+    check("gc: claims have no owner and stay", all(
+        f.api(NS + "/persistentvolumeclaims/www-web-%d" % i)[0] == 200
+        for i in (0, 1)))
+    for i in (0, 1):
+        f.api(NS + "/persistentvolumeclaims/www-web-%d" % i, "DELETE")
+    f.put(json.load(open(PETSET))["items"][2])
+
+
+def test_sim_switches():
+    """Off by default; POST /config switches simulations on and off."""
+    f = Fake("--state", PETSET)
+    try:
+        st, _, _, o = f.api(NS + "/pods", "POST", pet("s-0", claims=()))
+        time.sleep(0.2)
+        check("switches: off by default (no status, no slice, no scale)",
+              "status" not in o and "status" not in pod(f, "s-0") and
+              slices_of(f, "nginx") == [] and
+              f.api(PS + "/web/scale")[0] == 404 and
+              f.ctl("/config")[1]["simulate"] == [])
+        st, _, _, o = f.api(NS + "/pods/s-0", "DELETE")
+        check("switches: DELETE is immediate when off", st == 200 and
+              f.api(NS + "/pods/s-0")[0] == 404)
+        st, c = f.ctl("/config", {"simulate": "kubelet,endpointslices",
+                                  "kubelet_delay": 0.1,
+                                  "fresh_pod_ips": True})
+        check("switches: POST /config simulate", st == 200 and
+              c["simulate"] == ["kubelet", "endpointslices"] and
+              c["endpointslices"] and not c["petsets"], c)
+        f.api(NS + "/pods", "POST", pet("s-0", claims=()))
+        ok = running_ready(f, "s-0")
+        ip = pod(f, "s-0")["status"]["podIP"]
+        check("switches: kubelet on at run time", ok)
+        check("switches: endpointslices on at run time (resync)",
+              eventually(lambda: "s-0" in eps_of(f, "nginx")))
+        f.api(NS + "/pods/s-0", "DELETE")
+        f.api(NS + "/pods", "POST", pet("s-0", claims=()))
+        ok = running_ready(f, "s-0")
+        check("switches: fresh_pod_ips: a recreated pod gets a new IP",
+              ok and pod(f, "s-0")["status"]["podIP"] != ip)
+        f.ctl("/config", {"kubelet": False, "petsets": True})
+        f.api(NS + "/pods", "POST", pet("s-1", claims=()))
+        time.sleep(0.3)
+        check("switches: kubelet off again",
+              "status" not in pod(f, "s-1"))
+        check("switches: petsets on: scale served",
+              f.api(PS + "/web/scale")[0] == 200)
+        st, c = f.ctl("/config", {"simulate": ["nope"]})
+        check("switches: unknown simulation: 400", st == 400, c)
+    finally:
+        f.stop()
+    r = subprocess.run([sys.executable, FAKEAPI, "--simulate", "kubelet,bad"],
+                       capture_output=True, timeout=10)
+    check("switches: --simulate with an unknown name fails", r.returncode
+          == 2 and b"unknown simulation" in r.stderr, r.stderr)
+
+
+def test_simulation():
+    f = Fake("--simulate-cluster", "--state", PETSET, "--kubelet-delay",
+             "0.2", "--grace", "0.3")
+    try:
+        for t in (test_sim_state, test_kubelet, test_graceful,
+                  test_endpointslices, test_petset_api, test_sim_events,
+                  test_history_order):
+            try:
+                t(f)
+            except Exception:
+                check(t.__name__ + " raised", False, traceback.format_exc())
+    finally:
+        f.stop()
+
+
 def main():
     f = Fake("--state", CLUSTER)
     try:
@@ -835,7 +1491,8 @@ def main():
                 check(t.__name__ + " raised", False, traceback.format_exc())
     finally:
         f.stop()
-    for t in (test_token, test_k8s_120, test_tls, test_sigterm):
+    for t in (test_token, test_k8s_120, test_tls, test_sigterm,
+              test_simulation, test_sim_switches):
         try:
             t()
         except Exception:
