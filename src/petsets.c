@@ -43,7 +43,8 @@ struct petsets_view {
 	size_t			 npods;
 	struct ordinal_claim	*claims;
 	size_t			 nclaims;
-	char			 uid[512];
+	const char		*uid;		/* the set's, as its pets name it */
+	char			 uidbuf[512];
 };
 
 static long long
@@ -166,7 +167,7 @@ petsets_decide(struct petsets *p, const struct object *set,
 	struct petsets_view	 v = { .set = set };
 	struct ordinal_set	 os = { 0 };
 
-	ordinal_ops_set_uid(set, v.uid, sizeof(v.uid));
+	v.uid = ordinal_ops_set_uid(set, v.uidbuf, sizeof(v.uidbuf));
 	store_foreach(p->store, OBJECT_POD, set->ns, petsets_pod_cb, &v);
 	store_foreach(p->store, OBJECT_PVC, set->ns, petsets_claim_cb, &v);
 	os.ns = set->ns;
