@@ -137,109 +137,6 @@ admin_split(const char *addr, char *host, size_t hostlen, uint16_t *port,
 	return 0;
 }
 
-static bool
-duration_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-/* Go's leadingFraction: digits past int64's precision are read, not kept. */
-static const char *
-duration_fraction(const char *s, uint64_t *f, double *scale)
-{
-	bool	 overflow = false;
-	uint64_t y;
-
-	*f = 0;
-	*scale = 1;
-	for (; duration_digit(*s); s++) {
-		if (overflow)
-			continue;
-		y = *f * 10 + (uint64_t)(*s - '0');
-		if (*f > (UINT64_MAX >> 1) / 10 || y > UINT64_C(1) << 63) {
-			overflow = true;
-			continue;
-		}
-		*f = y;
-		*scale *= 10;
-	}
-	return s;
-}
-
-/* One NUMBER UNIT of a duration, added to *d; NULL when malformed. */
-static const char *
-duration_part(const char *s, uint64_t *d)
-{
-	static const struct {
-		const char *name;
-		uint64_t ns;
-	} units[] = {
-		{ "ns", 1 }, { "us", 1000 }, { "\xc2\xb5s", 1000 },
-		{ "\xce\xbcs", 1000 }, { "ms", 1000000 },
-		{ "s", UINT64_C(1000000000) }, { "m", UINT64_C(60000000000) },
-		{ "h", UINT64_C(3600000000000) },
-	};
-	const uint64_t max = UINT64_C(1) << 63;
-	const char *start = s;
-	uint64_t v = 0, f = 0;
-	double	 scale = 1;
-	size_t	 i, n;
-	bool	 pre, post = false;
-
-	for (; duration_digit(*s); s++)
-		if (v > max / 10 || (v = v * 10 + (uint64_t)(*s - '0')) > max)
-			return NULL;
-	pre = s != start;
-	if (*s == '.') {
-		start = ++s;
-		s = duration_fraction(s, &f, &scale);
-		post = s != start;
-	}
-	if (!pre && !post)
-		return NULL;
-	n = strcspn(s, "0123456789.");
-	for (i = 0; i < nitems(units); i++)
-		if (n > 0 && strlen(units[i].name) == n &&
-		    strncmp(s, units[i].name, n) == 0)
-			break;
-	if (i == nitems(units) || v > max / units[i].ns)
-		return NULL;
-	v *= units[i].ns;
-	if (f > 0 && (v += (uint64_t)((double)f *
-	    ((double)units[i].ns / scale))) > max)
-		return NULL;
-	if ((*d += v) > max)
-		return NULL;
-	return s + n;
-}
-
-/*
- * Go's time.ParseDuration, as config.c reads durations: milliseconds,
- * rounded up, capped at INT_MAX; a negative duration is 0 (no lameduck).
- */
-static bool
-duration_parse(const char *s, int *ms)
-{
-	uint64_t d = 0;
-	bool	 neg = false;
-
-	if (*s == '-' || *s == '+')
-		neg = *s++ == '-';
-	if (strcmp(s, "0") == 0) {
-		*ms = 0;
-		return true;
-	}
-	if (*s == '\0')
-		return false;
-	while (*s != '\0')
-		if ((s = duration_part(s, &d)) == NULL)
-			return false;
-	if (!neg && d > INT64_MAX)
-		return false;
-	d = neg ? 0 : (d + 999999) / 1000000;
-	*ms = d > INT_MAX ? INT_MAX : (int)d;
-	return true;
-}
 
 /* Go's Duration.String for whole milliseconds: "500ms", "5s", "1m30s". */
 static void
@@ -325,7 +222,7 @@ admin_health_parse(const struct corefile_line *l, char **addr,
 			return parse_unknown(l, o, err, errlen);
 		if (parse_option(l, o, 1, err, errlen) == -1)
 			return -1;
-		if (!duration_parse(corefile_arg(o, 0), &ms))
+		if (!corefile_duration(corefile_arg(o, 0), &ms, NULL))
 			return corefile_errf(corefile_pos(o), err, errlen,
 			    "health option 'lameduck': invalid duration '%s' "
 			    "(as 5s or 500ms)", corefile_arg(o, 0));

@@ -96,130 +96,18 @@ parse_int(const char *s, long long *v)
 	return errno == 0 && *end == '\0' && *v >= INT_MIN && *v <= INT_MAX;
 }
 
-/* One NUMBER[.FRACTION]UNIT of a Go duration, added to *ns; NULL if bad. */
-static const char *
-duration_part(const char *s, double *ns)
-{
-	static const struct {
-		const char *name;
-		double	 ns;
-	} units[] = {
-		{ "ns", 1 }, { "us", 1e3 }, { "\xc2\xb5s", 1e3 },
-		{ "\xce\xbcs", 1e3 }, { "ms", 1e6 }, { "s", 1e9 },
-		{ "m", 60e9 }, { "h", 3600e9 },
-	};
-	const char *start = s;
-	double	 v = 0, scale = 1;
-	size_t	 n, i;
-	bool	 digits = false;
 
-	for (; *s >= '0' && *s <= '9'; s++, digits = true)
-		v = v * 10 + (*s - '0');
-	if (*s == '.')
-		for (s++; *s >= '0' && *s <= '9'; s++, digits = true)
-			v += (*s - '0') / (scale *= 10);
-	if (!digits || s == start)
-		return NULL;
-	n = strcspn(s, "0123456789.");
-	for (i = 0; i < nitems(units); i++)
-		if (n > 0 && strlen(units[i].name) == n &&
-		    strncmp(s, units[i].name, n) == 0) {
-			*ns += v * units[i].ns;
-			return s + n;
-		}
-	return NULL;
-}
 
-/*
- * Go's time.ParseDuration ("300ms", "1h30m", "-1.5s", a lone "0") into
- * milliseconds, truncated; *neg tells a negative one, which every caller
- * here refuses. False when malformed or past Go's 292 years.
- */
+/* Durations as CoreDNS reads them, in this file's 64-bit milliseconds. */
 static bool
 duration_parse(const char *s, int64_t *ms, bool *neg)
 {
-	double	 ns = 0;
+	int	v;
 
-	*neg = false;
-	if (*s == '-' || *s == '+')
-		*neg = *s++ == '-';
-	if (strcmp(s, "0") == 0) {
-		*ms = 0;
-		*neg = false;
-		return true;
-	}
-	if (*s == '\0')
+	if (!corefile_duration(s, &v, neg))
 		return false;
-	while (*s != '\0')
-		if ((s = duration_part(s, &ns)) == NULL)
-			return false;
-	if (ns > 9.2e18)
-		return false;
-	*ms = (int64_t)(ns / 1e6);
-	*neg = *neg && ns > 0;
+	*ms = v;
 	return true;
-}
-
-/* The reverse zone of an octet- or nibble-aligned CIDR, as config.c's. */
-static char *
-cidr_zone(const char *s, char *why, size_t whylen)
-{
-	const char *slash = strchr(s, '/');
-	unsigned char ip[16];
-	char	*addr, *zone, *t;
-	long long prefix = -1;
-	int	 v4, bits, step, i;
-
-	addr = xstrndup(s, (size_t)(slash - s));
-	v4 = inet_pton(AF_INET, addr, ip) == 1;
-	if ((v4 || inet_pton(AF_INET6, addr, ip) == 1) &&
-	    strspn(slash + 1, "0123456789") == strlen(slash + 1))
-		(void)parse_int(slash + 1, &prefix);
-	free(addr);
-	bits = v4 ? 32 : 128;
-	step = v4 ? 8 : 4;
-	if (prefix < 0 || prefix > bits || prefix % step != 0) {
-		snprintf(why, whylen, "not a CIDR on %s boundary",
-		    v4 ? "an octet" : "a nibble");
-		return NULL;
-	}
-	zone = xstrdup(v4 ? "in-addr.arpa" : "ip6.arpa");
-	for (i = 0; i < prefix / step; i++) {
-		if (v4)
-			t = xasprintf("%u.%s", ip[i], zone);
-		else
-			t = xasprintf("%x.%s",
-			    (ip[i / 2] >> (i % 2 ? 0 : 4)) & 0xf, zone);
-		free(zone);
-		zone = t;
-	}
-	return zone;
-}
-
-/* A zone as config.h writes them: lower case, no trailing dot, "." root. */
-static char *
-zone_normalize(const char *s, char *why, size_t whylen)
-{
-	uint8_t	 wire[DNAME_MAX];
-	char	*z;
-	size_t	 len;
-
-	if (strchr(s, '/') != NULL)
-		return cidr_zone(s, why, whylen);
-	if (strcmp(s, ".") == 0)
-		return xstrdup(".");
-	len = strlen(s);
-	if (len == 0 || s[0] == '.' || strstr(s, "..") != NULL ||
-	    dname_from_str(s, wire) < 0) {
-		snprintf(why, whylen, "not a valid domain name");
-		return NULL;
-	}
-	z = xstrdup(s);
-	for (size_t i = 0; z[i] != '\0'; i++)
-		z[i] = (char)tolower((unsigned char)z[i]);
-	if (z[len - 1] == '.')
-		z[len - 1] = '\0';
-	return z;
 }
 
 /* success|denial CAPACITY [TTL [MINTTL]] */
@@ -374,7 +262,7 @@ opt_disable(struct cache_config *cfg, const struct corefile_line *o,
 	if (corefile_nargs(o) == 1)
 		strv_push(&t->disabled, &t->ndisabled, xstrdup("."));
 	for (size_t i = 1; (a = corefile_arg(o, i)) != NULL; i++) {
-		if ((z = zone_normalize(a, why, sizeof(why))) == NULL)
+		if ((z = corefile_zone(a, why, sizeof(why))) == NULL)
 			return corefile_errf(pos, err, errlen, "cache option "
 			    "'disable': zone '%s': %s", a, why);
 		strv_push(&t->disabled, &t->ndisabled, z);
@@ -431,7 +319,7 @@ cache_config_args(struct cache_config *cfg, const struct corefile_line *l,
 		return corefile_errf(corefile_pos(l), err, errlen,
 		    "cache: TTL '%s' is out of range", a);
 	for (; (a = corefile_arg(l, i)) != NULL; i++) {
-		if ((z = zone_normalize(a, why, sizeof(why))) == NULL)
+		if ((z = corefile_zone(a, why, sizeof(why))) == NULL)
 			return corefile_errf(corefile_pos(l), err, errlen,
 			    "cache: zone '%s': %s", a, why);
 		strv_push(&cfg->zones, &cfg->nzones, z);

@@ -1,8 +1,12 @@
 /* corefile.c -- the Corefile lexer and block cursor, following CoreDNS's (Caddy's) rules. */
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <glob.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -872,4 +876,208 @@ const struct corefile_pos *
 corefile_pos(const struct corefile_line *l)
 {
 	return &l->pos;
+}
+
+/* ---- Values the directives share: durations and zones. ---- */
+
+static bool
+duration_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Go's leadingFraction: digits past int64's precision are read, not kept. */
+static const char *
+duration_fraction(const char *s, uint64_t *f, double *scale)
+{
+	bool	 overflow = false;
+	uint64_t y;
+
+	*f = 0;
+	*scale = 1;
+	for (; duration_digit(*s); s++) {
+		if (overflow)
+			continue;
+		y = *f * 10 + (uint64_t)(*s - '0');
+		if (*f > (UINT64_MAX >> 1) / 10 || y > UINT64_C(1) << 63) {
+			overflow = true;
+			continue;
+		}
+		*f = y;
+		*scale *= 10;
+	}
+	return s;
+}
+
+/* One NUMBER UNIT of a duration, added to *d; NULL when malformed. */
+static const char *
+duration_part(const char *s, uint64_t *d)
+{
+	static const struct {
+		const char *name;
+		uint64_t ns;
+	} units[] = {
+		{ "ns", 1 }, { "us", 1000 }, { "\xc2\xb5s", 1000 },
+		{ "\xce\xbcs", 1000 }, { "ms", 1000000 },
+		{ "s", UINT64_C(1000000000) }, { "m", UINT64_C(60000000000) },
+		{ "h", UINT64_C(3600000000000) },
+	};
+	const uint64_t max = UINT64_C(1) << 63;
+	const char *start = s;
+	uint64_t v = 0, f = 0;
+	double	 scale = 1;
+	size_t	 i, n;
+	bool	 pre, post = false;
+
+	for (; duration_digit(*s); s++) {
+		if (v > max / 10 || (v = v * 10 + (uint64_t)(*s - '0')) > max)
+			return NULL;
+	}
+	pre = s != start;
+	if (*s == '.') {
+		start = ++s;
+		s = duration_fraction(s, &f, &scale);
+		post = s != start;
+	}
+	if (!pre && !post)
+		return NULL;
+	n = strcspn(s, "0123456789.");
+	for (i = 0; i < (sizeof(units) / sizeof(units[0])); i++)
+		if (n > 0 && strlen(units[i].name) == n &&
+		    strncmp(s, units[i].name, n) == 0)
+			break;
+	if (i == (sizeof(units) / sizeof(units[0])) || v > max / units[i].ns)
+		return NULL;
+	v *= units[i].ns;
+	if (f > 0 && (v += (uint64_t)((double)f *
+	    ((double)units[i].ns / scale))) > max)
+		return NULL;
+	if ((*d += v) > max)
+		return NULL;
+	return s + n;
+}
+
+/*
+ * Go's time.ParseDuration: [-+]? and NUMBER UNIT... (a decimal number with
+ * an optional fraction; ns, us, µs, ms, s, m, h), or a lone 0. Fills
+ * milliseconds, rounded up and capped at INT_MAX; a negative duration is 0,
+ * as a Go timer set to one fires at once.
+ */
+bool
+corefile_duration(const char *s, int *ms, bool *negative)
+{
+	uint64_t d = 0;
+	bool	 neg = false;
+
+	if (*s == '-' || *s == '+')
+		neg = *s++ == '-';
+	if (strcmp(s, "0") == 0) {
+		*ms = 0;
+		if (negative != NULL)
+			*negative = false;
+		return true;
+	}
+	if (*s == '\0')
+		return false;
+	while (*s != '\0')
+		if ((s = duration_part(s, &d)) == NULL)
+			return false;
+	if (!neg && d > INT64_MAX)
+		return false;
+	if (negative != NULL)
+		*negative = neg && d > 0;
+	d = neg ? 0 : (d + 999999) / 1000000;
+	*ms = d > INT_MAX ? INT_MAX : (int)d;
+	return true;
+}
+
+/*
+ * The reverse zone of a CIDR, as CoreDNS derives it: only whole octets
+ * (IPv4) or nibbles (IPv6) can be delegated, so other masks are refused.
+ */
+static char *
+cidr_reverse(const char *s, char *why, size_t whylen)
+{
+	unsigned char ip[16];
+	const char *slash = strchr(s, '/');
+	char	*addr, *zone, *part;
+	size_t	 n;
+	int	 bits, step, prefix, i, v4;
+
+	addr = xstrndup(s, slash - s);
+	v4 = inet_pton(AF_INET, addr, ip) == 1;
+	n = strlen(slash + 1);
+	prefix = -1;
+	if ((v4 || inet_pton(AF_INET6, addr, ip) == 1) && n >= 1 && n <= 3 &&
+	    strspn(slash + 1, "0123456789") == n)
+		prefix = atoi(slash + 1);
+	free(addr);
+	bits = v4 ? 32 : 128;
+	step = v4 ? 8 : 4;
+	if (prefix < 0 || prefix > bits) {
+		snprintf(why, whylen, "invalid CIDR");
+		return NULL;
+	}
+	if (prefix % step != 0) {
+		snprintf(why, whylen, "CIDR mask is not on %s boundary",
+		    v4 ? "an octet" : "a nibble");
+		return NULL;
+	}
+	zone = xstrdup(v4 ? "in-addr.arpa" : "ip6.arpa");
+	for (i = 0; i < prefix / step; i++) {
+		if (v4)
+			part = xasprintf("%u.%s", ip[i], zone);
+		else
+			part = xasprintf("%x.%s",
+			    (ip[i / 2] >> (i % 2 ? 0 : 4)) & 0xf, zone);
+		free(zone);
+		zone = part;
+	}
+	return zone;
+}
+
+/* Checks the labels of a lower-cased name without its trailing dot. */
+static bool
+zone_valid(const char *z)
+{
+	size_t	 n;
+
+	if (strlen(z) > 253)
+		return false;
+	for (;;) {
+		n = strspn(z, "abcdefghijklmnopqrstuvwxyz0123456789-_");
+		if (n == 0 || n > 63 || (z[n] != '.' && z[n] != '\0'))
+			return false;
+		if (z[n] == '\0')
+			return true;
+		z += n + 1;
+	}
+}
+
+/*
+ * Normalises a zone: lower case, no trailing dot, the root as ".", a CIDR
+ * as its reverse zone. Returns NULL with why filled when it is not one.
+ */
+char *
+corefile_zone(const char *s, char *why, size_t whylen)
+{
+	char	*z;
+	size_t	 i, len;
+
+	if (strchr(s, '/') != NULL)
+		return cidr_reverse(s, why, whylen);
+	if (strcmp(s, ".") == 0)
+		return xstrdup(".");
+	z = xstrdup(s);
+	for (i = 0; z[i] != '\0'; i++)
+		z[i] = tolower((unsigned char)z[i]);
+	len = strlen(z);
+	if (len > 0 && z[len - 1] == '.')
+		z[len - 1] = '\0';
+	if (!zone_valid(z)) {
+		snprintf(why, whylen, "not a valid domain name");
+		free(z);
+		return NULL;
+	}
+	return z;
 }

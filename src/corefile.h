@@ -53,4 +53,18 @@ const struct corefile_pos *corefile_pos(const struct corefile_line *);
 int	 corefile_errf(const struct corefile_pos *, char *err, size_t errlen,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/*
+ * Go's time.ParseDuration ("500ms", "1m30s", "0"), as CoreDNS reads
+ * durations: *ms rounded up to whole milliseconds, capped at INT_MAX; a
+ * negative duration gives 0 and sets *negative (may be NULL). False when
+ * malformed.
+ */
+bool	 corefile_duration(const char *, int *ms, bool *negative);
+/*
+ * A zone as a server block key or directive argument gives it: lower case,
+ * no trailing dot, the root as "."; an IPv4/IPv6 CIDR on an octet/nibble
+ * boundary becomes its reverse zone. A new string, or NULL with why filled.
+ */
+char	*corefile_zone(const char *, char *why, size_t whylen);
+
 #endif

@@ -79,165 +79,9 @@ strv_free(char **v, size_t n)
 	free(v);
 }
 
-/* Checks the labels of a lower-cased name without its trailing dot. */
-static bool
-name_valid(const char *z)
-{
-	size_t	 n;
 
-	if (strlen(z) > 253)
-		return false;
-	for (;;) {
-		n = strspn(z, "abcdefghijklmnopqrstuvwxyz0123456789-_");
-		if (n == 0 || n > 63 || (z[n] != '.' && z[n] != '\0'))
-			return false;
-		if (z[n] == '\0')
-			return true;
-		z += n + 1;
-	}
-}
 
-/*
- * The reverse zone of a CIDR. Masks off an octet (nibble) boundary expand
- * to several zones in CoreDNS, which keeps the first: the zone of the
- * address with the mask rounded up.
- */
-static char *
-cidr_zone(const char *s, const char *slash, char *why, size_t whylen)
-{
-	unsigned char ip[16];
-	char	*addr, *zone, *part;
-	size_t	 n = strlen(slash + 1);
-	int	 bits, step, prefix = -1, i, v4;
 
-	addr = xstrndup(s, slash - s);
-	v4 = inet_pton(AF_INET, addr, ip) == 1;
-	if ((v4 || inet_pton(AF_INET6, addr, ip) == 1) && n >= 1 && n <= 3 &&
-	    strspn(slash + 1, "0123456789") == n)
-		prefix = atoi(slash + 1);
-	free(addr);
-	bits = v4 ? 32 : 128;
-	step = v4 ? 8 : 4;
-	if (prefix < 0 || prefix > bits) {
-		snprintf(why, whylen, "invalid CIDR");
-		return NULL;
-	}
-	zone = xstrdup(v4 ? "in-addr.arpa" : "ip6.arpa");
-	for (i = 0; i < (prefix + step - 1) / step; i++) {
-		if (v4)
-			part = xasprintf("%u.%s", ip[i], zone);
-		else
-			part = xasprintf("%x.%s",
-			    (ip[i / 2] >> (i % 2 ? 0 : 4)) & 0xf, zone);
-		free(zone);
-		zone = part;
-	}
-	return zone;
-}
-
-/*
- * CoreDNS's plugin.Host(s).NormalizeExact, first zone: an optional dns://
- * and :PORT dropped, lower case, no trailing dot, a CIDR as its reverse
- * zone. NULL with why filled when s is not a name.
- */
-static char *
-zone_normalize(const char *s, char *why, size_t whylen)
-{
-	const char *colon, *slash;
-	char	*z;
-	size_t	 i, len;
-
-	if (strncasecmp(s, "dns://", 6) == 0)
-		s += 6;
-	colon = strrchr(s, ':');
-	slash = strchr(s, '/');
-	if (colon != NULL && (slash == NULL || colon > slash))
-		len = colon - s;
-	else
-		len = strlen(s);
-	z = xstrndup(s, len);
-	if ((slash = strchr(z, '/')) != NULL) {
-		s = z;
-		z = cidr_zone(s, slash, why, whylen);
-		free((char *)s);
-		return z;
-	}
-	for (i = 0; z[i] != '\0'; i++)
-		z[i] = tolower((unsigned char)z[i]);
-	len = strlen(z);
-	if (len > 1 && z[len - 1] == '.')
-		z[len - 1] = '\0';
-	if (strcmp(z, ".") != 0 && !name_valid(z)) {
-		snprintf(why, whylen, "not a valid domain name");
-		free(z);
-		return NULL;
-	}
-	return z;
-}
-
-/* One NUMBER[.FRACTION]UNIT of a Go duration, added to *ns; NULL if bad. */
-static const char *
-duration_part(const char *s, double *ns)
-{
-	static const struct {
-		const char *name;
-		double	 ns;
-	} units[] = {
-		{ "ns", 1 }, { "us", 1e3 }, { "\xc2\xb5s", 1e3 },
-		{ "\xce\xbcs", 1e3 }, { "ms", 1e6 }, { "s", 1e9 },
-		{ "m", 60e9 }, { "h", 3600e9 },
-	};
-	const char *start = s;
-	double	 v = 0, scale = 1;
-	size_t	 i, n;
-	bool	 digits = false;
-
-	for (; isdigit((unsigned char)*s); s++, digits = true)
-		v = v * 10 + (*s - '0');
-	if (*s == '.')
-		for (s++; isdigit((unsigned char)*s); s++, digits = true)
-			v += (*s - '0') / (scale *= 10);
-	if (!digits || s == start)
-		return NULL;
-	n = strcspn(s, "0123456789.");
-	for (i = 0; i < nitems(units); i++)
-		if (n > 0 && strlen(units[i].name) == n &&
-		    strncmp(s, units[i].name, n) == 0) {
-			*ns += v * units[i].ns;
-			return s + n;
-		}
-	return NULL;
-}
-
-/*
- * Go's time.ParseDuration ("500ms", "1m30s", "0"): milliseconds, rounded
- * up, capped at INT_MAX. -1 when malformed, -2 when negative.
- */
-static int
-duration_parse(const char *s, int *ms)
-{
-	double	 ns = 0;
-	bool	 neg = false;
-
-	if (*s == '-' || *s == '+')
-		neg = *s++ == '-';
-	if (strcmp(s, "0") == 0) {
-		*ms = 0;
-		return 0;
-	}
-	if (*s == '\0')
-		return -1;
-	while (*s != '\0')
-		if ((s = duration_part(s, &ns)) == NULL)
-			return -1;
-	if (ns > 9.2233720368547758e18)
-		return -1;
-	if (neg && ns > 0)
-		return -2;
-	ns = (ns + 999999) / 1e6;
-	*ms = ns > INT_MAX ? INT_MAX : (int)ns;
-	return 0;
-}
 
 static int
 option_duration(const struct corefile_line *o, int *ms, char *err,
@@ -245,7 +89,9 @@ option_duration(const struct corefile_line *o, int *ms, char *err,
 {
 	const char *a = corefile_arg(o, 0);
 
-	switch (duration_parse(a, ms)) {
+	bool		 neg;
+
+	switch (!corefile_duration(a, ms, &neg) ? -1 : neg ? -2 : 0) {
 	case -1:
 		return corefile_errf(corefile_pos(o), err, errlen,
 		    "forward option '%s': invalid duration '%s' (as 10s, "
@@ -267,7 +113,7 @@ fwd_except(struct forward_config *fc, const struct corefile_line *o,
 	size_t	 i;
 
 	for (i = 0; (a = corefile_arg(o, i)) != NULL; i++) {
-		if ((z = zone_normalize(a, why, sizeof(why))) == NULL)
+		if ((z = corefile_zone(a, why, sizeof(why))) == NULL)
 			return corefile_errf(corefile_pos(o), err, errlen,
 			    "forward option 'except': '%s': %s", a, why);
 		strv_push(&fc->except, &fc->nexcept, z);
@@ -325,7 +171,7 @@ fwd_health_check(struct forward_config *fc, const struct corefile_line *o,
 			    "forward option 'health_check': domain needs a "
 			    "name");
 		if (strchr(a, '/') != NULL || strchr(a, ':') != NULL ||
-		    (z = zone_normalize(a, why, sizeof(why))) == NULL)
+		    (z = corefile_zone(a, why, sizeof(why))) == NULL)
 			return corefile_errf(corefile_pos(o), err, errlen,
 			    "forward option 'health_check': invalid domain "
 			    "name '%s'", a);
@@ -643,6 +489,27 @@ add_to(struct forward_config *fc, const struct corefile_line *l,
 	return 0;
 }
 
+
+/* FROM as CoreDNS takes it (plugin.Host): an optional dns:// and :port around the zone. */
+static char *
+forward_from(const char *arg, char *why, size_t whylen)
+{
+	const char	*s = strncmp(arg, "dns://", 6) == 0 ? arg + 6 : arg;
+	const char	*colon = strrchr(s, ':');
+	char		*host, *z;
+
+	/* A port only after a name or IPv4 address: IPv6 CIDRs hold colons. */
+	if (colon != NULL && strchr(s, ':') == colon &&
+	    strspn(colon + 1, "0123456789") == strlen(colon + 1) &&
+	    colon[1] != '\0')
+		host = xstrndup(s, (size_t)(colon - s));
+	else
+		host = xstrdup(s);
+	z = corefile_zone(host, why, whylen);
+	free(host);
+	return z;
+}
+
 static int
 parse_line(struct forward_config *fc, const struct corefile_line *l,
     const char *dir, char *err, size_t errlen)
@@ -655,7 +522,7 @@ parse_line(struct forward_config *fc, const struct corefile_line *l,
 	if (corefile_nargs(l) < 2)
 		return corefile_errf(corefile_pos(l), err, errlen,
 		    "forward: wrong number of arguments (want FROM TO...)");
-	if ((fc->from = zone_normalize(corefile_arg(l, 0), why,
+	if ((fc->from = forward_from(corefile_arg(l, 0), why,
 	    sizeof(why))) == NULL)
 		return corefile_errf(corefile_pos(l), err, errlen,
 		    "forward: FROM '%s': %s", corefile_arg(l, 0), why);

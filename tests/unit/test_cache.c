@@ -253,7 +253,7 @@ test_config_errors(void **state)
 		  "Corefile:2: cache: zone 'exa..mple': not a valid domain "
 		  "name" },
 		{ "cache 30 10.0.0.0/12",
-		  "Corefile:2: cache: zone '10.0.0.0/12': not a CIDR on an "
+		  "Corefile:2: cache: zone '10.0.0.0/12': CIDR mask is not on an "
 		  "octet boundary" },
 		{ "cache {\n positive 15\n}",
 		  "Corefile:3: cache: unknown option 'positive'" },
