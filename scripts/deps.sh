@@ -5,7 +5,7 @@ packages=(
 	build-essential autoconf automake pkg-config
 	libevent-dev libldns-dev libjson-c-dev libcurl4-openssl-dev libyaml-dev libssl-dev
 	liburcu-dev uthash-dev libcmocka-dev
-	dnsutils knot-dnsutils python3 valgrind
+	dnsutils knot-dnsutils python3 python3-yaml valgrind
 )
 missing=()
 for p in "${packages[@]}"; do

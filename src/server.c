@@ -31,6 +31,24 @@ struct server_block {
 
 struct server_pending;
 
+/* One series read at scrape time from a cache's or an upstream's counters. */
+struct server_stat {
+	struct server_stat	*next;
+	struct metrics_func	*func;
+	struct cache		*cache;
+	struct forward		*forward;
+	size_t			 upstream;
+	int			 field;		/* SERVER_STAT_* */
+	int			 index;		/* cache type, or rcode */
+};
+
+enum {
+	SERVER_STAT_ENTRIES, SERVER_STAT_HITS, SERVER_STAT_EVICTIONS,
+	SERVER_STAT_REQUESTS, SERVER_STAT_MISSES, SERVER_STAT_PREFETCHES,
+	SERVER_STAT_STALE, SERVER_STAT_DROPS, SERVER_STAT_FWD_REQUESTS,
+	SERVER_STAT_FWD_RESPONSES, SERVER_STAT_FWD_HC_FAILURES
+};
+
 struct server {
 	struct event_base	*base;
 	struct metrics		*metrics;
@@ -38,6 +56,7 @@ struct server {
 	struct server_block	*blocks;
 	size_t			 nblocks;
 	struct server_pending	*pending;	/* queries out at upstreams */
+	struct server_stat	*stats;
 };
 
 /* One query on its way through a server block. */
@@ -69,6 +88,119 @@ struct server_pending {
 	struct server_pending	*next;
 	struct server_pending	*prev;
 };
+
+static double
+server_stat_cb(void *arg)
+{
+	struct server_stat	*st = arg;
+	struct cache_stats	 c;
+	struct forward_stats	 f;
+
+	if (st->cache != NULL) {
+		cache_stats(st->cache, &c);
+		switch (st->field) {
+		case SERVER_STAT_ENTRIES:
+			return (double)c.entries[st->index];
+		case SERVER_STAT_HITS:
+			return (double)c.hits[st->index];
+		case SERVER_STAT_EVICTIONS:
+			return (double)c.evictions[st->index];
+		case SERVER_STAT_REQUESTS:
+			return (double)c.requests;
+		case SERVER_STAT_MISSES:
+			return (double)c.misses;
+		case SERVER_STAT_PREFETCHES:
+			return (double)c.prefetches;
+		case SERVER_STAT_STALE:
+			return (double)c.served_stale;
+		default:
+			return (double)c.drops;
+		}
+	}
+	if (!forward_stats(st->forward, st->upstream, &f))
+		return 0;
+	if (st->field == SERVER_STAT_FWD_REQUESTS)
+		return (double)f.requests;
+	if (st->field == SERVER_STAT_FWD_RESPONSES)
+		return (double)f.responses[st->index];
+	return (double)f.healthcheck_failures;
+}
+
+static void
+server_stat_add(struct server *s, const char *name, const char *const *labels,
+    struct server_stat tmpl)
+{
+	struct server_stat	*st = xmalloc(sizeof(*st));
+
+	*st = tmpl;
+	st->func = metrics_func_add(s->metrics, name, labels, server_stat_cb, st);
+	st->next = s->stats;
+	s->stats = st;
+}
+
+/* coredns_cache_* of a block's cache, read when scraped. */
+static void
+server_stats_cache(struct server *s, struct cache *c)
+{
+	static const struct {
+		const char	*name;
+		int		 field;
+		bool		 typed;
+	} series[] = {
+		{ "coredns_cache_entries", SERVER_STAT_ENTRIES, true },
+		{ "coredns_cache_hits_total", SERVER_STAT_HITS, true },
+		{ "coredns_cache_evictions_total", SERVER_STAT_EVICTIONS, true },
+		{ "coredns_cache_requests_total", SERVER_STAT_REQUESTS, false },
+		{ "coredns_cache_misses_total", SERVER_STAT_MISSES, false },
+		{ "coredns_cache_prefetch_total", SERVER_STAT_PREFETCHES, false },
+		{ "coredns_cache_served_stale_total", SERVER_STAT_STALE, false },
+		{ "coredns_cache_drops_total", SERVER_STAT_DROPS, false },
+	};
+	const char	*zones = cache_zones_label(c);
+
+	for (size_t i = 0; i < sizeof(series) / sizeof(series[0]); i++)
+		for (int t = 0; t < (series[i].typed ? CACHE_NTYPES : 1); t++) {
+			struct server_stat tmpl = { .cache = c,
+			    .field = series[i].field, .index = t };
+
+			if (series[i].typed)
+				server_stat_add(s, series[i].name,
+				    (const char *[]){ s->label,
+				    cache_type_name(t), zones, "" }, tmpl);
+			else
+				server_stat_add(s, series[i].name,
+				    (const char *[]){ s->label, zones, "" },
+				    tmpl);
+		}
+}
+
+/* coredns_forward_* per upstream: requests, the usual rcodes, health check failures. */
+static void
+server_stats_forward(struct server *s, struct forward *f)
+{
+	static const int rcodes[] = { 0, 1, 2, 3, 4, 5 };
+	struct forward_stats	 st;
+	char			 rcode[16];
+
+	for (size_t u = 0; forward_stats(f, u, &st); u++) {
+		struct server_stat tmpl = { .forward = f, .upstream = u };
+
+		tmpl.field = SERVER_STAT_FWD_REQUESTS;
+		server_stat_add(s, "coredns_forward_requests_total",
+		    (const char *[]){ st.to }, tmpl);
+		tmpl.field = SERVER_STAT_FWD_HC_FAILURES;
+		server_stat_add(s, "coredns_forward_healthcheck_failures_total",
+		    (const char *[]){ st.to }, tmpl);
+		tmpl.field = SERVER_STAT_FWD_RESPONSES;
+		for (size_t r = 0; r < sizeof(rcodes) / sizeof(rcodes[0]);
+		    r++) {
+			tmpl.index = rcodes[r];
+			server_stat_add(s, "coredns_forward_responses_total",
+			    (const char *[]){ st.to, metrics_rcode_label(
+			    rcodes[r], rcode, sizeof(rcode)) }, tmpl);
+		}
+	}
+}
 
 struct server *
 server_new(struct event_base *base, struct metrics *metrics, const char *addr,
@@ -108,6 +240,13 @@ server_free(struct server *s)
 {
 	if (s == NULL)
 		return;
+	while (s->stats != NULL) {
+		struct server_stat *st = s->stats;
+
+		s->stats = st->next;
+		metrics_func_remove(s->metrics, st->func);
+		free(st);
+	}
 	/* Answers still owed go nowhere: their clients retry. */
 	while (s->pending != NULL) {
 		forward_cancel(s->pending->req);
@@ -160,6 +299,10 @@ server_add_block(struct server *s, const struct config_server *cfg,
 	b->forwards = xcalloc(cfg->nforwards, sizeof(*b->forwards));
 	for (size_t f = 0; f < cfg->nforwards; f++)
 		b->forwards[f] = forward_new(s->base, cfg->forwards[f]);
+	if (s->metrics != NULL && b->cache != NULL)
+		server_stats_cache(s, b->cache);
+	for (size_t f = 0; s->metrics != NULL && f < cfg->nforwards; f++)
+		server_stats_forward(s, b->forwards[f]);
 	b->zones = xcalloc(cfg->nzones, sizeof(*b->zones));
 	for (size_t z = 0; z < cfg->nzones; z++) {
 		len = dname_from_str(cfg->zones[z], wire);

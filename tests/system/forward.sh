@@ -16,8 +16,10 @@ up_queries() { grep -c "\"$1 IN $2\. " "$up_log"; }
 
 DEAD=$(free_port)	# nothing listens there
 PORT=$(free_port)
+PROM=$(free_port)
 petdns_start ".:$PORT {
     errors
+    prometheus 127.0.0.1:$PROM
     cache 30
     forward . 127.0.0.1:$DEAD 127.0.0.1:$UP {
         policy sequential
@@ -43,6 +45,11 @@ check_match "cached TTL at most the upstream's" "^[0-5]$" "$ttl"
 check "negative answers cached too" "1" "$(up_queries A nosuch.default.svc.cluster.local)"
 ask nosuch.default.svc.cluster.local >/dev/null
 check "still once" "1" "$(up_queries A nosuch.default.svc.cluster.local)"
+
+metrics=$(http_get "http://127.0.0.1:$PROM/metrics" | sed 's/\\n/\n/g')
+check_match "forward requests per upstream" "coredns_forward_requests_total\{to=\"127\.0\.0\.1:$UP\"\} [1-9]" "$metrics"
+check_match "forward responses by rcode" "coredns_forward_responses_total\{rcode=\"NXDOMAIN\",to=\"127\.0\.0\.1:$UP\"\} 1" "$metrics"
+check_match "cache hits" "coredns_cache_hits_total\{server=\"dns://:$PORT\",type=\"success\",view=\"\",zones=\"\.\"\} [1-9]" "$metrics"
 
 # No upstream answers: SERVFAIL, and errors says why.
 check_match "no upstream: SERVFAIL" "status: SERVFAIL" "$(dig @127.0.0.1 -p "$PORT" +time=10 +tries=1 www.broken.test)"

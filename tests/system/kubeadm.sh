@@ -42,6 +42,8 @@ check_match "responses by rcode and plugin" \
 check_match "duration histogram" "coredns_dns_request_duration_seconds_bucket\{server=\"dns://:$PORT\",view=\"\",zone=\".\",le=\"0.00025\"\} [0-9]" "$metrics"
 check_match "build info" "coredns_build_info\{.*\} 1" "$metrics"
 check_match "process metrics" "process_resident_memory_bytes [0-9]" "$metrics"
+check_match "cache entries" "coredns_cache_entries\{server=\"dns://:$PORT\",type=\"success\",view=\"\",zones=\".\"\} [1-9]" "$metrics"
+check_match "cache requests" "coredns_cache_requests_total\{server=\"dns://:$PORT\",view=\"\",zones=\".\"\} [1-9]" "$metrics"
 
 # SIGTERM: lameduck 5s answering all along, then a clean exit.
 kill -TERM "$PETDNS_PID"
