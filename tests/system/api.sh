@@ -89,6 +89,11 @@ ctl POST /drop-watches >/dev/null
 ctl POST /wait '{"watches":{"services":1},"timeout":10}' >/dev/null
 ctl POST /objects "$(svc after-huge 10.96.7.4)" >/dev/null
 wait_answer "change after a huge event" "10.96.7.4" after-huge.default.svc.cluster.local
+# The fake sends the huge line after the first event: wait for it (bounded).
+end=$(($(date +%s) + 10))
+until grep -q "event over 100000 bytes skipped" "$PETDNS_LOG" || [ "$(date +%s)" -ge "$end" ]; do
+	sleep 0.1
+done
 check_match "huge event logged" "event over 100000 bytes skipped" "$(cat "$PETDNS_LOG")"
 
 # 410: the watch's version is compacted away while a service is deleted; the

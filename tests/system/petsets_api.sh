@@ -75,13 +75,15 @@ ctl POST /wait '{"history":{"kind":"Pod","name":"web-1","event":"created","min":
 wait_answer "failed pet replaced" "10.244.0.11" web-1.nginx.default.svc.cluster.local
 check_match "its replacement logged" "deleting web-1: it failed" "$(cat "$PETDNS_LOG")"
 
-# Scale up: web-2's name appears only once it is ready. Then down to 1: highest first.
-ctl POST /config '{"kubelet_delay":1.5}' >/dev/null
+# Scale up: web-2 comes; its name is published only while it is ready.
 scale 3
-ctl POST /wait '{"exists":[{"name":"web-2"}],"timeout":10}' >/dev/null
-check_match "a pending pet has no name yet" "status: NXDOMAIN" "$(ask web-2.nginx.default.svc.cluster.local)"
-wait_answer "scaled up: web-2 resolves once ready" "10.244.0.12" web-2.nginx.default.svc.cluster.local
-ctl POST /config '{"kubelet_delay":0.3}' >/dev/null
+wait_answer "scaled up: web-2 resolves" "10.244.0.12" web-2.nginx.default.svc.cluster.local
+ctl POST /kubelet '{"namespace":"default","name":"web-2","ready":false}' >/dev/null
+wait_answer "an unready pet has no name" "" web-2.nginx.default.svc.cluster.local
+check_match "NXDOMAIN then" "status: NXDOMAIN" "$(ask web-2.nginx.default.svc.cluster.local)"
+ctl POST /kubelet '{"namespace":"default","name":"web-2","ready":true}' >/dev/null
+wait_answer "ready again: the name is back" "10.244.0.12" web-2.nginx.default.svc.cluster.local
+# Then down to 1: the highest first, one at a time.
 mark=$(ctl GET /history | python3 -c 'import json,sys; print(json.load(sys.stdin)["last"])')
 scale 1
 ctl POST /wait '{"gone":[{"name":"web-2"},{"name":"web-1"}],"timeout":15}' >/dev/null
