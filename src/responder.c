@@ -730,6 +730,12 @@ responder_free(struct responder *r)
 		t->r = NULL;
 	}
 	while ((l = TAILQ_FIRST(&r->listeners)) != NULL) {
+		/*
+		 * Queries already queued would die with the socket; on a
+		 * reload the new configuration's sockets take the next ones.
+		 */
+		if (!l->tcp)
+			responder_udp_cb(l->fd, EV_READ, l);
 		TAILQ_REMOVE(&r->listeners, l, entry);
 		event_free(l->ev);
 		if (l->pause != NULL)

@@ -47,6 +47,7 @@ wait_ttl 23 "SIGHUP reloads"
 touch "$PETDNS_DIR/stop"
 wait "$loader"
 check "queries answered during the reloads" "0" "$(grep -vc '^ok$' "$load_log")"
+grep -v '^ok$' "$load_log" | head -5	# what failed, if anything
 check_match "and there were some" "^[0-9]{2,}$" "$(grep -c '^ok$' "$load_log")"
 status=0
 petdns_stop || status=$?
