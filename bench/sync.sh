@@ -71,8 +71,14 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# stop_pid PID: SIGTERM, SIGKILL after 5 s.
+# stop_pid PID: SIGTERM, SIGKILL after 5 s; forgets PID, so that cleanup
+# never signals a number the system may have handed to another process.
 stop_pid() {
+	local p keep=()
+	for p in ${PIDS[@]+"${PIDS[@]}"}; do
+		[ "$p" = "$1" ] || keep+=("$p")
+	done
+	PIDS=(${keep[@]+"${keep[@]}"})
 	kill "$1" 2>/dev/null || return 0
 	for _ in $(seq 50); do
 		kill -0 "$1" 2>/dev/null || break
@@ -133,7 +139,7 @@ gen() {
 
 # start_fakeapi PRESET: sets API_PORT and FAKEAPI_PID.
 start_fakeapi() {
-	local d=$WORK/$1 t0
+	local d=$WORK/$1 t0 i
 	rm -f "$d/port" "$d/cport"
 	t0=$(now_ns)
 	taskset -c "$LOAD_CPU" python3 "$FAKEAPI" --port 0 \
@@ -141,7 +147,7 @@ start_fakeapi() {
 	    --state "$d/state.json" >"$d/fakeapi.log" 2>&1 &
 	FAKEAPI_PID=$!
 	PIDS+=("$FAKEAPI_PID")
-	for _ in $(seq $((TIMEOUT_S * 10))); do
+	for ((i = 0; i < TIMEOUT_S * 10; i++)); do
 		[ -s "$d/port" ] && break
 		kill -0 "$FAKEAPI_PID" 2>/dev/null || break
 		sleep 0.1
@@ -193,6 +199,7 @@ run() {
 		    "$port" "$port" "$m" >"$dir/Corefile"
 		pattern="plugin/kubernetes: synced .* records" ;;
 	esac
+	: >"$dir/petdns.log"
 	t0=$(now_ns)
 	taskset -c "$SERVER_CPU" "$PETDNS" -conf "$dir/Corefile" >"$dir/petdns.log" 2>&1 &
 	pid=$!
@@ -200,9 +207,9 @@ run() {
 	# Fork-free polling every ~2 ms (bash builtins only), so that the loop
 	# itself neither lags nor competes with petdns for the CPU.
 	line=
-	local log_text
-	for _ in $(seq $((TIMEOUT_S * 500))); do
-		log_text=$(<"$dir/petdns.log")
+	local log_text= i
+	for ((i = 0; i < TIMEOUT_S * 500; i++)); do
+		IFS= read -r -d '' log_text <"$dir/petdns.log" || :
 		if [[ $log_text =~ [^$'\n']*($pattern)[^$'\n']* ]]; then
 			line=${BASH_REMATCH[0]}
 			break
