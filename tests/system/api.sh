@@ -67,7 +67,7 @@ wait_answer "deleted service gone" "" web2.default.svc.cluster.local
 check_match "deleted service is NXDOMAIN" "status: NXDOMAIN" "$(ask web2.default.svc.cluster.local)"
 
 # A malformed line aborts the stream; the watch resumes from the last good version.
-ctl POST /faults '{"malformed":true,"verb":"watch","resource":"services"}' >/dev/null
+ctl POST /faults '{"malformed":true,"verb":"watch","resource":"services","times":3}' >/dev/null
 ctl POST /drop-watches >/dev/null
 ctl POST /objects "$(svc after-malformed 10.96.7.2)" >/dev/null
 wait_answer "change after a malformed line" "10.96.7.2" after-malformed.default.svc.cluster.local
