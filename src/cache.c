@@ -67,21 +67,6 @@ static const char *const cache_type_names[CACHE_NTYPES] = {
 	"success", "denial"
 };
 
-static void
-strv_push(char ***v, size_t *n, char *s)
-{
-	*v = xreallocarray(*v, *n + 1, sizeof(char *));
-	(*v)[(*n)++] = s;
-}
-
-static void
-strv_free(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 /* Go's strconv.Atoi, limited to int: [+-]digits and nothing else. */
 static bool
 parse_int(const char *s, long long *v)
@@ -95,8 +80,6 @@ parse_int(const char *s, long long *v)
 	*v = strtoll(s, &end, 10);
 	return errno == 0 && *end == '\0' && *v >= INT_MIN && *v <= INT_MAX;
 }
-
-
 
 /* Durations as CoreDNS reads them, in this file's 64-bit milliseconds. */
 static bool
@@ -256,16 +239,16 @@ opt_disable(struct cache_config *cfg, const struct corefile_line *o,
 		return corefile_errf(pos, err, errlen, "cache option "
 		    "'disable': unknown cache type '%s' (success or denial)",
 		    a);
-	strv_free(t->disabled, t->ndisabled);
+	xstrv_free(t->disabled, t->ndisabled);
 	t->disabled = NULL;
 	t->ndisabled = 0;
 	if (corefile_nargs(o) == 1)
-		strv_push(&t->disabled, &t->ndisabled, xstrdup("."));
+		xstrv_push(&t->disabled, &t->ndisabled, xstrdup("."));
 	for (size_t i = 1; (a = corefile_arg(o, i)) != NULL; i++) {
 		if ((z = corefile_zone(a, why, sizeof(why))) == NULL)
 			return corefile_errf(pos, err, errlen, "cache option "
 			    "'disable': zone '%s': %s", a, why);
-		strv_push(&t->disabled, &t->ndisabled, z);
+		xstrv_push(&t->disabled, &t->ndisabled, z);
 	}
 	return 0;
 }
@@ -322,7 +305,7 @@ cache_config_args(struct cache_config *cfg, const struct corefile_line *l,
 		if ((z = corefile_zone(a, why, sizeof(why))) == NULL)
 			return corefile_errf(corefile_pos(l), err, errlen,
 			    "cache: zone '%s': %s", a, why);
-		strv_push(&cfg->zones, &cfg->nzones, z);
+		xstrv_push(&cfg->zones, &cfg->nzones, z);
 	}
 	return 0;
 }
@@ -382,9 +365,9 @@ cache_config_free(struct cache_config *cfg)
 {
 	if (cfg == NULL)
 		return;
-	strv_free(cfg->zones, cfg->nzones);
+	xstrv_free(cfg->zones, cfg->nzones);
 	for (int t = 0; t < CACHE_NTYPES; t++)
-		strv_free(cfg->type[t].disabled, cfg->type[t].ndisabled);
+		xstrv_free(cfg->type[t].disabled, cfg->type[t].ndisabled);
 	free(cfg->file);
 	free(cfg);
 }

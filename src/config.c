@@ -97,23 +97,6 @@ static const struct k8s_option k8s_options[] = {
 	{ "ttl",		1, 1,		k8s_ttl },
 };
 
-static void
-strv_push(char ***v, size_t *n, char *s)
-{
-	*v = xreallocarray(*v, *n + 1, sizeof(char *));
-	(*v)[(*n)++] = s;
-}
-
-static void
-strv_free(char **v, size_t n)
-{
-	size_t	 i;
-
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 static bool
 strv_has(char **v, size_t n, const char *s)
 {
@@ -124,7 +107,6 @@ strv_has(char **v, size_t n, const char *s)
 			return true;
 	return false;
 }
-
 
 /* True when zone equals parent or lies below it. */
 static bool
@@ -235,7 +217,7 @@ server_keys(const struct config *cfg, struct config_server *srv,
 			free(zone);
 			return -1;
 		}
-		strv_push(&srv->zones, &srv->nzones, zone);
+		xstrv_push(&srv->zones, &srv->nzones, zone);
 	}
 	return 0;
 }
@@ -347,9 +329,9 @@ k8s_free(struct config_kubernetes *k)
 {
 	if (k == NULL)
 		return;
-	strv_free(k->zones, k->nzones);
-	strv_free(k->namespaces, k->nnamespaces);
-	strv_free(k->fallthrough_zones, k->nfallthrough_zones);
+	xstrv_free(k->zones, k->nzones);
+	xstrv_free(k->namespaces, k->nnamespaces);
+	xstrv_free(k->fallthrough_zones, k->nfallthrough_zones);
 	free(k->manifests);
 	free(k->endpoint);
 	free(k->tls_cert);
@@ -373,8 +355,8 @@ config_free(struct config *cfg)
 		return;
 	for (i = 0; i < cfg->nservers; i++) {
 		srv = &cfg->servers[i];
-		strv_free(srv->zones, srv->nzones);
-		strv_free(srv->binds, srv->nbinds);
+		xstrv_free(srv->zones, srv->nzones);
+		xstrv_free(srv->binds, srv->nbinds);
 		cache_config_free(srv->cache);
 		free(srv->health);
 		free(srv->ready);
@@ -575,7 +557,7 @@ dir_bind(struct config_server *srv, const struct corefile_line *l, char *err,
 			return corefile_errf(pos, err, errlen,
 			    "bind: '%s' is not an IP address", a);
 		if (!strv_has(srv->binds, srv->nbinds, a))
-			strv_push(&srv->binds, &srv->nbinds, xstrdup(a));
+			xstrv_push(&srv->binds, &srv->nbinds, xstrdup(a));
 	}
 	return 0;
 }
@@ -590,7 +572,7 @@ k8s_zones(struct config_kubernetes *k, const struct config_server *srv,
 	size_t	 i, j;
 
 	for (i = 0; i < srv->nzones && corefile_nargs(l) == 0; i++)
-		strv_push(&k->zones, &k->nzones, xstrdup(srv->zones[i]));
+		xstrv_push(&k->zones, &k->nzones, xstrdup(srv->zones[i]));
 	for (i = 0; (a = corefile_arg(l, i)) != NULL; i++) {
 		if ((z = corefile_zone(a, why, sizeof(why))) == NULL)
 			return corefile_errf(corefile_pos(l), err, errlen,
@@ -604,7 +586,7 @@ k8s_zones(struct config_kubernetes *k, const struct config_server *srv,
 			    "kubernetes: zone '%s' is not within the server "
 			    "block's zones", a);
 		}
-		strv_push(&k->zones, &k->nzones, z);
+		xstrv_push(&k->zones, &k->nzones, z);
 	}
 	return 0;
 }
@@ -714,7 +696,7 @@ k8s_fallthrough(struct config_kubernetes *k, const struct corefile_line *o,
 			return corefile_errf(corefile_pos(o), err, errlen,
 			    "kubernetes option 'fallthrough': zone '%s': %s",
 			    a, why);
-		strv_push(&k->fallthrough_zones, &k->nfallthrough_zones, z);
+		xstrv_push(&k->fallthrough_zones, &k->nfallthrough_zones, z);
 	}
 	return 0;
 }
@@ -765,7 +747,7 @@ k8s_namespaces(struct config_kubernetes *k, const struct corefile_line *o,
 
 	for (i = 0; (a = corefile_arg(o, i)) != NULL; i++)
 		if (!strv_has(k->namespaces, k->nnamespaces, a))
-			strv_push(&k->namespaces, &k->nnamespaces, xstrdup(a));
+			xstrv_push(&k->namespaces, &k->nnamespaces, xstrdup(a));
 	return 0;
 }
 
@@ -906,7 +888,6 @@ k8s_namespace_labels(struct config_kubernetes *k,
 {
 	return k8s_selector(&k->namespace_labels, o, err, errlen);
 }
-
 
 /* petsets [KUBELET_DELAY]: the ordinal controller; the delay is local mode's kubelet. */
 static int

@@ -62,27 +62,6 @@ static const char *const fwd_later[] = {
 	"next_on_nodata", "resolver",
 };
 
-static void
-strv_push(char ***v, size_t *n, char *s)
-{
-	*v = xreallocarray(*v, *n + 1, sizeof(char *));
-	(*v)[(*n)++] = s;
-}
-
-static void
-strv_free(char **v, size_t n)
-{
-	size_t	 i;
-
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-
-
-
-
 static int
 option_duration(const struct corefile_line *o, int *ms, char *err,
     size_t errlen)
@@ -116,7 +95,7 @@ fwd_except(struct forward_config *fc, const struct corefile_line *o,
 		if ((z = corefile_zone(a, why, sizeof(why))) == NULL)
 			return corefile_errf(corefile_pos(o), err, errlen,
 			    "forward option 'except': '%s': %s", a, why);
-		strv_push(&fc->except, &fc->nexcept, z);
+		xstrv_push(&fc->except, &fc->nexcept, z);
 	}
 	return 0;
 }
@@ -345,13 +324,13 @@ forward_resolvconf(const char *path, char ***servers, size_t *n, char *err,
 		    !resolv_field(&line, &addr) ||
 		    !ip_parse(addr, "53", NULL, NULL))
 			continue;
-		strv_push(servers, n, xstrdup(addr));
+		xstrv_push(servers, n, xstrdup(addr));
 	}
 	free(buf);
 	if (ferror(fp)) {
 		snprintf(err, errlen, "%s: read error", path);
 		fclose(fp);
-		strv_free(*servers, *n);
+		xstrv_free(*servers, *n);
 		*servers = NULL;
 		*n = 0;
 		return -1;
@@ -431,7 +410,7 @@ add_file(struct forward_config *fc, const struct corefile_line *l,
 	}
 	for (i = 0; i < n && rv == 0; i++)
 		rv = add_checked(fc, l, servers[i], "53", err, errlen);
-	strv_free(servers, n);
+	xstrv_free(servers, n);
 	free(path);
 	return rv;
 }
@@ -488,7 +467,6 @@ add_to(struct forward_config *fc, const struct corefile_line *l,
 		    "forward: invalid upstream '%s'", arg);
 	return 0;
 }
-
 
 /* FROM as CoreDNS takes it (plugin.Host): an optional dns:// and :port around the zone. */
 static char *
@@ -570,7 +548,7 @@ forward_config_free(struct forward_config *fc)
 	if (fc == NULL)
 		return;
 	free(fc->from);
-	strv_free(fc->except, fc->nexcept);
+	xstrv_free(fc->except, fc->nexcept);
 	for (i = 0; i < fc->nto; i++)
 		free(fc->to[i].to);
 	free(fc->to);

@@ -71,3 +71,18 @@ xasprintf(const char *fmt, ...)
 	va_end(ap);
 	return s;
 }
+
+void
+xstrv_push(char ***v, size_t *n, char *s)
+{
+	*v = xreallocarray(*v, *n + 1, sizeof(char *));
+	(*v)[(*n)++] = s;
+}
+
+void
+xstrv_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}

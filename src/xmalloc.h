@@ -12,4 +12,9 @@ char	*xstrndup(const char *, size_t);
 /* Returns a new string; never NULL. */
 char	*xasprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
 
+/* Appends s (taken) to the vector *v of *n strings. */
+void	xstrv_push(char ***v, size_t *n, char *s);
+/* Frees the n strings and the vector; NULL is a no-op. */
+void	xstrv_free(char **v, size_t n);
+
 #endif
