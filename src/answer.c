@@ -64,7 +64,7 @@ static void
 answer_push(const struct answer *a, ldns_pkt_section sec, const uint8_t *owner,
     const struct zone_rr *zr)
 {
-	ldns_rr	*rr = answer_rr(a, owner, zr->type, zr->ttl, zr->rdata,
+	ldns_rr	*rr = answer_rr(a, owner, zr->type, a->cfg->ttl, zr->rdata,
 	    zr->rdlen);
 
 	if (rr != NULL && !ldns_pkt_safe_push_rr(a->resp, sec, rr))
@@ -156,7 +156,6 @@ answer_pod(struct answer *a, const uint8_t *owner, const uint8_t *lname,
 	if (records_dashed_ip(label, &ip) == -1)
 		return -1;
 	rr.type = ip.family == AF_INET ? LDNS_RR_TYPE_A : LDNS_RR_TYPE_AAAA;
-	rr.ttl = a->cfg->ttl;
 	rr.rdata = ip.addr;
 	rr.rdlen = ip.family == AF_INET ? 4 : 16;
 	rr.owner = 0;

@@ -130,15 +130,15 @@ dname_compare(const uint8_t *a, const uint8_t *b)
 	return la < lb ? -1 : 1;
 }
 
-uint32_t
+uint64_t
 dname_hash(const uint8_t *n)
 {
 	size_t		len = dname_length(n);
-	uint32_t	h = 2166136261u;	/* FNV-1a */
+	uint64_t	h = 14695981039346656037u;	/* FNV-1a, 64 bits */
 
 	for (size_t i = 0; i < len; i++) {
 		h ^= n[i];
-		h *= 16777619u;
+		h *= 1099511628211u;
 	}
 	return h;
 }

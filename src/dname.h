@@ -30,7 +30,7 @@ bool	dname_equal(const uint8_t *, const uint8_t *);
 bool	dname_equal_nocase(const uint8_t *, const uint8_t *);
 /* A total order on wire names (bytewise), for sorting. */
 int	dname_compare(const uint8_t *, const uint8_t *);
-uint32_t dname_hash(const uint8_t *);
+uint64_t dname_hash(const uint8_t *);
 /* The in-addr.arpa or ip6.arpa name of ip; returns the length. */
 int	dname_reverse(const struct object_ip *, uint8_t wire[DNAME_MAX]);
 /* Presentation form without the trailing dot ("." for the root) into buf. */

@@ -109,7 +109,7 @@ kubernetes_mark_cb(const struct object *svc, void *arg)
 static void
 kubernetes_update(struct kubernetes *k, const char *owner)
 {
-	if (zone_update(k->zone, owner, &k->scratch, k->cfg->ttl))
+	if (zone_update(k->zone, owner, &k->scratch))
 		k->apex_dirty = true;
 	records_clear(&k->scratch);
 }
@@ -272,7 +272,7 @@ kubernetes_flush(struct kubernetes *k)
 	k->serial = (uint32_t)now > k->serial ? (uint32_t)now : k->serial + 1;
 	nips = kubernetes_ns_ips(k, &ips);
 	records_apex(k->cfg, k->serial, ips, nips, &k->scratch);
-	zone_update(k->zone, "apex", &k->scratch, k->cfg->ttl);
+	zone_update(k->zone, "apex", &k->scratch);
 	records_clear(&k->scratch);
 }
 
@@ -584,6 +584,7 @@ struct kubernetes_lines {
 	char	**line;
 	size_t	  n;
 	size_t	  cap;
+	uint32_t  ttl;
 };
 
 static void
@@ -605,7 +606,7 @@ kubernetes_dump_cb(const struct zone_node *node, void *arg)
 		ldns_rr_set_owner(r, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME,
 		    dname_length(name), name));
 		ldns_rr_set_type(r, rr[i].type);
-		ldns_rr_set_ttl(r, rr[i].ttl);
+		ldns_rr_set_ttl(r, l->ttl);
 		buf[0] = (uint8_t)(rr[i].rdlen >> 8);
 		buf[1] = (uint8_t)rr[i].rdlen;
 		memcpy(buf + 2, rr[i].rdata, rr[i].rdlen);
@@ -631,7 +632,7 @@ kubernetes_line_cmp(const void *a, const void *b)
 void
 kubernetes_dump(struct kubernetes *k, FILE *out)
 {
-	struct kubernetes_lines	l = { 0 };
+	struct kubernetes_lines	l = { .ttl = k->cfg->ttl };
 
 	kubernetes_flush(k);
 	zone_read_lock();

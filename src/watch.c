@@ -86,6 +86,17 @@ watch_buf_reset(struct watch *w)
 	w->skipping = false;
 }
 
+/* A LIST page grows the buffer to megabytes; watch lines need far less. */
+static void
+watch_buf_shrink(struct watch *w)
+{
+	if (w->cap <= 65536)
+		return;
+	free(w->buf);
+	w->buf = NULL;
+	w->cap = 0;
+}
+
 static void
 watch_buf_add(struct watch *w, const char *data, size_t len)
 {
@@ -480,6 +491,7 @@ watch_watch(struct watch *w)
 	w->aborted = false;
 	w->started = time(NULL);
 	watch_buf_reset(w);
+	watch_buf_shrink(w);
 	first = xasprintf("watch=1&allowWatchBookmarks=true&resourceVersion=%s"
 	    "&timeoutSeconds=%d", w->rv ? w->rv : "", timeout);
 	path = watch_query(w, first);

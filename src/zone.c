@@ -12,22 +12,36 @@
 #include "xmalloc.h"
 #include "zone.h"
 
-/* Immutable once published, except nchild, which only the writer reads. */
+/*
+ * Immutable once published, except nchild, which only the writer reads.
+ * One allocation: the header, nrr records, the name, then their rdata; the
+ * name's place follows from nrr, so no pointer to it is kept (memory: about
+ * 250k nodes for 100k pods).
+ */
 struct zone_node {
 	struct cds_lfht_node ht;
-	struct rcu_head	 rcu;
 	uint32_t	 nchild;	/* existing names one label below */
 	uint16_t	 nrr;
-	uint8_t		*name;
-	struct zone_rr	 rr[];		/* then the name, then the rdata */
+	struct zone_rr	 rr[];
 };
 
-/* What one owner contributed: the names it has records at. */
+/* Nodes unlinked by one update, freed together after a grace period. */
+struct zone_retired {
+	struct rcu_head	 rcu;
+	size_t		 n;
+	struct zone_node *nodes[];
+};
+
+/*
+ * What one owner contributed: the hashes of the names it has records at,
+ * sorted. A 64-bit hash instead of a copy of each name saves about 30 bytes
+ * a name; the node is found again by hash and owner (zone_find_owned).
+ */
 struct zone_owner {
 	char		*key;
 	uint32_t	 id;
-	uint8_t		**names;
-	size_t		 nnames;
+	uint64_t	*hashes;
+	size_t		 nhashes;
 	UT_hash_handle	 hh;
 };
 
@@ -40,6 +54,8 @@ struct zone {
 	size_t		 nrecords;
 	size_t		 nnodes;	/* names in the table */
 	unsigned long	 buckets;	/* the size last asked of liburcu */
+	struct zone_node **retired;	/* unlinked, not yet handed to RCU */
+	size_t		 nretired, retired_cap;
 };
 
 void
@@ -66,13 +82,19 @@ zone_read_unlock(void)
 	rcu_read_unlock();
 }
 
+static uint8_t *
+zone_node_lname(const struct zone_node *node)
+{
+	return (uint8_t *)&node->rr[node->nrr];
+}
+
 static int
 zone_match_cb(struct cds_lfht_node *ht, const void *key)
 {
 	const struct zone_node *node = caa_container_of(ht, struct zone_node,
 	    ht);
 
-	return dname_equal(node->name, key);
+	return dname_equal(zone_node_lname(node), key);
 }
 
 const struct zone_node *
@@ -82,6 +104,39 @@ zone_find(const struct zone *z, const uint8_t *lname)
 	struct cds_lfht_node	*ht;
 
 	cds_lfht_lookup(z->ht, dname_hash(lname), zone_match_cb, lname, &iter);
+	ht = cds_lfht_iter_get_node(&iter);
+	return ht ? caa_container_of(ht, struct zone_node, ht) : NULL;
+}
+
+struct zone_owned_key {
+	uint64_t	hash;
+	uint32_t	owner;
+};
+
+static int
+zone_owned_cb(struct cds_lfht_node *ht, const void *key)
+{
+	const struct zone_node *node = caa_container_of(ht, struct zone_node,
+	    ht);
+	const struct zone_owned_key *k = key;
+
+	if (dname_hash(zone_node_lname(node)) != k->hash)
+		return 0;
+	for (size_t i = 0; i < node->nrr; i++)
+		if (node->rr[i].owner == k->owner)
+			return 1;
+	return 0;
+}
+
+/* The node whose name hashes to hash and that holds records of owner. */
+static const struct zone_node *
+zone_find_owned(const struct zone *z, uint64_t hash, uint32_t owner)
+{
+	struct zone_owned_key	 key = { hash, owner };
+	struct cds_lfht_iter	 iter;
+	struct cds_lfht_node	*ht;
+
+	cds_lfht_lookup(z->ht, hash, zone_owned_cb, &key, &iter);
 	ht = cds_lfht_iter_get_node(&iter);
 	return ht ? caa_container_of(ht, struct zone_node, ht) : NULL;
 }
@@ -96,7 +151,7 @@ zone_node_rrs(const struct zone_node *node, size_t *n)
 const uint8_t *
 zone_node_name(const struct zone_node *node)
 {
-	return node->name;
+	return zone_node_lname(node);
 }
 
 int
@@ -140,28 +195,54 @@ zone_node_alloc(const uint8_t *name, size_t n, size_t rdlen)
 
 	node = xcalloc(1, sizeof(*node) + n * sizeof(struct zone_rr) + nlen +
 	    rdlen);
-	node->name = (uint8_t *)&node->rr[n];
-	memcpy(node->name, name, nlen);
+	node->nrr = (uint16_t)n;
+	memcpy(zone_node_lname(node), name, nlen);
 	cds_lfht_node_init(&node->ht);
 	return node;
 }
 
 static void
-zone_node_free_cb(struct rcu_head *head)
+zone_retired_free_cb(struct rcu_head *head)
 {
-	free(caa_container_of(head, struct zone_node, rcu));
+	struct zone_retired *r = caa_container_of(head, struct zone_retired,
+	    rcu);
+
+	for (size_t i = 0; i < r->n; i++)
+		free(r->nodes[i]);
+	free(r);
 }
 
+/* The node is unlinked; readers may still hold it until a grace period. */
 static void
-zone_node_retire(struct zone_node *node)
+zone_node_retire(struct zone *z, struct zone_node *node)
 {
-	call_rcu(&node->rcu, zone_node_free_cb);
+	if (z->nretired == z->retired_cap) {
+		z->retired_cap = z->retired_cap ? z->retired_cap * 2 : 64;
+		z->retired = xreallocarray(z->retired, z->retired_cap,
+		    sizeof(*z->retired));
+	}
+	z->retired[z->nretired++] = node;
+}
+
+/* One call_rcu per update instead of an rcu_head in every node. */
+static void
+zone_retire_flush(struct zone *z)
+{
+	struct zone_retired *r;
+
+	if (z->nretired == 0)
+		return;
+	r = xmalloc(sizeof(*r) + z->nretired * sizeof(r->nodes[0]));
+	r->n = z->nretired;
+	memcpy(r->nodes, z->retired, z->nretired * sizeof(r->nodes[0]));
+	z->nretired = 0;
+	call_rcu(&r->rcu, zone_retired_free_cb);
 }
 
 static void
 zone_node_add(struct zone *z, struct zone_node *node)
 {
-	cds_lfht_add(z->ht, dname_hash(node->name), &node->ht);
+	cds_lfht_add(z->ht, dname_hash(zone_node_lname(node)), &node->ht);
 	z->nnodes++;
 }
 
@@ -214,28 +295,27 @@ zone_unref(struct zone *z, const uint8_t *name)
 	cds_lfht_del(z->ht, &node->ht);
 	z->nnodes--;
 	zone_unref(z, dname_parent(name));
-	zone_node_retire(node);
+	zone_node_retire(z, node);
 }
 
 static bool
-zone_rr_same(const struct zone_rr *a, const struct records_rr *b,
-    uint32_t ttl)
+zone_rr_same(const struct zone_rr *a, const struct records_rr *b)
 {
-	return a->type == b->type && a->rdlen == b->rdlen && a->ttl == ttl &&
+	return a->type == b->type && a->rdlen == b->rdlen &&
 	    memcmp(a->rdata, b->rdata, b->rdlen) == 0;
 }
 
 /* True when the records owner id has at node equal new (in order). */
 static bool
 zone_node_unchanged(const struct zone_node *node, uint32_t id,
-    struct records_rr *const *new, size_t nnew, uint32_t ttl)
+    struct records_rr *const *new, size_t nnew)
 {
 	size_t	k = 0;
 
 	for (size_t i = 0; node != NULL && i < node->nrr; i++) {
 		if (node->rr[i].owner != id)
 			continue;
-		if (k == nnew || !zone_rr_same(&node->rr[i], new[k], ttl))
+		if (k == nnew || !zone_rr_same(&node->rr[i], new[k]))
 			return false;
 		k++;
 	}
@@ -244,13 +324,11 @@ zone_node_unchanged(const struct zone_node *node, uint32_t id,
 
 static void
 zone_node_set_rr(struct zone_node *node, size_t i, uint8_t **data,
-    uint32_t owner, uint32_t ttl, uint16_t type, const uint8_t *rdata,
-    uint16_t rdlen)
+    uint32_t owner, uint16_t type, const uint8_t *rdata, uint16_t rdlen)
 {
 	struct zone_rr	*rr = &node->rr[i];
 
 	rr->owner = owner;
-	rr->ttl = ttl;
 	rr->type = type;
 	rr->rdlen = rdlen;
 	memcpy(*data, rdata, rdlen);
@@ -261,7 +339,7 @@ zone_node_set_rr(struct zone_node *node, size_t i, uint8_t **data,
 /* The node for name with owner id's records replaced by new. */
 static struct zone_node *
 zone_node_merge(const uint8_t *name, const struct zone_node *old,
-    uint32_t id, struct records_rr *const *new, size_t nnew, uint32_t ttl)
+    uint32_t id, struct records_rr *const *new, size_t nnew)
 {
 	struct zone_node *node;
 	size_t		 n = nnew, rdlen = 0, k = 0;
@@ -275,17 +353,16 @@ zone_node_merge(const uint8_t *name, const struct zone_node *old,
 	for (size_t i = 0; i < nnew; i++)
 		rdlen += new[i]->rdlen;
 	node = zone_node_alloc(name, n, rdlen);
-	node->nrr = (uint16_t)n;
-	data = node->name + dname_length(name);
+	data = zone_node_lname(node) + dname_length(name);
 	for (size_t i = 0; old != NULL && i < old->nrr; i++) {
 		const struct zone_rr *rr = &old->rr[i];
 
 		if (rr->owner != id)
-			zone_node_set_rr(node, k++, &data, rr->owner, rr->ttl,
+			zone_node_set_rr(node, k++, &data, rr->owner,
 			    rr->type, rr->rdata, rr->rdlen);
 	}
 	for (size_t i = 0; i < nnew; i++)
-		zone_node_set_rr(node, k++, &data, id, ttl, new[i]->type,
+		zone_node_set_rr(node, k++, &data, id, new[i]->type,
 		    new[i]->rdata, new[i]->rdlen);
 	if (old != NULL)
 		node->nchild = old->nchild;
@@ -305,7 +382,7 @@ zone_served(const struct zone_node *node)
 /* Republishes one name. Returns true when it changed. */
 static bool
 zone_rebuild(struct zone *z, const uint8_t *name, uint32_t id,
-    struct records_rr *const *new, size_t nnew, uint32_t ttl)
+    struct records_rr *const *new, size_t nnew)
 {
 	struct zone_node	*old, *node;
 	struct cds_lfht_iter	 iter;
@@ -313,13 +390,13 @@ zone_rebuild(struct zone *z, const uint8_t *name, uint32_t id,
 	if (zone_match(z, name) < 0)
 		return false;
 	old = (struct zone_node *)zone_find(z, name);
-	if (zone_node_unchanged(old, id, new, nnew, ttl))
+	if (zone_node_unchanged(old, id, new, nnew))
 		return false;
 	if (nnew > (size_t)UINT16_MAX - (old ? old->nrr : 0)) {
 		log_warnx("zone: too many records at one name; update dropped");
 		return false;
 	}
-	node = zone_node_merge(name, old, id, new, nnew, ttl);
+	node = zone_node_merge(name, old, id, new, nnew);
 	z->nrecords += zone_served(node);
 	z->nrecords -= zone_served(old);
 	if (old == NULL) {
@@ -338,7 +415,7 @@ zone_rebuild(struct zone *z, const uint8_t *name, uint32_t id,
 		cds_lfht_replace(z->ht, &iter, dname_hash(name), zone_match_cb,
 		    name, &node->ht);
 	}
-	zone_node_retire(old);
+	zone_node_retire(z, old);
 	return true;
 }
 
@@ -368,74 +445,68 @@ zone_owner_get(struct zone *z, const char *key)
 	return o;
 }
 
-static void
-zone_owner_names_free(struct zone_owner *o)
+
+static int
+zone_hash_cmp(const void *a, const void *b)
 {
-	for (size_t i = 0; i < o->nnames; i++)
-		free(o->names[i]);
-	free(o->names);
-	o->names = NULL;
-	o->nnames = 0;
-}
+	uint64_t	x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
-/* True when name is among the sorted records' names. */
-static bool
-zone_names_have(struct records_rr **sorted, size_t n, const uint8_t *name)
-{
-	size_t	lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t	mid = (lo + hi) / 2;
-		int	c = dname_compare(sorted[mid]->name, name);
-
-		if (c == 0)
-			return true;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return false;
+	return x < y ? -1 : x > y;
 }
 
 bool
-zone_update(struct zone *z, const char *key, const struct records_list *list,
-    uint32_t ttl)
+zone_update(struct zone *z, const char *key, const struct records_list *list)
 {
 	struct zone_owner	 *o = zone_owner_get(z, key);
 	struct records_rr	**sorted;
-	uint8_t			**names;
-	size_t			  nnames = 0;
+	uint64_t		 *hashes;
+	size_t			  nhashes = 0;
 	bool			  changed = false;
 
 	sorted = xreallocarray(NULL, list->n, sizeof(*sorted));
-	names = xreallocarray(NULL, list->n, sizeof(*names));
 	for (size_t i = 0; i < list->n; i++)
 		sorted[i] = &list->rr[i];
 	qsort(sorted, list->n, sizeof(*sorted), zone_rr_cmp);
+	hashes = list->n > 0 ? xreallocarray(NULL, list->n, sizeof(*hashes)) :
+	    NULL;
 	rcu_read_lock();
 	for (size_t i = 0, j; i < list->n; i = j) {
 		for (j = i + 1; j < list->n && dname_equal(sorted[j]->name,
 		    sorted[i]->name); j++)
 			;
 		changed |= zone_rebuild(z, sorted[i]->name, o->id, &sorted[i],
-		    j - i, ttl);
-		names[nnames] = xmalloc(dname_length(sorted[i]->name));
-		memcpy(names[nnames++], sorted[i]->name,
-		    dname_length(sorted[i]->name));
+		    j - i);
+		hashes[nhashes++] = dname_hash(sorted[i]->name);
 	}
-	for (size_t i = 0; i < o->nnames; i++)
-		if (!zone_names_have(sorted, list->n, o->names[i]))
-			changed |= zone_rebuild(z, o->names[i], o->id, NULL, 0,
-			    ttl);
+	if (nhashes > 0)	/* a name may hold many records: keep only what is used */
+		hashes = xreallocarray(hashes, nhashes, sizeof(*hashes));
+	qsort(hashes, nhashes, sizeof(*hashes), zone_hash_cmp);
+	for (size_t i = 1; i < nhashes; i++)
+		if (hashes[i] == hashes[i - 1])
+			log_warnx("zone: %s: two names share a 64-bit hash; "
+			    "one may keep stale records", key);
+	/* Names the owner had and no longer has lose its records. */
+	for (size_t i = 0; i < o->nhashes; i++) {
+		const struct zone_node	*node;
+		uint8_t			 name[DNAME_MAX];
+
+		if (nhashes > 0 && bsearch(&o->hashes[i], hashes, nhashes,
+		    sizeof(*hashes), zone_hash_cmp) != NULL)
+			continue;
+		if ((node = zone_find_owned(z, o->hashes[i], o->id)) == NULL)
+			continue;
+		memcpy(name, zone_node_lname(node),
+		    dname_length(zone_node_lname(node)));
+		changed |= zone_rebuild(z, name, o->id, NULL, 0);
+	}
 	rcu_read_unlock();
+	zone_retire_flush(z);
 	zone_size(z);
-	zone_owner_names_free(o);
-	o->names = names;
-	o->nnames = nnames;
-	if (nnames == 0) {
+	free(o->hashes);
+	o->hashes = hashes;
+	o->nhashes = nhashes;
+	if (nhashes == 0) {
 		HASH_DEL(z->owners, o);
-		free(o->names);
 		free(o->key);
 		free(o);
 	}
@@ -495,19 +566,21 @@ zone_free(struct zone *z)
 	rcu_read_lock();
 	cds_lfht_for_each_entry(z->ht, &iter, node, ht) {
 		cds_lfht_del(z->ht, &node->ht);
-		zone_node_retire(node);
+		zone_node_retire(z, node);
 	}
 	rcu_read_unlock();
+	zone_retire_flush(z);
 	rcu_barrier();
 	cds_lfht_destroy(z->ht, NULL);
 	HASH_ITER(hh, z->owners, o, tmp) {
 		HASH_DEL(z->owners, o);
-		zone_owner_names_free(o);
+		free(o->hashes);
 		free(o->key);
 		free(o);
 	}
 	for (size_t i = 0; i < z->napexes; i++)
 		free(z->apexes[i]);
 	free(z->apexes);
+	free(z->retired);
 	free(z);
 }

@@ -10,12 +10,12 @@ struct records_list;
 struct zone;
 struct zone_node;
 
+/* 16 bytes: the TTL is the configuration's, the same for every record. */
 struct zone_rr {
+	const uint8_t *rdata;
 	uint32_t owner;		/* which zone_update() contributed it */
-	uint32_t ttl;
 	uint16_t type;		/* RECORDS_TYPE_MARKER: not served */
 	uint16_t rdlen;
-	const uint8_t *rdata;
 };
 
 /* Every thread that reads a zone registers once (RCU). */
@@ -35,7 +35,7 @@ void	zone_free(struct zone *);
  * only the names that changed. Returns true when any answer changed.
  */
 bool	zone_update(struct zone *, const char *owner,
-	    const struct records_list *list, uint32_t ttl);
+	    const struct records_list *list);
 /* Index of the longest apex at or above lname (lower-case wire), or -1. */
 int	zone_match(const struct zone *, const uint8_t *lname);
 const uint8_t *zone_apex(const struct zone *, int index);

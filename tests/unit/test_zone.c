@@ -74,17 +74,19 @@ test_update_and_ent(void **state)
 
 	assert_int_equal(count_at(z, "cluster.local"), 0);
 	add(&l, "web-0.nginx.default.svc.cluster.local", 1, 5);
-	assert_true(zone_update(z, "svc/default/nginx", &l, 5));
+	assert_true(zone_update(z, "svc/default/nginx", &l));
 	assert_int_equal(count_at(z, "web-0.nginx.default.svc.cluster.local"), 1);
 	assert_int_equal(count_at(z, "nginx.default.svc.cluster.local"), 0);
 	assert_int_equal(count_at(z, "svc.cluster.local"), 0);
 	assert_int_equal(zone_count(z), 1);
 	/* The same records again change nothing. */
-	assert_false(zone_update(z, "svc/default/nginx", &l, 5));
-	/* Another TTL is a change. */
-	assert_true(zone_update(z, "svc/default/nginx", &l, 30));
+	assert_false(zone_update(z, "svc/default/nginx", &l));
+	/* Other rdata is a change. */
 	records_clear(&l);
-	assert_true(zone_update(z, "svc/default/nginx", &l, 5));
+	add(&l, "web-0.nginx.default.svc.cluster.local", 1, 6);
+	assert_true(zone_update(z, "svc/default/nginx", &l));
+	records_clear(&l);
+	assert_true(zone_update(z, "svc/default/nginx", &l));
 	assert_int_equal(count_at(z, "web-0.nginx.default.svc.cluster.local"), -1);
 	assert_int_equal(count_at(z, "svc.cluster.local"), -1);
 	assert_int_equal(count_at(z, "cluster.local"), 0);
@@ -103,16 +105,16 @@ test_owners_share_a_name(void **state)
 	add(&a, "1.0.96.10.in-addr.arpa", 12, 1);
 	add(&b, "1.0.96.10.in-addr.arpa", 12, 2);
 	add(&b, "2.0.96.10.in-addr.arpa", 12, 3);
-	assert_true(zone_update(z, "a", &a, 5));
-	assert_true(zone_update(z, "b", &b, 5));
+	assert_true(zone_update(z, "a", &a));
+	assert_true(zone_update(z, "b", &b));
 	assert_int_equal(count_at(z, "1.0.96.10.in-addr.arpa"), 2);
-	assert_true(zone_update(z, "a", &none, 5));
+	assert_true(zone_update(z, "a", &none));
 	assert_int_equal(count_at(z, "1.0.96.10.in-addr.arpa"), 1);
 	assert_int_equal(count_at(z, "2.0.96.10.in-addr.arpa"), 1);
 	/* b drops one name: the other stays, and so does their parent. */
 	records_clear(&b);
 	add(&b, "2.0.96.10.in-addr.arpa", 12, 3);
-	assert_true(zone_update(z, "b", &b, 5));
+	assert_true(zone_update(z, "b", &b));
 	assert_int_equal(count_at(z, "1.0.96.10.in-addr.arpa"), -1);
 	assert_int_equal(count_at(z, "0.96.10.in-addr.arpa"), 0);
 	assert_int_equal(zone_count(z), 1);
@@ -130,11 +132,11 @@ test_outside_and_markers(void **state)
 	uint8_t			 wire[DNAME_MAX];
 
 	add(&l, "www.example.com", 1, 1);
-	assert_false(zone_update(z, "x", &l, 5));
+	assert_false(zone_update(z, "x", &l));
 	assert_int_equal(count_at(z, "www.example.com"), -1);
 	records_clear(&l);
 	add(&l, "default.pod.cluster.local", RECORDS_TYPE_MARKER, 0);
-	assert_true(zone_update(z, "ns/default", &l, 5));
+	assert_true(zone_update(z, "ns/default", &l));
 	assert_int_equal(count_at(z, "default.pod.cluster.local"), 1);
 	assert_int_equal(count_at(z, "pod.cluster.local"), 0);
 	assert_int_equal(zone_count(z), 0);
@@ -162,12 +164,12 @@ test_many_names(void **state)
 		    i, i % 50);
 		add(&l, name, 1, (uint8_t)i);
 	}
-	assert_true(zone_update(z, "big", &l, 5));
+	assert_true(zone_update(z, "big", &l));
 	assert_int_equal(zone_count(z), 5000);
 	assert_int_equal(count_at(z, "p4999.svc49.ns.svc.cluster.local"), 1);
 	assert_int_equal(count_at(z, "svc49.ns.svc.cluster.local"), 0);
 	records_clear(&l);
-	assert_true(zone_update(z, "big", &l, 5));
+	assert_true(zone_update(z, "big", &l));
 	assert_int_equal(count_at(z, "ns.svc.cluster.local"), -1);
 	records_free(&l);
 	zone_free(z);
