@@ -250,7 +250,8 @@ server_free(struct server *s)
 	/* Answers still owed go nowhere: their clients retry. */
 	while (s->pending != NULL) {
 		forward_cancel(s->pending->req);
-		responder_answer(s->pending->ticket, NULL, 0);
+		if (s->pending->ticket != NULL)
+			responder_answer(s->pending->ticket, NULL, 0);
 		server_pending_free(s, s->pending);
 	}
 	for (size_t i = 0; i < s->nblocks; i++) {
@@ -467,26 +468,93 @@ server_whoami(struct server_query *sq, const ldns_rr *question)
 	ldns_pkt_set_aa(sq->resp, true);
 }
 
-/* cache: a hit replaces the response being built (and ends the query). */
+/*
+ * cache: a hit replaces the response being built (and ends the query).
+ * *refresh asks for the name to be resolved again behind the answer:
+ * serve_stale's immediate mode, or prefetch of a popular expiring name.
+ */
 static bool
-server_cached(struct server_query *sq, const uint8_t *qname)
+server_cached(struct server_query *sq, const uint8_t *qname, bool *refresh)
 {
 	struct cache	*c = sq->b->cache;
 	uint8_t		 wire[UINT16_MAX];
 	ldns_pkt	*hit = NULL;
+	time_t		 now = time(NULL);
 	bool		 stale;
 	size_t		 n;
 
 	if (c == NULL || !cache_match(c, qname))
 		return false;
-	n = cache_lookup(c, sq->wire, sq->qsize, 0, time(NULL), wire,
-	    sizeof(wire), &stale);
+	n = cache_lookup(c, sq->wire, sq->qsize, 0, now, wire, sizeof(wire),
+	    &stale);
 	if (n == 0 || ldns_wire2pkt(&hit, wire, n) != LDNS_STATUS_OK)
 		return false;
 	ldns_pkt_free(sq->resp);
 	sq->resp = hit;
 	sq->plugin = "cache";
+	*refresh = stale || cache_should_prefetch(c, sq->wire, sq->qsize, now);
 	return true;
+}
+
+/* An upstream failed: serve_stale's expired answer, if the cache has one. */
+static bool
+server_stale(struct server_query *sq)
+{
+	struct cache	*c = sq->b != NULL ? sq->b->cache : NULL;
+	uint8_t		 wire[UINT16_MAX];
+	ldns_pkt	*old = NULL;
+	size_t		 n;
+
+	if (c == NULL || !cache_match(c, sq->wire + 12))
+		return false;
+	n = cache_lookup_stale(c, sq->wire, sq->qsize, 0, time(NULL), wire,
+	    sizeof(wire));
+	if (n == 0 || ldns_wire2pkt(&old, wire, n) != LDNS_STATUS_OK)
+		return false;
+	ldns_pkt_free(sq->resp);
+	sq->resp = old;
+	sq->plugin = "cache";
+	sq->error = NULL;
+	sq->cacheable = false;
+	return true;
+}
+
+/* The whole answer goes into the cache, whatever this client takes. */
+static size_t
+server_cache_store(struct server_query *sq, uint8_t *out, size_t max)
+{
+	size_t	n = server_render(sq->resp, out, max, UINT16_MAX);
+
+	if (n > 0)
+		cache_insert(sq->b->cache, sq->wire, sq->qsize, out, n,
+		    time(NULL));
+	return n;
+}
+
+static void	server_directives(struct server_query *, const ldns_rr *);
+static int	server_upstream(struct server_query *, struct responder_req *);
+
+/*
+ * prefetch and serve_stale: the client got the cached answer; the query
+ * runs again past the cache, and its answer only refills the cache.
+ */
+static void
+server_refresh(const struct server_query *hit, const ldns_rr *question)
+{
+	struct server_query	 rq = *hit;
+	uint8_t			 out[UINT16_MAX];
+
+	rq.q = ldns_pkt_clone(hit->q);
+	rq.resp = server_reply(hit->wire, hit->q, LDNS_RCODE_NOERROR);
+	rq.plugin = NULL;
+	rq.error = NULL;
+	server_directives(&rq, question);
+	if (rq.forward != NULL && server_upstream(&rq, NULL) == 0)
+		return;		/* server_upstream_cb stores the answer */
+	if (rq.forward == NULL && rq.cacheable)
+		server_cache_store(&rq, out, sizeof(out));
+	ldns_pkt_free(rq.q);
+	ldns_pkt_free(rq.resp);
 }
 
 /* Runs the question through its block, in CoreDNS's plugin order. */
@@ -497,13 +565,12 @@ server_resolve(struct server_query *sq, const ldns_rr *question)
 	const uint8_t		*qname = ldns_rdf_data(owner);
 	const uint8_t		*zone = NULL;
 	struct server_block	*b = server_route(sq->s, qname, &zone);
-	ldns_pkt		*resp = sq->resp;
-	ldns_pkt_rcode		 rcode;
+	bool			 refresh;
 
 	sq->b = b;
 	sq->zone = zone;
 	if (b == NULL) {
-		ldns_pkt_set_rcode(resp, LDNS_RCODE_REFUSED);
+		ldns_pkt_set_rcode(sq->resp, LDNS_RCODE_REFUSED);
 		return;
 	}
 	if (b->probe != NULL && dname_equal_nocase(qname, b->probe) &&
@@ -516,8 +583,23 @@ server_resolve(struct server_query *sq, const ldns_rr *question)
 		    "\"HINFO %s.\"", sq->s->label, b->cfg->zones[0],
 		    dname_to_str(b->probe, name, sizeof(name)));
 	}
-	if (server_cached(sq, qname))
+	if (server_cached(sq, qname, &refresh)) {
+		if (refresh)
+			server_refresh(sq, question);
 		return;
+	}
+	server_directives(sq, question);
+}
+
+/* The directives after cache, in CoreDNS's plugin order. */
+static void
+server_directives(struct server_query *sq, const ldns_rr *question)
+{
+	const uint8_t		*qname = ldns_rdf_data(ldns_rr_owner(question));
+	struct server_block	*b = sq->b;
+	ldns_pkt		*resp = sq->resp;
+	ldns_pkt_rcode		 rcode;
+
 	sq->cacheable = b->cache != NULL && cache_match(b->cache, qname);
 	if (b->k != NULL && kubernetes_serves(b->k, qname)) {
 		rcode = kubernetes_answer(b->k, qname,
@@ -551,9 +633,9 @@ server_resolve(struct server_query *sq, const ldns_rr *question)
 		return;
 	}
 	/* No directive answers: the root block fails, others refuse. */
-	ldns_pkt_set_rcode(resp, zone[0] == 0 ? LDNS_RCODE_SERVFAIL :
+	ldns_pkt_set_rcode(resp, sq->zone[0] == 0 ? LDNS_RCODE_SERVFAIL :
 	    LDNS_RCODE_REFUSED);
-	if (zone[0] == 0)
+	if (sq->zone[0] == 0)
 		sq->error = "no next plugin found";
 }
 
@@ -765,11 +847,7 @@ server_finish(struct server_query *sq, uint8_t *out, size_t max)
 	    ldns_pkt_edns_udp_size(sq->q) > limit)
 		limit = ldns_pkt_edns_udp_size(sq->q);
 	if (sq->cacheable) {
-		/* The cache keeps the whole answer, whatever this client takes. */
-		n = server_render(sq->resp, out, max, UINT16_MAX);
-		if (n > 0)
-			cache_insert(sq->b->cache, sq->wire, sq->qsize, out, n,
-			    time(NULL));
+		n = server_cache_store(sq, out, max);
 		if (n > limit)
 			n = server_render(sq->resp, out, max, limit);
 	} else
@@ -806,27 +884,36 @@ server_upstream_cb(void *arg, const uint8_t *resp, size_t len, int rcode)
 		    "plugin/forward: no upstream answered";
 		sq->cacheable = false;
 	}
+	if (p->ticket == NULL) {
+		/* A refresh: nobody waits, the cache takes a good answer. */
+		if (sq->cacheable)
+			server_cache_store(sq, out, sizeof(out));
+		server_pending_free(sq->s, p);
+		return;
+	}
+	if (ldns_pkt_get_rcode(sq->resp) != LDNS_RCODE_NOERROR &&
+	    ldns_pkt_get_rcode(sq->resp) != LDNS_RCODE_NXDOMAIN)
+		server_stale(sq);
 	n = server_finish(sq, out, sizeof(out));
 	responder_answer(p->ticket, out, n);
 	server_pending_free(sq->s, p);
 }
 
-/* Sends the query to the forward its block chose; -1 when it could not start. */
+/*
+ * Sends the query to the forward its block chose; -1 when it could not
+ * start. Without req (a cache refresh) nobody is answered.
+ */
 static int
 server_upstream(struct server_query *sq, struct responder_req *req)
 {
 	struct server		*s = sq->s;
 	struct server_pending	*p = xcalloc(1, sizeof(*p));
-	const struct sockaddr	*peer;
-	socklen_t		 len;
 
 	p->sq = *sq;
 	p->wire = xmalloc(sq->qsize);
 	memcpy(p->wire, sq->wire, sq->qsize);
 	p->sq.wire = p->wire;
-	/* Two statements: argument order is unspecified, len must be set first. */
-	peer = responder_peer(req, &len);
-	memcpy(&p->peer, peer, len);
+	memcpy(&p->peer, sq->peer, sq->peerlen);
 	p->sq.peer = (struct sockaddr *)&p->peer;
 	p->req = forward_query(sq->forward, p->wire, sq->qsize,
 	    sq->transport == RESPONDER_TCP, server_upstream_cb, p);
@@ -835,7 +922,7 @@ server_upstream(struct server_query *sq, struct responder_req *req)
 		free(p);
 		return -1;
 	}
-	p->ticket = responder_defer(req);
+	p->ticket = req != NULL ? responder_defer(req) : NULL;
 	p->next = s->pending;
 	if (s->pending != NULL)
 		s->pending->prev = p;

@@ -478,9 +478,10 @@ zone_update(struct zone *z, const char *key, const struct records_list *list)
 		    j - i);
 		hashes[nhashes++] = dname_hash(sorted[i]->name);
 	}
-	if (nhashes > 0)	/* a name may hold many records: keep only what is used */
+	if (nhashes > 0) {	/* a name may hold many records: keep only what is used */
 		hashes = xreallocarray(hashes, nhashes, sizeof(*hashes));
-	qsort(hashes, nhashes, sizeof(*hashes), zone_hash_cmp);
+		qsort(hashes, nhashes, sizeof(*hashes), zone_hash_cmp);
+	}
 	for (size_t i = 1; i < nhashes; i++)
 		if (hashes[i] == hashes[i - 1])
 			log_warnx("zone: %s: two names share a 64-bit hash; "
