@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <regex.h>
+
 #include "admin.h"
 #include "cache.h"
 #include "config.h"
@@ -357,6 +359,14 @@ config_free(struct config *cfg)
 		srv = &cfg->servers[i];
 		xstrv_free(srv->zones, srv->nzones);
 		xstrv_free(srv->binds, srv->nbinds);
+		for (size_t l = 0; l < srv->nlogs; l++)
+			xstrv_free(srv->logs[l].names, srv->logs[l].nnames);
+		free(srv->logs);
+		for (size_t c = 0; c < srv->nconsolidate; c++) {
+			free(srv->consolidate[c].pattern);
+			free(srv->consolidate[c].level);
+		}
+		free(srv->consolidate);
 		cache_config_free(srv->cache);
 		free(srv->health);
 		free(srv->ready);
@@ -459,11 +469,69 @@ dir_flag(bool *flag, const struct corefile_line *l, char *err, size_t errlen)
 	return 0;
 }
 
+/* errors [{ stacktrace; consolidate DURATION REGEXP [LEVEL] [show_first] }] */
 static int
 dir_errors(struct config_server *srv, const struct corefile_line *l,
     char *err, size_t errlen)
 {
-	return dir_flag(&srv->errors, l, err, errlen);
+	static const char *const levels[] = { "error", "warning", "info",
+	    "debug" };
+	const struct corefile_line *o;
+
+	if (corefile_nargs(l) > 0)
+		return corefile_errf(corefile_pos(l), err, errlen,
+		    "errors: takes no arguments");
+	srv->errors = true;
+	for (o = corefile_options(l); o != NULL; o = corefile_next(o)) {
+		struct config_consolidate c = { 0 };
+		const char	*name = corefile_name(o), *a;
+		regex_t		 re;
+		bool		 negative;
+		size_t		 i;
+
+		if (strcmp(name, "stacktrace") == 0 && corefile_nargs(o) == 0)
+			continue;	/* C has no panics to trace */
+		if (strcmp(name, "consolidate") != 0)
+			return corefile_errf(corefile_pos(o), err, errlen,
+			    "errors: unknown option '%s'", name);
+		if (corefile_nargs(o) < 2 || corefile_nargs(o) > 4 ||
+		    !corefile_duration(corefile_arg(o, 0), &c.ms, &negative) ||
+		    negative || c.ms == 0)
+			return corefile_errf(corefile_pos(o), err, errlen,
+			    "errors: consolidate DURATION REGEXP [LEVEL] "
+			    "[show_first]");
+		if (regcomp(&re, corefile_arg(o, 1), REG_EXTENDED | REG_NOSUB)
+		    != 0)
+			return corefile_errf(corefile_pos(o), err, errlen,
+			    "errors: consolidate: invalid regular expression "
+			    "'%s'", corefile_arg(o, 1));
+		regfree(&re);
+		c.level = xstrdup("ERROR");
+		for (i = 2; (a = corefile_arg(o, i)) != NULL; i++) {
+			size_t	k;
+
+			for (k = 0; k < 4 && strcasecmp(a, levels[k]) != 0; k++)
+				;
+			if (k < 4 && i == 2) {
+				free(c.level);
+				c.level = xstrdup(k == 0 ? "ERROR" : k == 1 ?
+				    "WARNING" : k == 2 ? "INFO" : "DEBUG");
+			} else if (strcmp(a, "show_first") == 0)
+				c.show_first = true;
+			else {
+				free(c.level);
+				return corefile_errf(corefile_pos(o), err,
+				    errlen, "errors: consolidate: unknown "
+				    "level '%s' (warning, error, info, debug)",
+				    a);
+			}
+		}
+		c.pattern = xstrdup(corefile_arg(o, 1));
+		srv->consolidate = xreallocarray(srv->consolidate,
+		    srv->nconsolidate + 1, sizeof(*srv->consolidate));
+		srv->consolidate[srv->nconsolidate++] = c;
+	}
+	return 0;
 }
 
 static int
@@ -480,22 +548,69 @@ dir_whoami(struct config_server *srv, const struct corefile_line *l,
 	return dir_flag(&srv->whoami, l, err, errlen);
 }
 
-/* log [NAMES...] [FORMAT]: petdns logs every query in the common format. */
+/* log [NAMES...] [FORMAT] [{ class success|denial|error|all... }] */
 static int
 dir_log(struct config_server *srv, const struct corefile_line *l, char *err,
     size_t errlen)
 {
-	const char	*last = corefile_nargs(l) > 0 ?
-			    corefile_arg(l, corefile_nargs(l) - 1) : NULL;
+	struct config_log	 rule = { 0 };
+	const struct corefile_line *o;
+	const char		*a;
+	char			 why[128], *z;
 
-	if (corefile_has_block(l))
-		return corefile_errf(corefile_pos(l), err, errlen,
-		    "log: class filters are not supported");
-	if (last != NULL && strchr(last, '{') != NULL &&
-	    strcmp(last, "{common}") != 0)
-		return corefile_errf(corefile_pos(l), err, errlen,
-		    "log: only the {common} format is supported");
-	srv->log = true;
+	for (size_t i = 0; (a = corefile_arg(l, i)) != NULL; i++) {
+		if (strchr(a, '{') != NULL) {
+			/* The format comes last; only the two CoreDNS names. */
+			if (corefile_arg(l, i + 1) == NULL &&
+			    (strcmp(a, "{common}") == 0 ||
+			    strcmp(a, "{combined}") == 0)) {
+				rule.combined = strcmp(a, "{combined}") == 0;
+				break;
+			}
+			xstrv_free(rule.names, rule.nnames);
+			return corefile_errf(corefile_pos(l), err, errlen,
+			    "log: only the {common} and {combined} formats are "
+			    "supported");
+		}
+		if ((z = corefile_zone(a, why, sizeof(why))) == NULL) {
+			xstrv_free(rule.names, rule.nnames);
+			return corefile_errf(corefile_pos(l), err, errlen,
+			    "log: name '%s': %s", a, why);
+		}
+		xstrv_push(&rule.names, &rule.nnames, z);
+	}
+	if (rule.nnames == 0)
+		xstrv_push(&rule.names, &rule.nnames, xstrdup("."));
+	for (o = corefile_options(l); o != NULL; o = corefile_next(o)) {
+		if (strcmp(corefile_name(o), "class") != 0 ||
+		    corefile_nargs(o) == 0) {
+			xstrv_free(rule.names, rule.nnames);
+			return corefile_errf(corefile_pos(o), err, errlen,
+			    "log: unknown option '%s' (class CLASSES...)",
+			    corefile_name(o));
+		}
+		for (size_t i = 0; (a = corefile_arg(o, i)) != NULL; i++) {
+			if (strcmp(a, "success") == 0)
+				rule.classes |= CONFIG_LOG_SUCCESS;
+			else if (strcmp(a, "denial") == 0)
+				rule.classes |= CONFIG_LOG_DENIAL;
+			else if (strcmp(a, "error") == 0)
+				rule.classes |= CONFIG_LOG_ERROR;
+			else if (strcmp(a, "all") == 0)
+				rule.classes |= CONFIG_LOG_ALL;
+			else {
+				xstrv_free(rule.names, rule.nnames);
+				return corefile_errf(corefile_pos(o), err,
+				    errlen, "log: unknown class '%s' (success, "
+				    "denial, error, all)", a);
+			}
+		}
+	}
+	if (rule.classes == 0)
+		rule.classes = CONFIG_LOG_ALL;
+	srv->logs = xreallocarray(srv->logs, srv->nlogs + 1,
+	    sizeof(*srv->logs));
+	srv->logs[srv->nlogs++] = rule;
 	return 0;
 }
 
