@@ -1,5 +1,7 @@
 /* config.c -- the directive table: Corefile blocks -> struct config, CoreDNS's defaults and checks. */
 #include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <ctype.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -652,28 +654,82 @@ dir_reload(struct config_server *srv, const struct corefile_line *l,
 }
 
 /* bind ADDR...: IP addresses only; CoreDNS's interface names are not yet. */
+/* An interface's addresses (IPv6 link-local ones need a scope: left out). Returns how many. */
+static size_t
+bind_iface(struct config_server *srv, const char *name)
+{
+	struct ifaddrs	*all, *ifa;
+	char		 text[INET6_ADDRSTRLEN];
+	size_t		 n = 0;
+
+	if (getifaddrs(&all) == -1)
+		return 0;
+	for (ifa = all; ifa != NULL; ifa = ifa->ifa_next) {
+		const struct sockaddr *sa = ifa->ifa_addr;
+		const void	*addr;
+
+		if (sa == NULL || strcmp(ifa->ifa_name, name) != 0)
+			continue;
+		if (sa->sa_family == AF_INET)
+			addr = &((const struct sockaddr_in *)(const void *)sa)->
+			    sin_addr;
+		else if (sa->sa_family == AF_INET6 &&
+		    !IN6_IS_ADDR_LINKLOCAL(&((const struct sockaddr_in6 *)
+		    (const void *)sa)->sin6_addr))
+			addr = &((const struct sockaddr_in6 *)(const void *)sa)->
+			    sin6_addr;
+		else
+			continue;
+		inet_ntop(sa->sa_family, addr, text, sizeof(text));
+		if (!strv_has(srv->binds, srv->nbinds, text))
+			xstrv_push(&srv->binds, &srv->nbinds, xstrdup(text));
+		n++;
+	}
+	freeifaddrs(all);
+	return n;
+}
+
+/* bind ADDRESS|IFACE... [{ except ADDRESS... }] */
 static int
 dir_bind(struct config_server *srv, const struct corefile_line *l, char *err,
     size_t errlen)
 {
 	const struct corefile_pos *pos = corefile_pos(l);
+	const struct corefile_line *o;
 	unsigned char ip[16];
 	const char *a;
-	size_t	 i;
+	size_t	 i, j;
 
 	if (corefile_nargs(l) == 0)
 		return corefile_errf(pos, err, errlen,
 		    "bind: needs at least one address");
-	if (corefile_has_block(l))
-		return corefile_errf(pos, err, errlen, "bind: takes no block");
 	for (i = 0; (a = corefile_arg(l, i)) != NULL; i++) {
 		if (inet_pton(AF_INET, a, ip) != 1 &&
-		    inet_pton(AF_INET6, a, ip) != 1)
-			return corefile_errf(pos, err, errlen,
-			    "bind: '%s' is not an IP address", a);
-		if (!strv_has(srv->binds, srv->nbinds, a))
+		    inet_pton(AF_INET6, a, ip) != 1) {
+			if (bind_iface(srv, a) == 0)
+				return corefile_errf(pos, err, errlen,
+				    "bind: '%s' is neither an IP address nor "
+				    "an interface with one", a);
+		} else if (!strv_has(srv->binds, srv->nbinds, a))
 			xstrv_push(&srv->binds, &srv->nbinds, xstrdup(a));
 	}
+	for (o = corefile_options(l); o != NULL; o = corefile_next(o)) {
+		if (strcmp(corefile_name(o), "except") != 0 ||
+		    corefile_nargs(o) == 0)
+			return corefile_errf(corefile_pos(o), err, errlen,
+			    "bind: unknown option '%s' (except ADDRESS...)",
+			    corefile_name(o));
+		for (i = 0; (a = corefile_arg(o, i)) != NULL; i++)
+			for (j = 0; j < srv->nbinds; j++)
+				if (strcmp(srv->binds[j], a) == 0) {
+					free(srv->binds[j]);
+					srv->binds[j] = srv->binds[--srv->nbinds];
+					break;
+				}
+	}
+	if (srv->nbinds == 0)
+		return corefile_errf(pos, err, errlen,
+		    "bind: every address is excepted");
 	return 0;
 }
 

@@ -135,6 +135,19 @@ test_log_and_errors_options(void **state)
 	config_free(cfg);
 }
 
+/* bind by interface name (the loopback every machine has), minus except. */
+static void
+test_bind_interface(void **state)
+{
+	struct config *cfg = parse_ok(". {\n bind lo 10.1.1.1 {\n  except ::1\n"
+	    " }\n}");
+
+	/* lo's IPv4 address, then the literal; ::1, when lo has it, is excepted. */
+	assert_strv(cfg->servers[0].binds, cfg->servers[0].nbinds,
+	    "127.0.0.1 10.1.1.1");
+	config_free(cfg);
+}
+
 static void
 test_kubeadm_restricted(void **state)
 {
@@ -376,11 +389,13 @@ test_directive_errors(void **state)
 		  "server block (first at T:2)" },
 		{ ". {\n bind\n}", "T:2: bind: needs at least one address" },
 		{ ". {\n bind 127.0.0.1 localhost\n}",
-		  "T:2: bind: 'localhost' is not an IP address" },
+		  "T:2: bind: 'localhost' is neither an IP address nor an interface with one" },
 		{ ". {\n bind 10.0.0.1/8\n}",
-		  "T:2: bind: '10.0.0.1/8' is not an IP address" },
-		{ ". {\n bind 127.0.0.1 {\n }\n}",
-		  "T:2: bind: takes no block" },
+		  "T:2: bind: '10.0.0.1/8' is neither an IP address nor an interface with one" },
+		{ ". {\n bind 10.0.0.1 {\n  except 10.0.0.1\n }\n}",
+		  "T:2: bind: every address is excepted" },
+		{ ". {\n bind 10.0.0.1 {\n  only 10.0.0.1\n }\n}",
+		  "T:3: bind: unknown option 'only' (except ADDRESS...)" },
 		{ "a.org:53 {\n}\nb.org {\n}\nA.ORG {\n}",
 		  "T:5: zone 'a.org' port 53 is already served by the block "
 		  "at T:1" },
@@ -827,6 +842,7 @@ main(void)
 		cmocka_unit_test(test_kubeadm_restricted),
 		cmocka_unit_test(test_simple_directives),
 		cmocka_unit_test(test_log_and_errors_options),
+		cmocka_unit_test(test_bind_interface),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_keys),
