@@ -19,9 +19,11 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/keyvalq_struct.h>
 
 #include "admin.h"
 #include "corefile.h"
+#include "explain.h"
 #include "log.h"
 #include "metrics.h"
 #include "xmalloc.h"
@@ -42,6 +44,7 @@
 #define ADMIN_PROBE_SLOW	1.0
 
 #define ADMIN_TEXT		"text/plain; charset=utf-8"
+#define ADMIN_JSON		"application/json"
 #define ADMIN_METRICS_TEXT	"text/plain; version=0.0.4; charset=utf-8"
 
 struct admin_check {
@@ -59,7 +62,7 @@ struct admin_listener {
 	struct sockaddr_storage self;
 	bool		 wildcard;
 	uint16_t	 port;
-	bool		 health, ready, metrics;
+	bool		 health, ready, metrics, explain;
 	/* health's self-check: GET /health on ourselves */
 	char		*probe_host;	/* HOST:PORT, the Host header */
 	char		*probe_url;
@@ -84,6 +87,8 @@ struct admin {
 	struct event		*lameduck_ev;
 	void			(*done)(void *);
 	void			*done_arg;
+	admin_explain_fn	 explain_fn;
+	void			*explain_arg;
 };
 
 static void	admin_request_cb(struct evhttp_request *, void *);
@@ -596,6 +601,19 @@ admin_add_ready(struct admin *a, const char *name, bool (*fn)(void *),
 	c->ready = false;
 }
 
+void
+admin_add_explain(struct admin *a, const char *addr, admin_explain_fn fn,
+    void *arg)
+{
+	struct admin_listener *l;
+
+	a->explain_fn = fn;
+	a->explain_arg = arg;
+	TAILQ_FOREACH(l, &a->listeners, entry)
+		if (strcmp(l->addr, addr) == 0)
+			l->explain = true;
+}
+
 int
 admin_lameduck_ms(const struct admin *a)
 {
@@ -726,6 +744,45 @@ admin_metrics_reply(struct admin *a, struct evhttp_request *req)
 	evbuffer_free(b);
 }
 
+/* /explain?name=...&type=...&format=json|text */
+static void
+admin_explain_reply(struct admin *a, struct evhttp_request *req)
+{
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
+	const char *name = NULL, *format, *accept;
+	struct evkeyvalq q;
+	struct explain *e = NULL;
+	char	 err[256] = "explain: give ?name=NAME[&type=TYPE][&format=json]";
+	char	*body;
+	bool	 json;
+
+	TAILQ_INIT(&q);
+	if (query != NULL && evhttp_parse_query_str(query, &q) == 0)
+		name = evhttp_find_header(&q, "name");
+	if (name != NULL && *name != '\0')
+		e = a->explain_fn(a->explain_arg, name,
+		    evhttp_find_header(&q, "type"), err, sizeof(err));
+	if (e == NULL) {
+		body = xasprintf("%s\n", err);
+		admin_reply(req, HTTP_BADREQUEST, "Bad Request", ADMIN_TEXT,
+		    body);
+		free(body);
+		evhttp_clear_headers(&q);
+		return;
+	}
+	format = evhttp_find_header(&q, "format");
+	accept = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "Accept");
+	json = format != NULL ? strcmp(format, "json") == 0 :
+	    accept != NULL && strstr(accept, ADMIN_JSON) != NULL;
+	body = json ? explain_json(e) : explain_text(e);
+	admin_reply(req, HTTP_OK, "OK", json ? ADMIN_JSON : ADMIN_TEXT, body);
+	free(body);
+	explain_free(e);
+	evhttp_clear_headers(&q);
+}
+
 /* Paths match exactly, as Go's ServeMux patterns without a trailing slash. */
 static void
 admin_request_cb(struct evhttp_request *req, void *arg)
@@ -743,6 +800,8 @@ admin_request_cb(struct evhttp_request *req, void *arg)
 		admin_ready_reply(l->a, req);
 	else if (l->metrics && strcmp(path, "/metrics") == 0)
 		admin_metrics_reply(l->a, req);
+	else if (l->explain && strcmp(path, "/explain") == 0)
+		admin_explain_reply(l->a, req);
 	else
 		admin_reply(req, HTTP_NOTFOUND, "Not Found", ADMIN_TEXT,
 		    "404 page not found\n");

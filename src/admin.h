@@ -9,6 +9,7 @@
 struct admin;
 struct corefile_line;
 struct event_base;
+struct explain;
 struct metrics;
 
 /*
@@ -64,6 +65,19 @@ uint16_t admin_port(const struct admin *, const char *addr);
  */
 void	admin_add_ready(struct admin *, const char *name,
 	    bool (*fn)(void *), void *arg);
+
+/*
+ * Serves /explain?name=NAME[&type=TYPE][&format=json|text] on the listener
+ * of addr (a health address): fn(arg, name, type, err, errlen) makes the
+ * explanation, or returns NULL with err filled (400). The answer is JSON
+ * when format=json, or without format when Accept names application/json;
+ * else plain text. fn and arg are the same for every address; arg is
+ * borrowed and must outlive the admin.
+ */
+typedef struct explain *(*admin_explain_fn)(void *arg, const char *name,
+	    const char *type, char *err, size_t errlen);
+void	admin_add_explain(struct admin *, const char *addr, admin_explain_fn,
+	    void *arg);
 
 /* The longest lameduck of the health directives; 0 when none. */
 int	admin_lameduck_ms(const struct admin *);

@@ -77,15 +77,15 @@ struct k8s_option {
 	k8s_option_fn *parse;
 };
 
-static k8s_option_fn k8s_endpoint, k8s_endpoint_pod_names, k8s_fallthrough,
-	    k8s_ignore, k8s_kubeconfig, k8s_labels, k8s_manifests,
-	    k8s_namespace_labels, k8s_namespaces, k8s_noendpoints, k8s_petsets,
-	    k8s_pods,
-	    k8s_startup_timeout, k8s_tls, k8s_ttl;
+static k8s_option_fn k8s_endpoint, k8s_endpoint_pod_names, k8s_explain,
+	    k8s_fallthrough, k8s_ignore, k8s_kubeconfig, k8s_labels,
+	    k8s_manifests, k8s_namespace_labels, k8s_namespaces, k8s_noendpoints,
+	    k8s_petsets, k8s_pods, k8s_startup_timeout, k8s_tls, k8s_ttl;
 
 static const struct k8s_option k8s_options[] = {
 	{ "endpoint",		1, SIZE_MAX,	k8s_endpoint },
 	{ "endpoint_pod_names",	0, 0,		k8s_endpoint_pod_names },
+	{ "explain",		0, 0,		k8s_explain },
 	{ "fallthrough",	0, SIZE_MAX,	k8s_fallthrough },
 	{ "ignore",		1, 1,		k8s_ignore },
 	{ "kubeconfig",		1, 2,		k8s_kubeconfig },
@@ -841,6 +841,15 @@ k8s_endpoint_pod_names(struct config_kubernetes *k,
     const struct corefile_line *o, char *err, size_t errlen)
 {
 	k->endpoint_pod_names = true;
+	return 0;
+}
+
+/* explain: off by default, as the answers disclose the cluster's state. */
+static int
+k8s_explain(struct config_kubernetes *k, const struct corefile_line *o,
+    char *err, size_t errlen)
+{
+	k->explain = true;
 	return 0;
 }
 

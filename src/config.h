@@ -45,6 +45,8 @@ struct config_kubernetes {
 	int	 startup_timeout_ms;	/* startup_timeout DURATION, default 5s */
 	bool	 petsets;		/* petdns extension: petsets [KUBELET_DELAY] runs the controller */
 	int	 kubelet_delay_ms;	/* local mode: pets turn Running and Ready after this (1s) */
+	bool	 explain;		/* petdns extension: TXT _explain.NAME and /explain */
+	bool	 readonly;		/* set by -explain: no writes to the API (no controller) */
 	char	*file;			/* where the directive was written */
 	int	line;
 };

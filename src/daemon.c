@@ -1,4 +1,6 @@
 /* daemon.c -- a configuration brought to life: sources started, blocks grouped per socket, sockets opened. */
+#include <dirent.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,6 +9,9 @@
 #include "admin.h"
 #include "config.h"
 #include "daemon.h"
+#include "dname.h"
+#include "explain.h"
+#include "kubeconfig.h"
 #include "kubernetes.h"
 #include "log.h"
 #include "responder.h"
@@ -47,9 +52,10 @@ daemon_new(struct event_base *base, struct config *config,
 		if (cs->kubernetes == NULL)
 			continue;
 		d->kube[i] = kubernetes_new(base, cs->kubernetes);
+		if (metrics != NULL)
+			kubernetes_set_metrics(d->kube[i], metrics);
+		/* kubernetes_start logged why, naming the directive. */
 		if (kubernetes_start(d->kube[i]) == -1) {
-			log_warnx("%s:%d: kubernetes: cannot start",
-			    cs->kubernetes->file, cs->kubernetes->line);
 			daemon_free(d);
 			return NULL;
 		}
@@ -57,22 +63,111 @@ daemon_new(struct event_base *base, struct config *config,
 	return d;
 }
 
-bool
-daemon_ready(const struct daemon *d)
+int
+daemon_check(const struct config *config, char *err, size_t errlen)
+{
+	const struct config_kubernetes	*k;
+	struct kube_auth		*auth;
+	DIR				*dir;
+	char				 why[512];
+
+	for (size_t i = 0; i < config->nservers; i++) {
+		if ((k = config->servers[i].kubernetes) == NULL)
+			continue;
+		if (k->manifests != NULL) {
+			if ((dir = opendir(k->manifests)) == NULL) {
+				snprintf(err, errlen, "%s:%d: kubernetes: "
+				    "manifests %s: %s", k->file, k->line,
+				    k->manifests, strerror(errno));
+				return -1;
+			}
+			closedir(dir);
+		} else if (k->kubeconfig != NULL || k->endpoint != NULL) {
+			auth = kubeconfig_from_config(k, why, sizeof(why));
+			if (auth == NULL) {
+				snprintf(err, errlen, "%s:%d: kubernetes: %s",
+				    k->file, k->line, why);
+				return -1;
+			}
+			kube_auth_free(auth);
+		}
+	}
+	return 0;
+}
+
+/* True when fn holds for every kubernetes block. */
+static bool
+daemon_all(const struct daemon *d, bool (*fn)(const struct kubernetes *))
 {
 	for (size_t i = 0; i < d->config->nservers; i++)
-		if (d->kube[i] != NULL && !kubernetes_ready(d->kube[i]))
+		if (d->kube[i] != NULL && !fn(d->kube[i]))
 			return false;
 	return true;
 }
 
 bool
+daemon_ready(const struct daemon *d)
+{
+	return daemon_all(d, kubernetes_ready);
+}
+
+bool
 daemon_settled(const struct daemon *d)
 {
-	for (size_t i = 0; i < d->config->nservers; i++)
-		if (d->kube[i] != NULL && !kubernetes_settled(d->kube[i]))
-			return false;
-	return true;
+	return daemon_all(d, kubernetes_settled);
+}
+
+bool
+daemon_stable(const struct daemon *d)
+{
+	return daemon_all(d, kubernetes_stable);
+}
+
+/* The block that serves name, else the first; only_explain: those with explain. */
+static struct explain *
+daemon_explain_in(struct daemon *d, const char *name, const char *type,
+    bool only_explain, char *err, size_t errlen)
+{
+	struct kubernetes	*k = NULL;
+	uint8_t			 wire[DNAME_MAX];
+	bool			 named = dname_from_str(name, wire) != -1;
+	uint16_t		 qtype;
+
+	if (explain_type(type, name, &qtype) == -1) {
+		snprintf(err, errlen, "explain: unknown type '%s'", type);
+		return NULL;
+	}
+	for (size_t i = 0; i < d->config->nservers; i++) {
+		if (d->kube[i] == NULL || (only_explain &&
+		    !d->config->servers[i].kubernetes->explain))
+			continue;
+		if (k == NULL)
+			k = d->kube[i];
+		if (named && kubernetes_serves(d->kube[i], wire)) {
+			k = d->kube[i];
+			break;
+		}
+	}
+	if (k == NULL) {
+		snprintf(err, errlen, "explain: no kubernetes block%s",
+		    only_explain ? " has the explain option" : "");
+		return NULL;
+	}
+	return kubernetes_explain(k, name, qtype);
+}
+
+struct explain *
+daemon_explain(struct daemon *d, const char *name, const char *type,
+    char *err, size_t errlen)
+{
+	return daemon_explain_in(d, name, type, false, err, errlen);
+}
+
+static struct explain *
+daemon_explain_cb(void *arg, const char *name, const char *type, char *err,
+    size_t errlen)
+{
+	return daemon_explain_in(arg, name, type, true, err, errlen);
 }
 
 static struct server *
@@ -161,6 +256,11 @@ daemon_listen_admin(struct daemon *d)
 		if (rv == 0 && cs->prometheus != NULL)
 			rv = admin_listen_prometheus(d->admin, cs->prometheus,
 			    err, sizeof(err));
+		/* The health port is the one a pod's kubelet reaches already. */
+		if (rv == 0 && cs->health != NULL && cs->kubernetes != NULL &&
+		    cs->kubernetes->explain)
+			admin_add_explain(d->admin, cs->health,
+			    daemon_explain_cb, d);
 	}
 	if (rv == -1)
 		log_warnx("%s", err);
@@ -191,6 +291,23 @@ const struct config *
 daemon_config(const struct daemon *d)
 {
 	return d->config;
+}
+
+void
+daemon_retire(struct daemon *d, struct daemon *next)
+{
+	admin_free(d->admin);
+	d->admin = NULL;
+	responder_retire(d->responder, next->responder);
+}
+
+bool
+daemon_idle(const struct daemon *d)
+{
+	for (size_t i = 0; i < d->nlisteners; i++)
+		if (server_pending(d->listeners[i].server) > 0)
+			return false;
+	return true;
 }
 
 void

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <json.h>
 
@@ -824,12 +825,52 @@ decode_pod_ips(struct decode_ctx *dc, struct json_object *status,
 	return 0;
 }
 
-/* Ready when the condition of type Ready has status "True". */
+bool
+decode_rfc3339(const char *s, struct timespec *out)
+{
+	struct tm	 tm = { 0 };
+	const char	*p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	char		 sign;
+	int		 hh, mm;
+	int64_t		 off = 0;
+	long		 ns = 0, scale = 100000000;
+
+	if (p == NULL)
+		return false;
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
+			ns += (*p - '0') * scale;
+	if (strlen(p) == 6 && sscanf(p, "%c%2d:%2d", &sign, &hh, &mm) == 3 &&
+	    (sign == '+' || sign == '-'))
+		off = (sign == '+' ? 1 : -1) * ((int64_t)hh * 3600 + mm * 60);
+	else if (strcmp(p, "Z") != 0 && strcmp(p, "z") != 0)
+		return false;
+	out->tv_sec = (time_t)((int64_t)timegm(&tm) - off);
+	out->tv_nsec = ns;
+	return true;
+}
+
+/* RFC 3339 time to Unix seconds. */
+static bool
+decode_time(const char *s, int64_t *out)
+{
+	struct timespec	ts;
+
+	if (!decode_rfc3339(s, &ts))
+		return false;
+	*out = (int64_t)ts.tv_sec;
+	return true;
+}
+
+/*
+ * Ready when the condition of type Ready has status "True"; its status and
+ * lastTransitionTime are kept to explain a pod that is not.
+ */
 static int
 decode_pod_ready(struct decode_ctx *dc, struct json_object *status,
     struct object_pod *pod)
 {
-	struct json_object	*arr, *item;
+	struct json_object	*arr, *item, *v;
 	const char		*type, *st;
 	char			 path[DECODE_PATHMAX];
 	size_t			 len;
@@ -842,8 +883,18 @@ decode_pod_ready(struct decode_ctx *dc, struct json_object *status,
 		    decode_str(dc, item, path, "type", &type) == -1 ||
 		    decode_str(dc, item, path, "status", &st) == -1)
 			return -1;
-		if (type != NULL && strcmp(type, "Ready") == 0)
-			pod->ready = st != NULL && strcmp(st, "True") == 0;
+		if (type == NULL || strcmp(type, "Ready") != 0)
+			continue;
+		pod->ready = st != NULL && strcmp(st, "True") == 0;
+		pod->ready_cond = pod->ready ? OBJECT_COND_TRUE :
+		    st != NULL && strcmp(st, "False") == 0 ? OBJECT_COND_FALSE :
+		    OBJECT_COND_UNKNOWN;
+		/* Only ever shown to people: an odd time is left out, not fatal. */
+		pod->ready_since = 0;
+		if (json_object_object_get_ex(item, "lastTransitionTime", &v) &&
+		    json_object_is_type(v, json_type_string) &&
+		    !decode_time(json_object_get_string(v), &pod->ready_since))
+			pod->ready_since = 0;
 	}
 	return 0;
 }

@@ -2,7 +2,9 @@
 #ifndef PETDNS_DECODE_H
 #define PETDNS_DECODE_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 struct json_object;
 struct object;
@@ -35,5 +37,10 @@ enum decode_result decode_object(struct json_object *, const char *kind,
  */
 char	*decode_ident(struct json_object *, const char *kind, char *buf,
 	    size_t len);
+/*
+ * An RFC 3339 time ("2024-05-01T10:00:00Z", "...00.123456789+02:00"), as
+ * Kubernetes writes timestamps, to a Unix time. False when malformed.
+ */
+bool	decode_rfc3339(const char *, struct timespec *);
 
 #endif

@@ -8,12 +8,15 @@
 
 #include "answer.h"
 #include "config.h"
+#include "decode.h"
 #include "dname.h"
+#include "explain.h"
 #include "kube.h"
 #include "kubeconfig.h"
 #include "kubernetes.h"
 #include "log.h"
 #include "manifest.h"
+#include "metrics.h"
 #include "object.h"
 #include "ordinal_ops.h"
 #include "petsets.h"
@@ -46,6 +49,7 @@ struct kubernetes {
 	bool			 apex_dirty;
 	bool			 synced;
 	uint32_t		 serial;
+	struct metrics_histogram *programming;	/* NULL without metrics */
 	struct object_ip	 pod_ips[KUBERNETES_MAX_NS_IPS];	/* POD_IP */
 	size_t			 npod_ips;
 	char			*self;		/* "ns/name" of our own service */
@@ -58,6 +62,7 @@ struct kubernetes {
 	struct event		*startup_ev;
 	bool			 startup_over;	/* startup_timeout passed */
 	struct selector		*ns_selector;	/* namespace_labels, or NULL */
+	struct selector		*svc_selector;	/* labels, or NULL */
 	/* The ordinal controller (petsets option). */
 	struct petsets		*petsets;
 	struct ordinal_ops_api	*ops_api;
@@ -97,6 +102,17 @@ kubernetes_ns_selected(const struct kubernetes *k, const char *ns)
 	obj = store_find(k->store, OBJECT_NAMESPACE, NULL, ns);
 	return obj != NULL && selector_matches(k->ns_selector, obj->labels,
 	    obj->nlabels);
+}
+
+/*
+ * labels: the API server filters services by it already; local mode has no
+ * server, so the zone applies it itself.
+ */
+static bool
+kubernetes_svc_selected(const struct kubernetes *k, const struct object *svc)
+{
+	return k->svc_selector == NULL || selector_matches(k->svc_selector,
+	    svc->labels, svc->nlabels);
 }
 
 static void
@@ -152,12 +168,41 @@ kubernetes_object_changed(struct kubernetes *k, const struct object *obj,
 	}
 }
 
+/*
+ * coredns_kubernetes_dns_programming_duration_seconds, as CoreDNS measures
+ * it: from the endpoints controller's last-change-trigger-time to now, for
+ * the slices of headless services with a selector, once synced (a LIST
+ * replays old changes).
+ */
+static void
+kubernetes_programming(struct kubernetes *k, const struct object *slice)
+{
+	const char		*when = object_annotation(slice,
+				    "endpoints.kubernetes.io/last-change-trigger-time");
+	const struct object	*svc;
+	struct timespec		 t, now;
+
+	if (k->programming == NULL || !k->synced || when == NULL ||
+	    !decode_rfc3339(when, &t))
+		return;
+	svc = store_find(k->store, OBJECT_SERVICE, slice->ns,
+	    slice->u.slice.service);
+	if (svc == NULL || svc->u.svc.type != SERVICE_HEADLESS ||
+	    !svc->u.svc.has_selector)
+		return;
+	clock_gettime(CLOCK_REALTIME, &now);
+	metrics_histogram_observe(k->programming, (double)(now.tv_sec -
+	    t.tv_sec) + (double)(now.tv_nsec - t.tv_nsec) / 1e9);
+}
+
 static void
 kubernetes_store_cb(const struct object *old, const struct object *new,
     void *arg)
 {
 	struct kubernetes	*k = arg;
 
+	if (new != NULL && new->kind == OBJECT_ENDPOINTSLICE)
+		kubernetes_programming(k, new);
 	/* A slice may move between services: both must be rebuilt. */
 	if (old != NULL && (new == NULL || old->kind == OBJECT_ENDPOINTSLICE))
 		kubernetes_object_changed(k, old, new == NULL);
@@ -255,7 +300,8 @@ kubernetes_flush(struct kubernetes *k)
 		*slash = '\0';
 		svc = store_find(k->store, OBJECT_SERVICE, d->key, slash + 1);
 		*slash = '/';
-		if (svc != NULL && kubernetes_ns_selected(k, svc->ns))
+		if (svc != NULL && kubernetes_ns_selected(k, svc->ns) &&
+		    kubernetes_svc_selected(k, svc))
 			records_service(k->cfg, k->store, svc, &k->scratch);
 		owner = xasprintf("svc/%s", d->key);
 		kubernetes_update(k, owner);
@@ -327,6 +373,8 @@ kubernetes_new(struct event_base *base, const struct config_kubernetes *cfg)
 	k->flush_ev = event_new(base, -1, 0, kubernetes_flush_cb, k);
 	if (cfg->namespace_labels != NULL)	/* checked by config.c */
 		k->ns_selector = selector_parse(cfg->namespace_labels, NULL, 0);
+	if (cfg->labels != NULL)
+		k->svc_selector = selector_parse(cfg->labels, NULL, 0);
 	kubernetes_pod_ips(k);
 	k->apex_dirty = true;
 	return k;
@@ -477,12 +525,14 @@ kubernetes_start_api(struct kubernetes *k)
 	if (k->cfg->pods == PODS_VERIFIED || k->cfg->petsets)
 		kubernetes_add_watch(k, OBJECT_POD, "/api/v1/pods", NULL);
 	if (k->cfg->petsets) {
-		struct ordinal_ops	ops;
-
 		kubernetes_add_watch(k, OBJECT_PETSET,
 		    "/apis/petdns.io/v1alpha1/petsets", NULL);
 		kubernetes_add_watch(k, OBJECT_PVC,
 		    "/api/v1/persistentvolumeclaims", NULL);
+	}
+	if (k->cfg->petsets && !k->cfg->readonly) {
+		struct ordinal_ops	ops;
+
 		k->ops_api = ordinal_ops_api_new(k->kube);
 		ordinal_ops_api_get(k->ops_api, &ops);
 		k->petsets = petsets_new(k->base, k->store, &ops);
@@ -531,6 +581,16 @@ kubernetes_settled(const struct kubernetes *k)
 	return k->synced && (k->petsets == NULL || petsets_idle(k->petsets));
 }
 
+bool
+kubernetes_stable(const struct kubernetes *k)
+{
+	/* Local pets wait a kubelet delay at most; longer is for good. */
+	long long	quiet = 2LL * k->cfg->kubelet_delay_ms + 500;
+
+	return k->synced && (k->petsets == NULL ||
+	    petsets_stalled(k->petsets, quiet));
+}
+
 static bool
 kubernetes_lower(const uint8_t *qname, uint8_t lname[DNAME_MAX])
 {
@@ -565,12 +625,53 @@ kubernetes_fallthrough(const struct kubernetes *k, const uint8_t *qname)
 	return false;
 }
 
+/* Reads the store: runs on the loop's thread, as every query does. */
+struct explain *
+kubernetes_explain(struct kubernetes *k, const char *name, uint16_t qtype)
+{
+	struct explain_view	 v = { .cfg = k->cfg, .store = k->store,
+				    .zone = k->zone, .synced = k->synced };
+	struct explain		*e;
+
+	/* The zone must say what the store says for the reasons to hold. */
+	kubernetes_flush(k);
+	zone_read_lock();
+	e = explain_name(&v, name, qtype);
+	zone_read_unlock();
+	return e;
+}
+
+/* explain: TXT _explain.NAME answers the explanation of NAME. */
+static ldns_pkt_rcode
+kubernetes_answer_explain(struct kubernetes *k, const uint8_t *qname,
+    const uint8_t *target, ldns_pkt *resp)
+{
+	char		 text[DNAME_MAX * 4 + 2];
+	uint16_t	 type;
+	struct explain	*e;
+
+	dname_to_str(target, text, sizeof(text) - 1);
+	if (strcmp(text, ".") != 0)
+		strcat(text, ".");
+	explain_type(NULL, text, &type);	/* by shape: never fails */
+	e = kubernetes_explain(k, text, type);
+	explain_txt(e, qname, resp);
+	explain_free(e);
+	ldns_pkt_set_aa(resp, true);
+	return LDNS_RCODE_NOERROR;
+}
+
 ldns_pkt_rcode
 kubernetes_answer(struct kubernetes *k, const uint8_t *qname, uint16_t qtype,
     ldns_pkt *resp)
 {
-	ldns_pkt_rcode	rcode;
+	ldns_pkt_rcode	 rcode;
+	const uint8_t	*target;
 
+	if (k->cfg->explain && qtype == LDNS_RR_TYPE_TXT &&
+	    (target = explain_txt_target(qname)) != NULL &&
+	    kubernetes_serves(k, target))
+		return kubernetes_answer_explain(k, qname, target, resp);
 	zone_read_lock();
 	rcode = answer_zone(k->zone, k->cfg, qname, qtype, resp);
 	zone_read_unlock();
@@ -654,6 +755,14 @@ kubernetes_store(struct kubernetes *k)
 }
 
 void
+kubernetes_set_metrics(struct kubernetes *k, struct metrics *m)
+{
+	k->programming = metrics_histogram_get(m,
+	    "coredns_kubernetes_dns_programming_duration_seconds",
+	    (const char *[]){ "headless_with_selector" });
+}
+
+void
 kubernetes_free(struct kubernetes *k)
 {
 	struct kubernetes_dirty	*d, *tmp;
@@ -683,6 +792,7 @@ kubernetes_free(struct kubernetes *k)
 	store_free(k->store);
 	records_free(&k->scratch);
 	selector_free(k->ns_selector);
+	selector_free(k->svc_selector);
 	free(k->self);
 	free(k);
 }

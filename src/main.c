@@ -1,5 +1,7 @@
 /* main.c -- flags, wiring and signals: a thin shell over libpetdns. */
+#include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,7 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "explain.h"
 #include "log.h"
 #include "metrics.h"
 #include "xmalloc.h"
@@ -20,6 +23,8 @@ struct flags {
 	const char	*pidfile;
 	int		 port;		/* -1: as the Corefile says */
 	int		 zone_dump;
+	const char	*explain;	/* -explain NAME [TYPE] */
+	const char	*explain_type;
 	int		 quiet;
 	int		 debug;
 };
@@ -31,18 +36,27 @@ struct app {
 	struct flags		 flags;
 	struct daemon		*cur;
 	struct daemon		*next;
-	char			*text;		/* the running Corefile's text */
+	char			*text;		/* the Corefile text last tried */
+	bool			 unreadable;	/* said so since the last read */
+	int			 hups;		/* SIGHUPs during a reload, owed */
 	struct event		*poll;		/* reload: Corefile changed? */
 	struct event		*swap;		/* next ready to take over? */
 	time_t			 next_deadline;
+	struct daemon		**retired;	/* replaced, owing forwarded answers */
+	time_t			*retired_until;
+	size_t			 nretired;
+	struct event		*reap;		/* frees retired daemons */
 };
+
+/* A retired daemon waits this long at most for its upstreams' answers. */
+#define APP_RETIRE_S	5
 
 static _Noreturn void
 usage(void)
 {
 	fprintf(stderr, "usage: petdns [-conf FILE] [-dns.port PORT] "
-	    "[-pidfile FILE] [-zone-dump] [-quiet] [-debug] [-plugins] "
-	    "[-version]\n");
+	    "[-pidfile FILE] [-zone-dump] [-explain NAME [TYPE]] [-quiet] "
+	    "[-debug] [-plugins] [-version]\n");
 	exit(2);
 }
 
@@ -93,6 +107,17 @@ flags_parse(int argc, char **argv, struct flags *f)
 			if (*end != '\0' || p < 0 || p > 65535)
 				fatalx("-dns.port: bad port '%s'", v);
 			f->port = (int)p;
+		} else if ((v = flag_value(argc, argv, &i, "explain")) != NULL) {
+			uint16_t	type;
+
+			f->explain = v;
+			if (i + 1 < argc && argv[i + 1][0] != '-')
+				f->explain_type = argv[++i];
+			if (explain_type(f->explain_type, v, &type) == -1) {
+				fprintf(stderr, "-explain: unknown type '%s'\n",
+				    f->explain_type);
+				usage();
+			}
 		} else if (flag_bool(argv, i, "zone-dump"))
 			f->zone_dump = 1;
 		else if (flag_bool(argv, i, "quiet"))
@@ -150,6 +175,10 @@ load_config(const struct flags *f, char *err, size_t errlen)
 {
 	struct config	*cfg = config_load(f->conf, err, errlen);
 
+	if (cfg != NULL && daemon_check(cfg, err, errlen) == -1) {
+		config_free(cfg);
+		return NULL;
+	}
 	if (cfg != NULL && f->port >= 0)
 		config_set_port(cfg, (uint16_t)f->port);
 	return cfg;
@@ -185,6 +214,44 @@ app_arm_poll(struct app *a)
 	evtimer_add(a->poll, &tv);
 }
 
+/* Frees the retired daemons that owe nothing more, or waited long enough. */
+static void
+app_reap_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct app	*a = arg;
+	struct timeval	 tv = { 0, 100000 };
+	size_t		 k = 0;
+
+	for (size_t i = 0; i < a->nretired; i++) {
+		if (daemon_idle(a->retired[i]) ||
+		    time(NULL) >= a->retired_until[i]) {
+			daemon_free(a->retired[i]);
+			continue;
+		}
+		a->retired[k] = a->retired[i];
+		a->retired_until[k++] = a->retired_until[i];
+	}
+	a->nretired = k;
+	if (k > 0)
+		evtimer_add(a->reap, &tv);
+}
+
+/* The old configuration stops listening but answers what it forwarded. */
+static void
+app_retire(struct app *a, struct daemon *old, struct daemon *next)
+{
+	daemon_retire(old, next);
+	a->retired = xreallocarray(a->retired, a->nretired + 1,
+	    sizeof(*a->retired));
+	a->retired_until = xreallocarray(a->retired_until, a->nretired + 1,
+	    sizeof(*a->retired_until));
+	a->retired[a->nretired] = old;
+	a->retired_until[a->nretired++] = time(NULL) + APP_RETIRE_S;
+	app_reap_cb(-1, 0, a);
+}
+
+static void	app_reload(struct app *, bool);
+
 /* The new configuration's sources have synced (or its time ran out): it takes the sockets. */
 static void
 app_swap_cb(evutil_socket_t fd, short what, void *arg)
@@ -201,14 +268,18 @@ app_swap_cb(evutil_socket_t fd, short what, void *arg)
 		log_errorx("reload: cannot listen; keeping the running "
 		    "configuration");
 		daemon_free(a->next);
-		a->next = NULL;
-		return;
+	} else {
+		app_retire(a, a->cur, a->next);
+		a->cur = a->next;
+		log_info("plugin/reload: running the new configuration");
 	}
-	daemon_free(a->cur);
-	a->cur = a->next;
 	a->next = NULL;
-	log_info("plugin/reload: running the new configuration");
 	app_arm_poll(a);
+	/* A SIGHUP that came meanwhile may be for a newer Corefile. */
+	if (a->hups > 0) {
+		a->hups--;
+		app_reload(a, true);
+	}
 }
 
 /* Reloads when the Corefile changed (or always, for SIGHUP); a bad one changes nothing. */
@@ -219,23 +290,29 @@ app_reload(struct app *a, bool forced)
 	struct config	*cfg;
 	struct timeval	 tv = { 0, 0 };
 
+	if (text == NULL && (forced || !a->unreadable))
+		log_errorx("reload: %s: %s; keeping the running configuration",
+		    a->flags.conf, strerror(errno));
+	a->unreadable = text == NULL;
+	if (a->next != NULL && forced)
+		a->hups++;
 	if (a->next != NULL || text == NULL ||
 	    (!forced && strcmp(text, a->text) == 0)) {
 		free(text);
 		app_arm_poll(a);
 		return;
 	}
+	/* Tried once: a bad text is not retried (nor logged) every poll. */
+	free(a->text);
+	a->text = text;
 	log_info("Reloading");
 	if ((cfg = load_config(&a->flags, err, sizeof(err))) == NULL ||
 	    (a->next = daemon_new(a->base, cfg, a->metrics)) == NULL) {
 		log_errorx("reload: %s; keeping the running configuration",
 		    cfg == NULL ? err : "a source cannot start");
-		free(text);
 		app_arm_poll(a);
 		return;
 	}
-	free(a->text);
-	a->text = text;
 	a->next_deadline = time(NULL) + 30;
 	evtimer_add(a->swap, &tv);
 }
@@ -268,19 +345,53 @@ app_signal_cb(evutil_socket_t sig, short what, void *arg)
 	daemon_lameduck(a->cur, app_exit_cb, a);
 }
 
-/* -zone-dump: runs the sources until they synced and the controllers are done (30 s at most). */
 static void
-app_settle(struct app *a)
+app_tick_cb(evutil_socket_t fd, short what, void *arg)
 {
-	time_t	deadline = time(NULL) + 30;
+}
 
-	do {
-		if (daemon_settled(a->cur))
-			return;
-	} while (event_base_loop(a->base, EVLOOP_ONCE) == 0 &&
-	    time(NULL) < deadline);
-	log_warnx("zone dump: sources not settled after 30 s; dumping what is "
-	    "known");
+/* -zone-dump, -explain: runs the sources until done says so (30 s at most). */
+static void
+app_settle(struct app *a, bool (*done)(const struct daemon *),
+    const char *what)
+{
+	time_t		 deadline = time(NULL) + 30;
+	struct timeval	 tv = { 0, 100000 };
+	struct event	*tick = event_new(a->base, -1, EV_PERSIST, app_tick_cb,
+			    NULL);
+
+	/* Waits measured in time must end even when nothing else happens. */
+	event_add(tick, &tv);
+	while (!done(a->cur) && event_base_loop(a->base, EVLOOP_ONCE) == 0 &&
+	    time(NULL) < deadline)
+		;
+	if (!done(a->cur))
+		log_warnx("%s: sources not settled after 30 s; using what is "
+		    "known", what);
+	event_free(tick);
+}
+
+/* -explain: prints the explanation; 0 when the name resolves, 1 when not. */
+static int
+app_explain(struct app *a)
+{
+	char		 err[256], *text;
+	struct explain	*e;
+	int		 status;
+
+	app_settle(a, daemon_stable, "explain");
+	e = daemon_explain(a->cur, a->flags.explain, a->flags.explain_type,
+	    err, sizeof(err));
+	if (e == NULL) {	/* no kubernetes block: nothing to explain */
+		log_warnx("%s", err);
+		return 2;
+	}
+	text = explain_text(e);
+	fputs(text, stdout);
+	status = e->nrecords > 0 ? 0 : 1;
+	free(text);
+	explain_free(e);
+	return status;
 }
 
 int
@@ -297,6 +408,10 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if ((cfg = load_config(&a.flags, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
+	/* -explain only looks: its controllers must not write to a cluster. */
+	for (size_t i = 0; a.flags.explain != NULL && i < cfg->nservers; i++)
+		if (cfg->servers[i].kubernetes != NULL)
+			cfg->servers[i].kubernetes->readonly = true;
 	a.text = read_text(a.flags.conf);
 	if ((a.base = event_base_new()) == NULL)
 		fatalx("cannot create the event base");
@@ -306,15 +421,21 @@ main(int argc, char **argv)
 	    (const char *[]){ PACKAGE_VERSION, "petdns", "none" }), 1);
 	if ((a.cur = daemon_new(a.base, cfg, a.metrics)) == NULL)
 		fatalx("cannot start");
-	if (a.flags.zone_dump) {
-		app_settle(&a);
-		daemon_dump(a.cur, stdout);
+	if (a.flags.zone_dump || a.flags.explain != NULL) {
+		int	status = 0;
+
+		if (a.flags.explain != NULL)
+			status = app_explain(&a);
+		else {
+			app_settle(&a, daemon_settled, "zone dump");
+			daemon_dump(a.cur, stdout);
+		}
 		daemon_free(a.cur);
 		metrics_free(a.metrics);
 		event_base_free(a.base);
 		free(a.text);
 		zone_thread_unregister();
-		return 0;
+		return status;
 	}
 	if (daemon_listen(a.cur) == -1)
 		fatalx("cannot listen");
@@ -322,6 +443,7 @@ main(int argc, char **argv)
 		write_pidfile(a.flags.pidfile);
 	a.poll = evtimer_new(a.base, app_poll_cb, &a);
 	a.swap = evtimer_new(a.base, app_swap_cb, &a);
+	a.reap = evtimer_new(a.base, app_reap_cb, &a);
 	for (size_t i = 0; i < 3; i++) {
 		sig[i] = evsignal_new(a.base, signos[i], app_signal_cb, &a);
 		event_add(sig[i], NULL);
@@ -333,6 +455,11 @@ main(int argc, char **argv)
 		event_free(sig[i]);
 	event_free(a.poll);
 	event_free(a.swap);
+	event_free(a.reap);
+	for (size_t i = 0; i < a.nretired; i++)
+		daemon_free(a.retired[i]);
+	free(a.retired);
+	free(a.retired_until);
 	daemon_free(a.next);
 	daemon_free(a.cur);
 	metrics_free(a.metrics);

@@ -202,15 +202,21 @@ struct metrics_series {
 	size_t		 keylen;
 	const char	*values[METRICS_MAX_LABELS];	/* into key */
 	_Atomic bool	 hidden;
-	double		(*fn)(void *);
-	void		*fnarg;
+	struct metrics_func *fns;	/* its value is their sum, when any */
 	void		*value;		/* a counter, gauge, histogram */
 	struct metrics_series *next;	/* in the family, oldest first */
 	UT_hash_handle	 hh;
 };
 
+/*
+ * A function reporting part of a series: during a reload the old and the
+ * new configuration's caches and upstreams both count, briefly.
+ */
 struct metrics_func {
 	struct metrics_series *series;
+	double		(*fn)(void *);
+	void		*arg;
+	struct metrics_func *next;
 };
 
 struct metrics_family {
@@ -361,6 +367,13 @@ value_alloc(size_t size)
 static void
 series_free(struct metrics_series *s)
 {
+	struct metrics_func *f;
+
+	/* Only the process metrics' functions are still here at the end. */
+	while ((f = s->fns) != NULL) {
+		s->fns = f->next;
+		free(f);
+	}
 	free(s->value);
 	free(s->key);
 	free(s);
@@ -582,6 +595,20 @@ metrics_histogram_observe(struct metrics_histogram *h, double v)
 	atomic_add_double(&h->sum, v);
 }
 
+/* Under the write lock (or before any thread shares m). */
+static struct metrics_func *
+series_func_push(struct metrics_series *s, double (*fn)(void *), void *arg)
+{
+	struct metrics_func *h = xcalloc(1, sizeof(*h));
+
+	h->series = s;
+	h->fn = fn;
+	h->arg = arg;
+	h->next = s->fns;
+	s->fns = h;
+	return h;
+}
+
 struct metrics_func *
 metrics_func_add(struct metrics *m, const char *name,
     const char *const *values, double (*fn)(void *), void *arg)
@@ -592,15 +619,8 @@ metrics_func_add(struct metrics *m, const char *name,
 	if ((s = series_get(m, name, METRICS_COUNTER, true, values)) == NULL)
 		return NULL;
 	pthread_rwlock_wrlock(&m->lock);
-	if (s->fn == NULL) {
-		s->fn = fn;
-		s->fnarg = arg;
-		h = xcalloc(1, sizeof(*h));
-		h->series = s;
-	}
+	h = series_func_push(s, fn, arg);
 	pthread_rwlock_unlock(&m->lock);
-	if (h == NULL)
-		log_warnx("metrics: %s: series already has a function", name);
 	return h;
 }
 
@@ -610,9 +630,15 @@ metrics_func_remove(struct metrics *m, struct metrics_func *h)
 	if (h == NULL)
 		return;
 	pthread_rwlock_wrlock(&m->lock);
-	h->series->fn = NULL;
-	h->series->fnarg = NULL;
-	atomic_store_explicit(&h->series->hidden, true, memory_order_relaxed);
+	for (struct metrics_func **p = &h->series->fns; *p != NULL;
+	    p = &(*p)->next)
+		if (*p == h) {
+			*p = h->next;
+			break;
+		}
+	if (h->series->fns == NULL)
+		atomic_store_explicit(&h->series->hidden, true,
+		    memory_order_relaxed);
 	pthread_rwlock_unlock(&m->lock);
 	free(h);
 }
@@ -652,7 +678,7 @@ metrics_reset(struct metrics *m, const char *name)
 	}
 	pthread_rwlock_wrlock(&m->lock);
 	for (s = f->first; s != NULL; s = s->next) {
-		if (s->fn != NULL)
+		if (s->fns != NULL)
 			continue;
 		atomic_store(&s->hidden, true);
 		series_zero(s);
@@ -793,8 +819,15 @@ series_value(const struct metrics_series *s)
 	const struct metrics_counter *c = s->value;
 	const struct metrics_gauge *g = s->value;
 
-	if (s->fn != NULL)
-		return s->fn(s->fnarg);
+	if (s->fns != NULL) {
+		double	sum = NAN, v;
+
+		for (const struct metrics_func *f = s->fns; f != NULL;
+		    f = f->next)
+			if (!isnan(v = f->fn(f->arg)))
+				sum = isnan(sum) ? v : sum + v;
+		return sum;
+	}
 	if (s->fam->def->type == METRICS_COUNTER)
 		return (double)atomic_load_explicit(&c->n,
 		    memory_order_relaxed);
@@ -1074,7 +1107,6 @@ metrics_process_init(struct metrics *m)
 	for (i = 0; i < nitems(procs); i++) {
 		if ((f = family_find(m, procs[i].name)) == NULL)
 			fatalx("metrics: no family %s", procs[i].name);
-		f->first->fn = procs[i].fn;
-		f->first->fnarg = m;
+		series_func_push(f->first, procs[i].fn, m);
 	}
 }

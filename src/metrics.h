@@ -46,8 +46,8 @@ void	metrics_histogram_observe(struct metrics_histogram *, double v);
 /*
  * A counter or gauge series whose value fn(arg) computes at scrape time,
  * on the scraping thread, under the registry's lock: fn must not call back
- * into metrics. A NaN result leaves the sample out. NULL when the family
- * is unknown, a histogram, or the series already has a function.
+ * into metrics. A NaN result leaves the sample out. Several functions of
+ * one series add up. NULL when the family is unknown or a histogram.
  */
 struct metrics_func *metrics_func_add(struct metrics *, const char *name,
 	    const char *const *values, double (*fn)(void *), void *arg);

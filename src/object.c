@@ -335,6 +335,8 @@ object_pod_equal(const struct object_pod *a, const struct object_pod *b)
 {
 	return a->phase == b->phase && a->has_status == b->has_status &&
 	    a->ready == b->ready && a->deleting == b->deleting &&
+	    a->ready_cond == b->ready_cond &&
+	    a->ready_since == b->ready_since &&
 	    object_str_equal(a->hostname, b->hostname) &&
 	    object_str_equal(a->subdomain, b->subdomain) &&
 	    object_ips_equal(a->ips, a->nips, b->ips, b->nips) &&
@@ -398,6 +400,15 @@ object_label(const struct object *obj, const char *key)
 	for (size_t i = 0; i < obj->nlabels; i++)
 		if (strcmp(obj->labels[i].key, key) == 0)
 			return obj->labels[i].value;
+	return NULL;
+}
+
+const char *
+object_annotation(const struct object *obj, const char *key)
+{
+	for (size_t i = 0; i < obj->nannotations; i++)
+		if (strcmp(obj->annotations[i].key, key) == 0)
+			return obj->annotations[i].value;
 	return NULL;
 }
 

@@ -82,6 +82,14 @@ enum object_pod_phase {
 	POD_UNKNOWN
 };
 
+/* A pod condition's status. */
+enum object_cond {
+	OBJECT_COND_NONE,	/* not reported */
+	OBJECT_COND_TRUE,
+	OBJECT_COND_FALSE,
+	OBJECT_COND_UNKNOWN
+};
+
 struct object_pod {
 	char	*hostname;		/* spec.hostname; NULL when absent */
 	char	*subdomain;		/* spec.subdomain; NULL when absent */
@@ -93,6 +101,8 @@ struct object_pod {
 	bool	has_status;		/* the manifest carried a status */
 	bool	ready;			/* condition Ready == True */
 	bool	deleting;		/* metadata.deletionTimestamp set */
+	uint8_t	ready_cond;		/* enum object_cond of condition Ready */
+	int64_t	ready_since;		/* its lastTransitionTime, Unix seconds; 0 unknown */
 };
 
 /* Status fields the controller writes, as apps/v1 StatefulSetStatus names them. */
@@ -160,6 +170,8 @@ bool	object_equal(const struct object *, const struct object *);
 const char *object_kind_name(enum object_kind);
 /* The value of label key, or NULL. */
 const char *object_label(const struct object *, const char *key);
+/* The value of annotation key, or NULL. */
+const char *object_annotation(const struct object *, const char *key);
 /* True when every selector pair is among the labels (an empty selector matches nothing). */
 bool	object_selector_matches(const struct object_label *sel, size_t nsel,
 	    const struct object_label *labels, size_t nlabels);

@@ -134,13 +134,10 @@ ordinal_ops_local_claim(void *ctx, const struct object *set, size_t t,
 static bool
 ordinal_ops_local_unready(const struct object *set, int ordinal)
 {
-	const char	*v = NULL;
+	const char	*v = object_annotation(set, "petdns.io/unready");
 	char		*copy, *tok, *save = NULL;
 	bool		 found = false;
 
-	for (size_t i = 0; i < set->nannotations; i++)
-		if (strcmp(set->annotations[i].key, "petdns.io/unready") == 0)
-			v = set->annotations[i].value;
 	if (v == NULL)
 		return false;
 	copy = xstrdup(v);

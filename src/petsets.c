@@ -22,6 +22,7 @@ struct petsets_set {
 	bool			 dirty;
 	struct ordinal_decision	 last;		/* last logged decision */
 	bool			 logged;
+	long long		 last_at;	/* when it was made (monotonic ms) */
 	struct ordinal_decision	 pending;	/* last write started */
 	long long		 pending_at;
 	struct ordinal_status	 status_sent;
@@ -126,6 +127,7 @@ petsets_pod_cb(const struct object *pod, void *arg)
 {
 	struct petsets_view	*v = arg;
 	struct ordinal_pod	*op;
+	const char		*init;
 	bool			 ours;
 
 	if (ordinal_parse(v->set->name, pod->name) < 0)
@@ -141,11 +143,8 @@ petsets_pod_cb(const struct object *pod, void *arg)
 	op->phase = petsets_phase(pod->u.pod.phase);
 	op->ready = pod->u.pod.ready;
 	op->deleting = pod->u.pod.deleting;
-	for (size_t i = 0; i < pod->nannotations; i++)
-		if (strcmp(pod->annotations[i].key,
-		    "pod.alpha.kubernetes.io/initialized") == 0 &&
-		    strcmp(pod->annotations[i].value, "false") == 0)
-			op->initialized_false = true;
+	init = object_annotation(pod, "pod.alpha.kubernetes.io/initialized");
+	op->initialized_false = init != NULL && strcmp(init, "false") == 0;
 }
 
 static void
@@ -159,8 +158,8 @@ petsets_claim_cb(const struct object *pvc, void *arg)
 	v->claims[v->nclaims++].deleting = pvc->u.pvc.deleting;
 }
 
-static void
-petsets_decide(struct petsets *p, const struct object *set,
+void
+petsets_decide(const struct store *st, const struct object *set,
     struct ordinal_decision *d)
 {
 	const struct object_petset *ps = &set->u.petset;
@@ -168,8 +167,8 @@ petsets_decide(struct petsets *p, const struct object *set,
 	struct ordinal_set	 os = { 0 };
 
 	v.uid = ordinal_ops_set_uid(set, v.uidbuf, sizeof(v.uidbuf));
-	store_foreach(p->store, OBJECT_POD, set->ns, petsets_pod_cb, &v);
-	store_foreach(p->store, OBJECT_PVC, set->ns, petsets_claim_cb, &v);
+	store_foreach(st, OBJECT_POD, set->ns, petsets_pod_cb, &v);
+	store_foreach(st, OBJECT_PVC, set->ns, petsets_claim_cb, &v);
 	os.ns = set->ns;
 	os.name = set->name;
 	os.uid = v.uid;
@@ -216,6 +215,7 @@ petsets_explain(struct petsets *p, struct petsets_set *s,
 		return;
 	s->last = *d;
 	s->logged = true;
+	s->last_at = petsets_now();
 	if (d->action == ORDINAL_NONE)
 		return;
 	log_info("plugin/kubernetes: petset %s", ordinal_format(line,
@@ -292,7 +292,7 @@ petsets_pass_cb(evutil_socket_t fd, short what, void *arg)
 			free(s);
 			continue;
 		}
-		petsets_decide(p, set, &d);
+		petsets_decide(p->store, set, &d);
 		petsets_explain(p, s, set, &d);
 		petsets_act(p, s, set, &d);
 		petsets_status(p, s, set, &d);
@@ -306,6 +306,20 @@ petsets_idle(const struct petsets *p)
 
 	HASH_ITER(hh, p->sets, s, tmp)
 		if (s->dirty || !s->logged || s->last.action != ORDINAL_NONE)
+			return false;
+	return true;
+}
+
+bool
+petsets_stalled(const struct petsets *p, long long quiet_ms)
+{
+	const struct petsets_set	*s, *tmp;
+	long long			 now = petsets_now();
+
+	HASH_ITER(hh, p->sets, s, tmp)
+		if (s->dirty || !s->logged || (s->last.action != ORDINAL_NONE &&
+		    (s->last.action != ORDINAL_WAIT ||
+		    now - s->last_at < quiet_ms)))
 			return false;
 	return true;
 }

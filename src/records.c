@@ -21,7 +21,6 @@ struct records_ep {
 };
 
 struct records_eps {
-	const struct config_kubernetes *cfg;
 	struct records_ep *ep;
 	size_t	n;
 	size_t	cap;
@@ -181,34 +180,58 @@ records_dashed_ip(const char *label, struct object_ip *ip)
 	return object_ip_parse(text, ip);
 }
 
-/* Gathers the ready endpoint addresses of one slice. */
+struct records_walk {
+	const struct config_kubernetes	*cfg;
+	records_endpoint_fn		 fn;
+	void				*arg;
+};
+
 static void
-records_gather_cb(const struct object *obj, void *arg)
+records_walk_cb(const struct object *obj, void *arg)
 {
-	struct records_eps		*eps = arg;
+	struct records_walk		*w = arg;
 	const struct object_slice	*s = &obj->u.slice;
+	char				 label[64];
 
 	for (size_t i = 0; i < s->nendpoints; i++) {
 		const struct object_endpoint *e = &s->endpoints[i];
 
-		if (!e->ready)
-			continue;
 		for (size_t j = 0; j < e->naddrs; j++) {
-			struct records_ep *ep;
-
-			if (eps->n == eps->cap) {
-				eps->cap = eps->cap ? eps->cap * 2 : 8;
-				eps->ep = xreallocarray(eps->ep, eps->cap,
-				    sizeof(*eps->ep));
-			}
-			ep = &eps->ep[eps->n++];
-			records_endpoint_label(eps->cfg, e->hostname,
-			    e->pod_name, &e->addrs[j], ep->label,
-			    sizeof(ep->label));
-			ep->ip = e->addrs[j];
-			ep->slice = s;
+			records_endpoint_label(w->cfg, e->hostname,
+			    e->pod_name, &e->addrs[j], label, sizeof(label));
+			w->fn(obj, e, &e->addrs[j], label, w->arg);
 		}
 	}
+}
+
+void
+records_foreach_endpoint(const struct config_kubernetes *cfg,
+    const struct store *st, const struct object *svc, records_endpoint_fn fn,
+    void *arg)
+{
+	struct records_walk	w = { .cfg = cfg, .fn = fn, .arg = arg };
+
+	store_foreach_slice(st, svc->ns, svc->name, records_walk_cb, &w);
+}
+
+/* Gathers the ready endpoint addresses. */
+static void
+records_gather_cb(const struct object *slice, const struct object_endpoint *e,
+    const struct object_ip *ip, const char *label, void *arg)
+{
+	struct records_eps	*eps = arg;
+	struct records_ep	*ep;
+
+	if (!e->ready)
+		return;
+	if (eps->n == eps->cap) {
+		eps->cap = eps->cap ? eps->cap * 2 : 8;
+		eps->ep = xreallocarray(eps->ep, eps->cap, sizeof(*eps->ep));
+	}
+	ep = &eps->ep[eps->n++];
+	snprintf(ep->label, sizeof(ep->label), "%s", label);
+	ep->ip = *ip;
+	ep->slice = &slice->u.slice;
 }
 
 static void
@@ -396,13 +419,13 @@ void
 records_service(const struct config_kubernetes *cfg, const struct store *st,
     const struct object *svc, struct records_list *out)
 {
-	struct records_eps eps = { .cfg = cfg };
+	struct records_eps eps = { 0 };
 	uint8_t		 zone[DNAME_MAX];
 
 	if (!records_namespace_served(cfg, svc->ns))
 		return;
 	if (!cfg->noendpoints && svc->u.svc.type != SERVICE_EXTERNALNAME)
-		store_foreach_slice(st, svc->ns, svc->name, records_gather_cb,
+		records_foreach_endpoint(cfg, st, svc, records_gather_cb,
 		    &eps);
 	if (eps.n > 1)
 		qsort(eps.ep, eps.n, sizeof(*eps.ep), records_ep_cmp);

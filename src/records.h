@@ -7,6 +7,7 @@
 
 struct config_kubernetes;
 struct object;
+struct object_endpoint;
 struct object_ip;
 struct store;
 
@@ -50,6 +51,17 @@ void	records_apex(const struct config_kubernetes *, uint32_t serial,
 void	records_endpoint_label(const struct config_kubernetes *,
 	    const char *hostname, const char *pod_name,
 	    const struct object_ip *, char *buf, size_t len);
+/*
+ * Calls fn for every address of every endpoint of svc's EndpointSlices in
+ * store, ready or not, with the DNS label it is published under (see
+ * records_endpoint_label). All borrowed for the call.
+ */
+typedef void (*records_endpoint_fn)(const struct object *slice,
+	    const struct object_endpoint *, const struct object_ip *,
+	    const char *label, void *arg);
+void	records_foreach_endpoint(const struct config_kubernetes *,
+	    const struct store *, const struct object *svc,
+	    records_endpoint_fn, void *arg);
 /* Parses a dashed-IP label ("10-244-1-5", "fd00--1") into ip; 0 or -1. */
 int	records_dashed_ip(const char *label, struct object_ip *);
 

@@ -248,6 +248,17 @@ server_pending_free(struct server *s, struct server_pending *p)
 	free(p);
 }
 
+size_t
+server_pending(const struct server *s)
+{
+	size_t	n = 0;
+
+	for (const struct server_pending *p = s->pending; p != NULL;
+	    p = p->next)
+		n++;
+	return n;
+}
+
 static void
 server_names_free(uint8_t **names, size_t n)
 {

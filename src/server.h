@@ -24,6 +24,8 @@ struct metrics;
 struct server *server_new(struct event_base *, struct metrics *,
 	    const char *addr, uint16_t port);
 void	server_free(struct server *);
+/* Queries still out at upstreams (a retiring configuration waits for them). */
+size_t	server_pending(const struct server *);
 /* Adds a block; both are borrowed and must outlive the server. k may be NULL. */
 void	server_add_block(struct server *, const struct config_server *,
 	    struct kubernetes *k);

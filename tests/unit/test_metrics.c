@@ -451,9 +451,13 @@ test_func_gauges(void **state)
 	    V("dns://:53", "denial", ".", ""), cache_denial, &cf);
 	assert_non_null(fs);
 	assert_non_null(fd);
-	/* One function per series; histograms have none. */
-	assert_null(metrics_func_add(m, "coredns_cache_entries",
-	    V("dns://:53", "denial", ".", ""), cache_denial, &cf));
+	/* A second function adds to the series (a reload's overlap); histograms have none. */
+	fn = metrics_func_add(m, "coredns_cache_entries",
+	    V("dns://:53", "denial", ".", ""), cache_denial, &cf);
+	assert_non_null(fn);
+	assert_true(sample(m, "coredns_cache_entries{server=\"dns://:53\","
+	    "type=\"denial\",view=\"\",zones=\".\"}") == 7);
+	metrics_func_remove(m, fn);
 	assert_null(metrics_func_add(m, "coredns_dns_request_duration_seconds",
 	    V("a", "b", "c"), cache_denial, &cf));
 #define E "# HELP coredns_cache_entries The number of elements in the " \
