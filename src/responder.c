@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,12 @@
 
 /* The largest DNS message on either transport. */
 #define RESPONDER_MSG_MAX	65535
+/*
+ * The largest UDP payloads: 65535 less the IPv4 and UDP headers (20 + 8);
+ * IPv6's payload length leaves its own header out, so only UDP's (8).
+ */
+#define RESPONDER_UDP4_MAX	65507
+#define RESPONDER_UDP6_MAX	65527
 /* Work per wakeup is capped so one busy socket cannot starve the others. */
 #define RESPONDER_UDP_BATCH	64
 #define RESPONDER_ACCEPT_BATCH	64
@@ -33,6 +40,8 @@
 /* Port 0: attempts at finding one port free for every socket. */
 #define RESPONDER_PORT_TRIES	16
 
+/* CoreDNS's TCP timeouts: read (the first query), then idle (the next). */
+#define RESPONDER_READ_MS	3000
 #define RESPONDER_IDLE_MS	10000
 #define RESPONDER_MAX_CONNS	1000
 #define RESPONDER_MAX_OUTPUT	(256 * 1024)
@@ -64,14 +73,16 @@ struct responder_ticket {
 	enum responder_transport transport;
 	struct sockaddr_storage	 peer;
 	socklen_t		 peerlen;
-	union responder_cmsg	 ctl;		/* UDP: the address asked */
 	size_t			 ctllen;
+	/* Last: clang sizes it as a GNU variable-length type. */
+	union responder_cmsg	 ctl;		/* UDP: the address asked */
 };
 
 /* What a handler may ask about the query it is answering. */
 struct responder_req {
-	struct responder_listener *l;
+	struct responder_listener *l;		/* NULL: responder_call */
 	struct responder_conn	*c;		/* TCP */
+	enum responder_transport transport;
 	const struct msghdr	*msg;		/* UDP */
 	const struct sockaddr	*peer;
 	socklen_t		 peerlen;
@@ -83,7 +94,8 @@ struct responder_conn {
 	struct responder	*r;
 	struct responder_listener *l;
 	struct bufferevent	*bev;
-	struct event		*idle;
+	struct event		*idle;		/* read timeout, then idle */
+	int			 served;	/* answered a query: idle applies */
 	size_t			 out_mark;	/* output when idle was armed */
 	int			 closing;	/* close once output drains */
 	struct sockaddr_storage	 peer;
@@ -93,8 +105,10 @@ struct responder_conn {
 struct responder {
 	struct event_base	*base;
 	struct responder_limits	 limits;
-	/* A libevent common timeout (O(1) re-arming), else idle_tv_own. */
+	/* libevent common timeouts (O(1) re-arming), else the _own ones. */
+	const struct timeval	*read_tv;
 	const struct timeval	*idle_tv;
+	struct timeval		 read_tv_own;
 	struct timeval		 idle_tv_own;
 	TAILQ_HEAD(, responder_listener) listeners;
 	TAILQ_HEAD(, responder_conn) conns;
@@ -107,6 +121,8 @@ struct responder {
 
 static void	responder_udp_cb(evutil_socket_t, short, void *);
 static void	responder_accept_cb(evutil_socket_t, short, void *);
+static void	responder_listener_close(struct responder_listener *,
+		    struct responder *);
 static void	responder_resume_cb(evutil_socket_t, short, void *);
 static void	responder_idle_cb(evutil_socket_t, short, void *);
 static void	responder_read_cb(struct bufferevent *, void *);
@@ -311,31 +327,54 @@ fail:
 	return ephemeral && saved == EADDRINUSE ? -2 : -1;
 }
 
+/* A libevent common timeout of ms in own: O(1) to re-arm for every connection. */
+static const struct timeval *
+responder_timeout(struct event_base *base, int ms, struct timeval *own)
+{
+	const struct timeval	*tv;
+
+	own->tv_sec = ms / 1000;
+	own->tv_usec = (ms % 1000) * 1000;
+	tv = event_base_init_common_timeout(base, own);
+	return tv != NULL ? tv : own;
+}
+
+/* A limit from lim if set there, else from the environment (tests), else def. */
+static int
+responder_limit(int given, const char *env, int def)
+{
+	const char	*v = getenv(env);
+
+	if (given > 0)
+		return given;
+	return v != NULL && atoi(v) > 0 ? atoi(v) : def;
+}
+
 struct responder *
 responder_new(struct event_base *base, const struct responder_limits *lim)
 {
 	struct responder	*r = xcalloc(1, sizeof(*r));
-	int			 ms;
+	struct responder_limits	 none;
 
+	memset(&none, 0, sizeof(none));
+	if (lim == NULL)
+		lim = &none;
 	r->base = base;
 	TAILQ_INIT(&r->listeners);
 	TAILQ_INIT(&r->conns);
 	TAILQ_INIT(&r->tickets);
-	r->limits.tcp_idle_ms = RESPONDER_IDLE_MS;
-	r->limits.tcp_max_conns = RESPONDER_MAX_CONNS;
-	r->limits.tcp_max_output = RESPONDER_MAX_OUTPUT;
-	if (lim != NULL && lim->tcp_idle_ms > 0)
-		r->limits.tcp_idle_ms = lim->tcp_idle_ms;
-	if (lim != NULL && lim->tcp_max_conns > 0)
-		r->limits.tcp_max_conns = lim->tcp_max_conns;
-	if (lim != NULL && lim->tcp_max_output > 0)
-		r->limits.tcp_max_output = lim->tcp_max_output;
-	ms = r->limits.tcp_idle_ms;
-	r->idle_tv_own.tv_sec = ms / 1000;
-	r->idle_tv_own.tv_usec = (ms % 1000) * 1000;
-	r->idle_tv = event_base_init_common_timeout(base, &r->idle_tv_own);
-	if (r->idle_tv == NULL)
-		r->idle_tv = &r->idle_tv_own;
+	r->limits.tcp_read_ms = responder_limit(lim->tcp_read_ms,
+	    "PETDNS_TCP_READ_MS", RESPONDER_READ_MS);
+	r->limits.tcp_idle_ms = responder_limit(lim->tcp_idle_ms,
+	    "PETDNS_TCP_IDLE_MS", RESPONDER_IDLE_MS);
+	r->limits.tcp_max_conns = responder_limit(lim->tcp_max_conns,
+	    "PETDNS_TCP_MAX_CONNS", RESPONDER_MAX_CONNS);
+	r->limits.tcp_max_output = lim->tcp_max_output > 0 ?
+	    lim->tcp_max_output : RESPONDER_MAX_OUTPUT;
+	r->read_tv = responder_timeout(base, r->limits.tcp_read_ms,
+	    &r->read_tv_own);
+	r->idle_tv = responder_timeout(base, r->limits.tcp_idle_ms,
+	    &r->idle_tv_own);
 	return r;
 }
 
@@ -430,6 +469,17 @@ responder_udp_reply(struct responder_listener *l, const struct msghdr *in,
 	responder_udp_send(l, &msg);
 }
 
+/*
+ * The most a UDP answer to peer may hold: a client's EDNS size of 65535
+ * must get an answer that fits a datagram (truncated), not none.
+ */
+static size_t
+responder_udp_max(const struct sockaddr *peer)
+{
+	return peer->sa_family == AF_INET6 ? RESPONDER_UDP6_MAX :
+	    RESPONDER_UDP4_MAX;
+}
+
 /* Serves one datagram. Returns -1 when the socket has no more. */
 static int
 responder_udp_one(struct responder_listener *l)
@@ -441,7 +491,7 @@ responder_udp_one(struct responder_listener *l)
 	struct iovec		 iov;
 	struct msghdr		 msg;
 	ssize_t			 n;
-	size_t			 rn;
+	size_t			 rn, max;
 
 	memset(&msg, 0, sizeof(msg));
 	iov.iov_base = r->query;
@@ -461,12 +511,14 @@ responder_udp_one(struct responder_listener *l)
 	}
 	req.l = l;
 	req.c = NULL;
+	req.transport = RESPONDER_UDP;
 	req.msg = &msg;
 	req.peer = (struct sockaddr *)&from;
 	req.peerlen = msg.msg_namelen;
-	rn = l->fn(l->arg, r->query, (size_t)n, r->resp, sizeof(r->resp),
-	    RESPONDER_UDP, &req);
-	if (rn > sizeof(r->resp)) {
+	max = responder_udp_max(req.peer);
+	rn = l->fn(l->arg, r->query, (size_t)n, r->resp, max, RESPONDER_UDP,
+	    &req);
+	if (rn > max) {
 		log_warnx("responder: handler returned %zu bytes, dropped", rn);
 		return 0;
 	}
@@ -560,7 +612,8 @@ responder_conn_new(struct responder_listener *l, int fd,
 	bufferevent_enable(c->bev, EV_READ);
 	TAILQ_INSERT_TAIL(&r->conns, c, entry);
 	r->nconns++;
-	responder_conn_touch(c);
+	/* A client that connects and sends nothing goes at the read timeout. */
+	evtimer_add(c->idle, r->read_tv);
 }
 
 static void
@@ -648,6 +701,7 @@ responder_conn_frame(struct responder_conn *c)
 	evbuffer_remove(in, r->query, len);
 	req.l = c->l;
 	req.c = c;
+	req.transport = RESPONDER_TCP;
 	req.msg = NULL;
 	req.peer = (struct sockaddr *)&c->peer;
 	req.peerlen = c->peerlen;
@@ -658,6 +712,7 @@ responder_conn_frame(struct responder_conn *c)
 		n = 0;
 	}
 	responder_conn_write(c, r->resp, n);
+	c->served = 1;
 	responder_conn_touch(c);
 	return 1;
 }
@@ -709,7 +764,9 @@ responder_idle_cb(evutil_socket_t fd, short what, void *arg)
 		evtimer_add(c->idle, c->r->idle_tv);
 		return;
 	}
-	log_debug("tcp: idle for %d ms, closing", c->r->limits.tcp_idle_ms);
+	log_debug("tcp: %s for %d ms, closing", c->served ? "idle" :
+	    "no query", c->served ? c->r->limits.tcp_idle_ms :
+	    c->r->limits.tcp_read_ms);
 	responder_conn_free(c);
 }
 
@@ -729,21 +786,69 @@ responder_free(struct responder *r)
 		TAILQ_REMOVE(&r->tickets, t, entry);
 		t->r = NULL;
 	}
-	while ((l = TAILQ_FIRST(&r->listeners)) != NULL) {
-		/*
-		 * Queries already queued would die with the socket; on a
-		 * reload the new configuration's sockets take the next ones.
-		 */
-		if (!l->tcp)
-			responder_udp_cb(l->fd, EV_READ, l);
-		TAILQ_REMOVE(&r->listeners, l, entry);
-		event_free(l->ev);
-		if (l->pause != NULL)
-			event_free(l->pause);
-		close(l->fd);
-		free(l);
-	}
+	while ((l = TAILQ_FIRST(&r->listeners)) != NULL)
+		responder_listener_close(l, NULL);
 	free(r);
+}
+
+/* True when both sockets are bound to the same address and port. */
+static bool
+responder_same_local(int a, int b)
+{
+	struct sockaddr_storage	 x, y;
+	socklen_t		 xlen = sizeof(x), ylen = sizeof(y);
+
+	memset(&x, 0, sizeof(x));
+	memset(&y, 0, sizeof(y));
+	return getsockname(a, (struct sockaddr *)&x, &xlen) == 0 &&
+	    getsockname(b, (struct sockaddr *)&y, &ylen) == 0 &&
+	    xlen == ylen && memcmp(&x, &y, xlen) == 0;
+}
+
+/*
+ * Queries already queued would die with the socket: they are answered
+ * first (on a reload the new configuration's sockets take the next ones).
+ * The UDP tickets of l move to next's socket on the same address, so that
+ * answers still owed leave from the address their clients asked.
+ */
+static void
+responder_listener_close(struct responder_listener *l, struct responder *next)
+{
+	struct responder		*r = l->r;
+	struct responder_listener	*nl = NULL;
+	struct responder_ticket		*t, *tmp;
+
+	if (!l->tcp)
+		responder_udp_cb(l->fd, EV_READ, l);
+	if (next != NULL && !l->tcp)
+		TAILQ_FOREACH(nl, &next->listeners, entry)
+			if (!nl->tcp && responder_same_local(l->fd, nl->fd))
+				break;
+	for (t = TAILQ_FIRST(&r->tickets); t != NULL; t = tmp) {
+		tmp = TAILQ_NEXT(t, entry);
+		if (t->l != l || t->transport != RESPONDER_UDP)
+			continue;
+		TAILQ_REMOVE(&r->tickets, t, entry);
+		t->l = nl;
+		t->r = nl != NULL ? next : NULL;
+		if (nl != NULL)
+			TAILQ_INSERT_TAIL(&next->tickets, t, entry);
+	}
+	TAILQ_REMOVE(&r->listeners, l, entry);
+	event_free(l->ev);
+	if (l->pause != NULL)
+		event_free(l->pause);
+	close(l->fd);
+	free(l);
+}
+
+void
+responder_retire(struct responder *r, struct responder *next)
+{
+	struct responder_listener	*l;
+
+	while ((l = TAILQ_FIRST(&r->listeners)) != NULL)
+		responder_listener_close(l, next);
 }
 
 /* --- Answers that come later ---------------------------------------- */
@@ -761,12 +866,14 @@ responder_defer(struct responder_req *req)
 	struct responder_ticket	*t = xcalloc(1, sizeof(*t));
 	struct msghdr		 out;
 
+	t->transport = req->transport;
+	memcpy(&t->peer, req->peer, req->peerlen);
+	t->peerlen = req->peerlen;
+	if (req->l == NULL)
+		return t;	/* responder_call: no socket to answer on */
 	t->r = req->l->r;
 	t->l = req->l;
 	t->c = req->c;
-	t->transport = req->c != NULL ? RESPONDER_TCP : RESPONDER_UDP;
-	memcpy(&t->peer, req->peer, req->peerlen);
-	t->peerlen = req->peerlen;
 	if (req->msg != NULL && req->l->pktinfo) {
 		memset(&out, 0, sizeof(out));
 		responder_udp_src(req->msg, &out, &t->ctl);
@@ -811,4 +918,20 @@ responder_answer(struct responder_ticket *t, const uint8_t *resp, size_t len)
 		responder_conn_touch(t->c);
 	}
 	free(t);
+}
+
+size_t
+responder_call(responder_fn fn, void *arg, const uint8_t *query, size_t len,
+    uint8_t *resp, size_t max, enum responder_transport transport,
+    const struct sockaddr *peer, socklen_t peerlen)
+{
+	struct responder_req	req;
+
+	memset(&req, 0, sizeof(req));
+	req.transport = transport;
+	req.peer = peer;
+	req.peerlen = peerlen;
+	if (transport == RESPONDER_UDP && max > responder_udp_max(peer))
+		max = responder_udp_max(peer);
+	return fn(arg, query, len, resp, max, transport, &req);
 }

@@ -42,8 +42,23 @@ void	responder_answer(struct responder_ticket *, const uint8_t *resp,
 enum responder_transport responder_ticket_transport(
 	    const struct responder_ticket *);
 
+/*
+ * Calls fn as a listener would for a query from peer, without a socket
+ * (fuzzing, tests), with max cut to what a datagram to peer can hold on
+ * UDP. Returns fn's answer length; a deferred answer goes nowhere.
+ */
+size_t	responder_call(responder_fn, void *arg, const uint8_t *query,
+	    size_t len, uint8_t *resp, size_t max, enum responder_transport,
+	    const struct sockaddr *peer, socklen_t peerlen);
+
+/*
+ * Each limit 0 takes the default, or PETDNS_TCP_READ_MS, PETDNS_TCP_IDLE_MS
+ * or PETDNS_TCP_MAX_CONNS from the environment (tests).
+ */
 struct responder_limits {
-	/* Close a TCP connection with no complete query this long (10000). */
+	/* Close a new TCP connection with no complete query this long (3000). */
+	int	tcp_read_ms;
+	/* Then close it this long after its last complete query (10000). */
 	int	tcp_idle_ms;
 	/* Past this, the least recently active connection closes (1000). */
 	int	tcp_max_conns;
@@ -69,6 +84,13 @@ int	responder_listen(struct responder *, const char *addr, uint16_t port,
 	    responder_fn, void *arg, char *err, size_t errlen);
 /* The port the last successful responder_listen bound; 0 before any. */
 uint16_t responder_port(const struct responder *);
+/*
+ * Stops listening (a reload): queued UDP queries are answered, every
+ * listening socket closes, open TCP connections stay until responder_free.
+ * UDP answers still owed leave through next's socket on the same address
+ * (next may be NULL: they go nowhere).
+ */
+void	responder_retire(struct responder *, struct responder *next);
 /*
  * Closes every socket and connection; call it before freeing the base.
  * NULL is a no-op.

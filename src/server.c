@@ -799,6 +799,64 @@ server_qname_plain(const uint8_t *query, size_t len)
 	return false;
 }
 
+/* The end of the name at pos (compression pointers allowed), or 0 past len. */
+static size_t
+server_skip_name(const uint8_t *p, size_t len, size_t pos)
+{
+	while (pos < len) {
+		if ((p[pos] & 0xc0) == 0xc0)
+			return pos + 2 <= len ? pos + 2 : 0;
+		if ((p[pos] & 0xc0) != 0)
+			return 0;
+		if (p[pos] == 0)
+			return pos + 1;
+		pos += (size_t)p[pos] + 1;
+	}
+	return 0;
+}
+
+/*
+ * RFC 6891 6.1.1: at most one OPT, owned by the root, its options filling
+ * its RDATA exactly; anything else in the additional section must fit the
+ * packet. False means FORMERR (ldns would take the first OPT and go on).
+ */
+static bool
+server_additional_valid(const uint8_t *p, size_t len)
+{
+	size_t	pos = 12, nopt = 0;
+	unsigned n = (unsigned)(p[4] << 8 | p[5]) + (unsigned)(p[6] << 8 |
+		    p[7]) + (unsigned)(p[8] << 8 | p[9]);
+	unsigned ar = (unsigned)(p[10] << 8 | p[11]);
+
+	for (unsigned i = 0; i < (unsigned)(p[4] << 8 | p[5]); i++)
+		if ((pos = server_skip_name(p, len, pos)) == 0 ||
+		    (pos += 4) > len)
+			return false;
+	for (unsigned i = (unsigned)(p[4] << 8 | p[5]); i < n + ar; i++) {
+		size_t	 owner = pos, rdlen, end;
+		uint16_t type;
+
+		if ((pos = server_skip_name(p, len, pos)) == 0 || pos + 10 > len)
+			return false;
+		type = (uint16_t)(p[pos] << 8 | p[pos + 1]);
+		rdlen = (size_t)(p[pos + 8] << 8 | p[pos + 9]);
+		pos += 10;
+		if ((end = pos + rdlen) > len)
+			return false;
+		if (type == LDNS_RR_TYPE_OPT) {
+			if (i < n || ++nopt > 1 || p[owner] != 0)
+				return false;
+			for (; pos < end; pos += 4 + (size_t)(p[pos + 2] << 8 |
+			    p[pos + 3]))
+				if (pos + 4 > end || pos + 4 + (size_t)(p[pos +
+				    2] << 8 | p[pos + 3]) > end)
+					return false;
+		}
+		pos = end;
+	}
+	return true;
+}
+
 /* loadbalance: the answer's A, AAAA and MX records in a random order, in place. */
 static void
 server_loadbalance(ldns_pkt *resp)
@@ -1121,7 +1179,8 @@ server_query(void *arg, const uint8_t *query, size_t len, uint8_t *out,
 	sq.peer = responder_peer(req, &sq.peerlen);
 	if (((query[2] >> 3) & 0xf) != LDNS_PACKET_QUERY)
 		sq.resp = server_reply(query, NULL, LDNS_RCODE_NOTIMPL);
-	else if ((query[4] | query[5]) != 0 && !server_qname_plain(query, len))
+	else if (((query[4] | query[5]) != 0 && !server_qname_plain(query,
+	    len)) || !server_additional_valid(query, len))
 		sq.resp = server_reply(query, NULL, LDNS_RCODE_FORMERR);
 	else if (ldns_wire2pkt(&sq.q, query, len) != LDNS_STATUS_OK)
 		sq.resp = server_reply(query, NULL, LDNS_RCODE_FORMERR);

@@ -40,8 +40,9 @@ struct fixture {
 
 /*
  * The test handler. First byte 'E': echo with that byte turned into 'R'.
- * 'S' hi lo: a response of that size in a known pattern. 'Z' or nothing:
- * no response. 'D': a ticket to answer later.
+ * 'S' hi lo: a response of that size in a known pattern. 'M': a response
+ * as large as max allows. 'Z' or nothing: no response. 'D': a ticket to
+ * answer later.
  */
 static size_t
 handler(void *arg, const uint8_t *q, size_t len, uint8_t *resp, size_t max,
@@ -63,6 +64,10 @@ handler(void *arg, const uint8_t *q, size_t len, uint8_t *resp, size_t max,
 		f->ticket = responder_defer(req);
 		assert_int_equal(responder_ticket_transport(f->ticket), tp);
 		return 0;
+	}
+	if (q[0] == 'M') {
+		memset(resp, 'M', max);
+		return max;
 	}
 	if (q[0] == 'S' && len >= 3) {
 		n = (size_t)q[1] << 8 | q[2];
@@ -353,6 +358,32 @@ test_udp_odd_sizes(void **state)
 	udp_echo(f, fd, "Eafter", 6);
 }
 
+/*
+ * bug: a handler told it had 65535 bytes for a UDP answer (a client's EDNS
+ * size of 65535) made an answer no datagram can carry, and the client got
+ * nothing. max is now what fits: 65507 bytes over IPv4.
+ */
+static void
+test_udp_answer_fits_datagram(void **state)
+{
+	struct fixture	*f = *state;
+	static uint8_t	 buf[65536];
+	long		 end = now_ms() + DEADLINE_MS;
+	ssize_t		 n;
+	int		 fd;
+
+	start(f, "127.0.0.1", NULL);
+	fd = client(f, AF_INET, SOCK_DGRAM, 0);
+	assert_int_equal(send(fd, "M", 1, 0), 1);
+	while ((n = recv(fd, buf, sizeof(buf), 0)) == -1) {
+		assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
+		assert_true(now_ms() < end);
+		slice(f);
+	}
+	assert_int_equal(n, 65507);
+	assert_int_equal(buf[65506], 'M');
+}
+
 /* addr NULL: 0.0.0.0 and :: on one port, replying from the queried address. */
 static void
 test_every_address(void **state)
@@ -549,7 +580,8 @@ static void
 test_tcp_idle_timeout(void **state)
 {
 	struct fixture		*f = *state;
-	struct responder_limits	 lim = { .tcp_idle_ms = 200 };
+	struct responder_limits	 lim = { .tcp_read_ms = 200,
+				    .tcp_idle_ms = 200 };
 	long			 t0;
 	int			 fd, part;
 
@@ -565,6 +597,32 @@ test_tcp_idle_timeout(void **state)
 	t0 = now_ms();
 	assert_true(closed(f, part));
 	assert_true(now_ms() - t0 >= 150);
+}
+
+/*
+ * CoreDNS's two timeouts: a client that connects and asks nothing goes at
+ * the read timeout; once it has asked, the longer idle timeout applies.
+ */
+static void
+test_tcp_read_timeout(void **state)
+{
+	struct fixture		*f = *state;
+	struct responder_limits	 lim = { .tcp_read_ms = 100,
+				    .tcp_idle_ms = 600 };
+	long			 t0 = now_ms();
+	int			 silent, asked;
+
+	start(f, "127.0.0.1", &lim);
+	silent = client(f, AF_INET, SOCK_STREAM, 0);
+	asked = client(f, AF_INET, SOCK_STREAM, 0);
+	tcp_echo(f, asked, "Eonce");
+	assert_true(closed(f, silent));
+	assert_true(now_ms() - t0 >= 80);
+	assert_true(now_ms() - t0 < 500);
+	t0 = now_ms();
+	tcp_echo(f, asked, "Etwice");
+	assert_true(closed(f, asked));
+	assert_true(now_ms() - t0 >= 500);
 }
 
 static void
@@ -781,6 +839,7 @@ main(void)
 		T(test_udp_round_trip),
 		T(test_udp_no_answer),
 		T(test_udp_odd_sizes),
+		T(test_udp_answer_fits_datagram),
 		T(test_every_address),
 		T(test_deferred_udp),
 		T(test_deferred_tcp),
@@ -791,6 +850,7 @@ main(void)
 		T(test_tcp_slow_reader_not_idle),
 		T(test_tcp_output_cap),
 		T(test_tcp_idle_timeout),
+		T(test_tcp_read_timeout),
 		T(test_tcp_conn_cap),
 		T(test_tcp_zero_frame),
 		T(test_tcp_half_close),
