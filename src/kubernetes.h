@@ -12,6 +12,7 @@ struct config_kubernetes;
 struct event_base;
 struct kubernetes;
 struct store;
+struct wire_msg;
 
 /* cfg is borrowed and must outlive the instance. */
 struct kubernetes *kubernetes_new(struct event_base *,
@@ -30,6 +31,13 @@ bool	kubernetes_serves(const struct kubernetes *, const uint8_t *qname);
 /* Answers qname/qtype into resp; returns the rcode (see answer_zone). */
 ldns_pkt_rcode kubernetes_answer(struct kubernetes *, const uint8_t *qname,
 	    uint16_t qtype, ldns_pkt *resp);
+/*
+ * The same answer written into m (the fast path); -1 when only
+ * kubernetes_answer can give it (see answer_zone_wire, and SERVFAIL
+ * before the first sync).
+ */
+int	kubernetes_answer_wire(struct kubernetes *, const uint8_t *qname,
+	    uint16_t qtype, struct wire_msg *m);
 /* True when an NXDOMAIN for qname goes on to the next directive. */
 bool	kubernetes_fallthrough(const struct kubernetes *, const uint8_t *qname);
 /* Prints every record, one per line in presentation format, sorted. */

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "server.h"
+#include "wire.h"
 #include "xmalloc.h"
 
 struct server_block {
@@ -57,6 +58,8 @@ struct server {
 	size_t			 nblocks;
 	struct server_pending	*pending;	/* queries out at upstreams */
 	struct server_stat	*stats;
+	bool			 slow_only;	/* server_set_fast(s, false) */
+	size_t			 nfast;		/* answered by the fast path */
 };
 
 /* One query on its way through a server block. */
@@ -75,6 +78,7 @@ struct server_query {
 	const uint8_t		*zone;		/* the block's zone that matched */
 	const uint8_t		*wire;		/* the query as received */
 	bool			 cacheable;	/* answered by a directive after cache */
+	bool			 cache_missed;	/* the fast path looked already */
 	struct forward		*forward;	/* the query goes upstream */
 };
 
@@ -583,7 +587,7 @@ server_resolve(struct server_query *sq, const ldns_rr *question)
 		    "\"HINFO %s.\"", sq->s->label, b->cfg->zones[0],
 		    dname_to_str(b->probe, name, sizeof(name)));
 	}
-	if (server_cached(sq, qname, &refresh)) {
+	if (!sq->cache_missed && server_cached(sq, qname, &refresh)) {
 		if (refresh)
 			server_refresh(sq, question);
 		return;
@@ -780,25 +784,28 @@ server_log(const struct server_query *sq, size_t rsize)
 
 /* errors: a SERVFAIL and its reason, as CoreDNS's errors directive logs it. */
 static void
-server_errors(const struct server_query *sq)
+server_errors(const struct server_query *sq, const uint8_t *qname,
+    uint16_t qtype)
 {
-	const ldns_rr	*question = ldns_rr_list_rr(ldns_pkt_question(sq->q), 0);
-	char		*name = ldns_rdf2str(ldns_rr_owner(question));
-	char		*type = ldns_rr_type2str(ldns_rr_get_type(question));
+	ldns_rdf	*owner = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME,
+			    dname_length(qname), qname);
+	char		*name = ldns_rdf2str(owner);
+	char		*type = ldns_rr_type2str(qtype);
 
 	log_errorx("plugin/errors: 2 %s %s: %s", name, type, sq->error ?
 	    sq->error : "server failure");
+	ldns_rdf_deep_free(owner);
 	free(name);
 	free(type);
 }
 
 /* CoreDNS's request and response metrics for one query. */
 static void
-server_metrics(const struct server_query *sq, size_t rsize)
+server_metrics(const struct server_query *sq, uint16_t qtype, int rcode,
+    size_t rsize)
 {
-	const ldns_rr	*question = ldns_rr_list_rr(ldns_pkt_question(sq->q), 0);
 	struct metrics	*m = sq->s->metrics;
-	char		 zone[DNAME_MAX * 4 + 2] = "dropped", rcode[16];
+	char		 zone[DNAME_MAX * 4 + 2] = "dropped", rcbuf[16];
 	const char	*proto = sq->transport == RESPONDER_TCP ? "tcp" : "udp";
 	const char	*family = sq->peer->sa_family == AF_INET6 ? "2" : "1";
 	double		 secs;
@@ -816,11 +823,11 @@ server_metrics(const struct server_query *sq, size_t rsize)
 	    (double)(now.tv_nsec - sq->start.tv_nsec) / 1e9;
 	metrics_counter_add(metrics_counter_get(m, "coredns_dns_requests_total",
 	    (const char *[]){ sq->s->label, zone, "", proto, family,
-	    metrics_qtype_label(ldns_rr_get_type(question)) }), 1);
+	    metrics_qtype_label(qtype) }), 1);
 	metrics_counter_add(metrics_counter_get(m,
 	    "coredns_dns_responses_total", (const char *[]){ sq->s->label, zone,
-	    "", metrics_rcode_label(ldns_pkt_get_rcode(sq->resp), rcode,
-	    sizeof(rcode)), sq->plugin ? sq->plugin : "" }), 1);
+	    "", metrics_rcode_label(rcode, rcbuf,
+	    sizeof(rcbuf)), sq->plugin ? sq->plugin : "" }), 1);
 	metrics_histogram_observe(metrics_histogram_get(m,
 	    "coredns_dns_request_duration_seconds", (const char *[]){
 	    sq->s->label, zone, "" }), secs);
@@ -838,6 +845,8 @@ server_finish(struct server_query *sq, uint8_t *out, size_t max)
 {
 	size_t	limit = 512, n;
 	bool	parsed = sq->q != NULL && ldns_pkt_qdcount(sq->q) == 1;
+	const ldns_rr *question = parsed ?
+	    ldns_rr_list_rr(ldns_pkt_question(sq->q), 0) : NULL;
 
 	if (sq->b != NULL && sq->b->cfg->loadbalance)
 		server_loadbalance(sq->resp);
@@ -853,12 +862,14 @@ server_finish(struct server_query *sq, uint8_t *out, size_t max)
 	} else
 		n = server_render(sq->resp, out, max, limit);
 	if (parsed)
-		server_metrics(sq, n);
+		server_metrics(sq, ldns_rr_get_type(question),
+		    ldns_pkt_get_rcode(sq->resp), n);
 	if (parsed && sq->b != NULL && sq->b->cfg->log)
 		server_log(sq, n);
 	if (parsed && sq->b != NULL && sq->b->cfg->errors &&
 	    ldns_pkt_get_rcode(sq->resp) == LDNS_RCODE_SERVFAIL)
-		server_errors(sq);
+		server_errors(sq, ldns_rdf_data(ldns_rr_owner(question)),
+		    ldns_rr_get_type(question));
 	return n;
 }
 
@@ -930,6 +941,112 @@ server_upstream(struct server_query *sq, struct responder_req *req)
 	return 0;
 }
 
+/* loadbalance on a wire answer; what wire_shuffle leaves (MX) goes through ldns. */
+static size_t
+server_loadbalance_wire(uint8_t *out, size_t n, size_t max, size_t limit)
+{
+	ldns_pkt	*p = NULL;
+
+	if (wire_shuffle(out, n) || ldns_wire2pkt(&p, out, n) != LDNS_STATUS_OK)
+		return n;
+	server_loadbalance(p);
+	n = server_render(p, out, max, limit);
+	ldns_pkt_free(p);
+	return n;
+}
+
+/*
+ * A cache hit as it stands in the cache, or on a miss the zone's answer in
+ * wire form, cached and then cut to the client's limit. Returns false to
+ * leave the query to the ldns path (which then skips the cache lookup).
+ */
+static bool
+server_fast_answer(struct server_query *sq, const struct wire_query *q,
+    uint8_t *out, size_t max, size_t limit, size_t *n, int *rcode)
+{
+	struct server_block	*b = sq->b;
+	struct wire_msg		 m;
+	bool			 stale;
+	time_t			 now = 0;
+
+	if (b->cache != NULL && cache_match(b->cache, q->qname)) {
+		now = time(NULL);
+		*n = cache_lookup(b->cache, sq->wire, sq->qsize,
+		    sq->transport == RESPONDER_TCP ? 0 : (uint16_t)limit, now,
+		    out, max, &stale);
+		sq->cache_missed = true;
+		if (*n > 0) {
+			if (b->cfg->loadbalance)
+				*n = server_loadbalance_wire(out, *n, max, limit);
+			*rcode = *n >= 4 ? out[3] & 0x0f : 0;
+			sq->plugin = "cache";
+			return true;
+		}
+		sq->cacheable = true;
+	}
+	if (b->k == NULL || !kubernetes_serves(b->k, q->qname))
+		return false;
+	wire_msg_init(&m, out, max, q);
+	*rcode = kubernetes_answer_wire(b->k, q->qname, q->qtype, &m);
+	if (*rcode < 0 || (*rcode == LDNS_RCODE_NXDOMAIN &&
+	    kubernetes_fallthrough(b->k, q->qname)))
+		return false;
+	sq->plugin = "kubernetes";
+	*n = wire_msg_finish(&m, *rcode, sq->cacheable ? UINT16_MAX : limit);
+	if (*n == 0)
+		return false;
+	if (b->cfg->loadbalance)
+		(void)wire_shuffle(out, *n);
+	if (sq->cacheable) {
+		cache_insert(b->cache, sq->wire, sq->qsize, out, *n, now);
+		if (*n > limit)
+			*n = wire_msg_finish(&m, *rcode, limit);
+	}
+	return true;
+}
+
+/*
+ * The fast path: a plain query routed to a block whose answer needs no
+ * ldns (cache hits, kubernetes zone answers). Returns false, having sent
+ * nothing and counted nothing, to leave the query to the ldns path.
+ */
+static bool
+server_fast(struct server_query *sq, const uint8_t *query, size_t len,
+    uint8_t *out, size_t max, size_t *n)
+{
+	struct wire_query	 q;
+	struct server_block	*b;
+	const struct cache_config *cc;
+	size_t			 limit = 512;
+	int			 rcode;
+
+	if (!wire_query_parse(query, len, &q) ||
+	    (b = server_route(sq->s, q.qname, &sq->zone)) == NULL)
+		return false;
+	cc = b->cfg->cache;
+	/* The log line, loop probes and cache refreshes are the ldns path's. */
+	if (b->cfg->log || (b->probe != NULL && dname_equal_nocase(q.qname,
+	    b->probe)) || (b->cache != NULL && cc != NULL && (cc->prefetch >
+	    0 || cc->serve_stale)))
+		return false;
+	if (sq->transport == RESPONDER_TCP)
+		limit = UINT16_MAX;
+	else if (q.edns && q.udp_size > limit)
+		limit = q.udp_size;
+	sq->b = b;
+	if (!server_fast_answer(sq, &q, out, max, limit, n, &rcode)) {
+		sq->b = NULL;
+		sq->plugin = NULL;
+		sq->cacheable = false;
+		return false;
+	}
+	sq->s->nfast++;
+	server_metrics(sq, q.qtype, rcode, *n);
+	if (b->cfg->errors && rcode == LDNS_RCODE_SERVFAIL)
+		server_errors(sq, q.qname, q.qtype);
+	return true;
+}
+
 size_t
 server_query(void *arg, const uint8_t *query, size_t len, uint8_t *out,
     size_t max, enum responder_transport transport,
@@ -944,6 +1061,8 @@ server_query(void *arg, const uint8_t *query, size_t len, uint8_t *out,
 		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &sq.start);
 	sq.peer = responder_peer(req, &sq.peerlen);
+	if (!sq.s->slow_only && server_fast(&sq, query, len, out, max, &n))
+		return n;
 	if (((query[2] >> 3) & 0xf) != LDNS_PACKET_QUERY)
 		sq.resp = server_reply(query, NULL, LDNS_RCODE_NOTIMPL);
 	else if ((query[4] | query[5]) != 0 && !server_qname_plain(query, len))
@@ -962,6 +1081,18 @@ server_query(void *arg, const uint8_t *query, size_t len, uint8_t *out,
 	ldns_pkt_free(sq.q);
 	ldns_pkt_free(sq.resp);
 	return n;
+}
+
+void
+server_set_fast(struct server *s, bool on)
+{
+	s->slow_only = !on;
+}
+
+size_t
+server_fast_count(const struct server *s)
+{
+	return s->nfast;
 }
 
 void
