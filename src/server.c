@@ -27,10 +27,14 @@ struct server_block {
 	struct forward			**forwards;	/* one per forward line */
 	uint8_t				**zones;	/* lower-case wire */
 	uint8_t				*probe;		/* loop: our probe name */
+	struct server_series		**series;	/* per zone, for metrics */
 	int				 probes_seen;
 };
 
 struct server_pending;
+struct server_series;
+
+static struct server_series *server_series_new(const uint8_t *zone);
 
 /* One series read at scrape time from a cache's or an upstream's counters. */
 struct server_stat {
@@ -58,6 +62,7 @@ struct server {
 	size_t			 nblocks;
 	struct server_pending	*pending;	/* queries out at upstreams */
 	struct server_stat	*stats;
+	struct server_series	*dropped;	/* metrics of queries no block took */
 	bool			 slow_only;	/* server_set_fast(s, false) */
 	size_t			 nfast;		/* answered by the fast path */
 };
@@ -221,6 +226,7 @@ server_new(struct event_base *base, struct metrics *metrics, const char *addr,
 		s->label = xasprintf("dns://[%s]:%u", addr, port);
 	else
 		s->label = xasprintf("dns://%s:%u", addr, port);
+	s->dropped = server_series_new(NULL);
 	return s;
 }
 
@@ -262,13 +268,17 @@ server_free(struct server *s)
 		for (size_t f = 0; f < s->blocks[i].cfg->nforwards; f++)
 			forward_free(s->blocks[i].forwards[f]);
 		free(s->blocks[i].forwards);
-		for (size_t z = 0; z < s->blocks[i].cfg->nzones; z++)
+		for (size_t z = 0; z < s->blocks[i].cfg->nzones; z++) {
 			free(s->blocks[i].zones[z]);
+			free(s->blocks[i].series[z]);
+		}
 		free(s->blocks[i].zones);
+		free(s->blocks[i].series);
 		free(s->blocks[i].probe);
 		cache_free(s->blocks[i].cache);
 	}
 	free(s->blocks);
+	free(s->dropped);
 	free(s->label);
 	free(s);
 }
@@ -309,6 +319,7 @@ server_add_block(struct server *s, const struct config_server *cfg,
 	for (size_t f = 0; s->metrics != NULL && f < cfg->nforwards; f++)
 		server_stats_forward(s, b->forwards[f]);
 	b->zones = xcalloc(cfg->nzones, sizeof(*b->zones));
+	b->series = xcalloc(cfg->nzones, sizeof(*b->series));
 	for (size_t z = 0; z < cfg->nzones; z++) {
 		len = dname_from_str(cfg->zones[z], wire);
 		if (len < 0) {
@@ -317,6 +328,7 @@ server_add_block(struct server *s, const struct config_server *cfg,
 		}
 		b->zones[z] = xmalloc((size_t)len);
 		memcpy(b->zones[z], wire, (size_t)len);
+		b->series[z] = server_series_new(b->zones[z]);
 	}
 }
 
@@ -799,44 +811,112 @@ server_errors(const struct server_query *sq, const uint8_t *qname,
 	free(type);
 }
 
+/* The plugins whose responses_total series are kept resolved. */
+static const char *const server_plugins[] = {
+	"", "kubernetes", "cache", "forward", "whoami"
+};
+#define SERVER_NPLUGINS	(sizeof(server_plugins) / sizeof(server_plugins[0]))
+/* Every qtype above 255 is "other" (metrics_qtype_label): one slot. */
+#define SERVER_NQTYPES	257
+
+/*
+ * The per-query series of one zone label, resolved on first use and kept:
+ * metrics_*_get hashes the labels, too slow for every query.
+ */
+struct server_series {
+	struct metrics_counter	 *requests[2][2][SERVER_NQTYPES];
+	struct metrics_counter	 *responses[16][SERVER_NPLUGINS];
+	struct metrics_histogram *duration;
+	struct metrics_histogram *size[2][2];	/* request, response; proto */
+	char			  zone[DNAME_MAX * 4 + 2];
+};
+
+static struct server_series *
+server_series_new(const uint8_t *zone)
+{
+	struct server_series	*se = xcalloc(1, sizeof(*se));
+
+	if (zone == NULL) {
+		snprintf(se->zone, sizeof(se->zone), "dropped");
+		return se;
+	}
+	dname_to_str(zone, se->zone, sizeof(se->zone) - 1);
+	if (strcmp(se->zone, ".") != 0)
+		strcat(se->zone, ".");
+	return se;
+}
+
+/* The series of the query's zone label (its block's zone, or "dropped"). */
+static struct server_series *
+server_series(const struct server_query *sq)
+{
+	struct server_block	*b = sq->b;
+
+	for (size_t z = 0; b != NULL && sq->zone != NULL &&
+	    z < b->cfg->nzones; z++)
+		if (b->zones[z] == sq->zone)
+			return b->series[z];
+	return sq->s->dropped;
+}
+
+static size_t
+server_plugin_index(const char *plugin)
+{
+	for (size_t i = 0; i < SERVER_NPLUGINS; i++)
+		if (strcmp(plugin, server_plugins[i]) == 0)
+			return i;
+	return SERVER_NPLUGINS;
+}
+
 /* CoreDNS's request and response metrics for one query. */
 static void
 server_metrics(const struct server_query *sq, uint16_t qtype, int rcode,
     size_t rsize)
 {
-	struct metrics	*m = sq->s->metrics;
-	char		 zone[DNAME_MAX * 4 + 2] = "dropped", rcbuf[16];
-	const char	*proto = sq->transport == RESPONDER_TCP ? "tcp" : "udp";
-	const char	*family = sq->peer->sa_family == AF_INET6 ? "2" : "1";
-	double		 secs;
-	struct timespec	 now;
+	struct metrics		 *m = sq->s->metrics;
+	struct server_series	 *se;
+	struct metrics_counter	**req, **resp, *other = NULL;
+	const char		 *label = sq->s->label;
+	const char		 *plugin = sq->plugin ? sq->plugin : "";
+	int			  tcp = sq->transport == RESPONDER_TCP;
+	int			  v6 = sq->peer->sa_family == AF_INET6;
+	size_t			  pi = server_plugin_index(plugin);
+	char			  rcbuf[16];
+	struct timespec		  now;
+	double			  secs;
 
 	if (m == NULL)
 		return;
-	if (sq->b != NULL && sq->zone != NULL) {
-		dname_to_str(sq->zone, zone, sizeof(zone) - 1);
-		if (strcmp(zone, ".") != 0)
-			strcat(zone, ".");
-	}
+	se = server_series(sq);
+	req = &se->requests[tcp][v6][qtype < 256 ? qtype : 256];
+	if (*req == NULL)
+		*req = metrics_counter_get(m, "coredns_dns_requests_total",
+		    (const char *[]){ label, se->zone, "", tcp ? "tcp" : "udp",
+		    v6 ? "2" : "1", metrics_qtype_label(qtype) });
+	resp = rcode >= 0 && rcode < 16 && pi < SERVER_NPLUGINS ?
+	    &se->responses[rcode][pi] : &other;
+	if (*resp == NULL)
+		*resp = metrics_counter_get(m, "coredns_dns_responses_total",
+		    (const char *[]){ label, se->zone, "", metrics_rcode_label(
+		    rcode, rcbuf, sizeof(rcbuf)), plugin });
+	if (se->duration == NULL)
+		se->duration = metrics_histogram_get(m,
+		    "coredns_dns_request_duration_seconds",
+		    (const char *[]){ label, se->zone, "" });
+	for (int dir = 0; dir < 2; dir++)
+		if (se->size[dir][tcp] == NULL)
+			se->size[dir][tcp] = metrics_histogram_get(m, dir == 0 ?
+			    "coredns_dns_request_size_bytes" :
+			    "coredns_dns_response_size_bytes", (const char *[]){
+			    label, se->zone, "", tcp ? "tcp" : "udp" });
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	secs = (double)(now.tv_sec - sq->start.tv_sec) +
 	    (double)(now.tv_nsec - sq->start.tv_nsec) / 1e9;
-	metrics_counter_add(metrics_counter_get(m, "coredns_dns_requests_total",
-	    (const char *[]){ sq->s->label, zone, "", proto, family,
-	    metrics_qtype_label(qtype) }), 1);
-	metrics_counter_add(metrics_counter_get(m,
-	    "coredns_dns_responses_total", (const char *[]){ sq->s->label, zone,
-	    "", metrics_rcode_label(rcode, rcbuf,
-	    sizeof(rcbuf)), sq->plugin ? sq->plugin : "" }), 1);
-	metrics_histogram_observe(metrics_histogram_get(m,
-	    "coredns_dns_request_duration_seconds", (const char *[]){
-	    sq->s->label, zone, "" }), secs);
-	metrics_histogram_observe(metrics_histogram_get(m,
-	    "coredns_dns_request_size_bytes", (const char *[]){ sq->s->label,
-	    zone, "", proto }), (double)sq->qsize);
-	metrics_histogram_observe(metrics_histogram_get(m,
-	    "coredns_dns_response_size_bytes", (const char *[]){ sq->s->label,
-	    zone, "", proto }), (double)rsize);
+	metrics_counter_add(*req, 1);
+	metrics_counter_add(*resp, 1);
+	metrics_histogram_observe(se->duration, secs);
+	metrics_histogram_observe(se->size[0][tcp], (double)sq->qsize);
+	metrics_histogram_observe(se->size[1][tcp], (double)rsize);
 }
 
 /* The response leaves: the block's post-processing, rendering, logging. */
