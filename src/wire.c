@@ -69,8 +69,15 @@ wire_query_parse(const uint8_t *pkt, size_t len, struct wire_query *q)
 	    get16(pkt + pos + 1) != WIRE_TYPE_OPT || pkt[pos + 6] != 0 ||
 	    pos + WIRE_OPT_LEN + get16(pkt + pos + 9) != len)
 		return false;
+	/* Options must be well formed TLVs, as ldns checks them. */
+	for (size_t o = pos + WIRE_OPT_LEN; o < len; o += 4 + get16(pkt + o + 2))
+		if (o + 4 > len || o + 4 + get16(pkt + o + 2) > len)
+			return false;
 	q->edns = true;
 	q->udp_size = get16(pkt + pos + 3);
+	/* ldns takes an all-zero OPT for no EDNS at all. */
+	if (q->udp_size == 0)
+		return false;
 	q->dnssec_ok = (pkt[pos + 7] & 0x80) != 0;
 	return true;
 }
