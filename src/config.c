@@ -1,5 +1,7 @@
 /* config.c -- the directive table: Corefile blocks -> struct config, CoreDNS's defaults and checks. */
 #include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <ctype.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -8,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <regex.h>
 
 #include "admin.h"
 #include "cache.h"
@@ -357,6 +361,14 @@ config_free(struct config *cfg)
 		srv = &cfg->servers[i];
 		xstrv_free(srv->zones, srv->nzones);
 		xstrv_free(srv->binds, srv->nbinds);
+		for (size_t l = 0; l < srv->nlogs; l++)
+			xstrv_free(srv->logs[l].names, srv->logs[l].nnames);
+		free(srv->logs);
+		for (size_t c = 0; c < srv->nconsolidate; c++) {
+			free(srv->consolidate[c].pattern);
+			free(srv->consolidate[c].level);
+		}
+		free(srv->consolidate);
 		cache_config_free(srv->cache);
 		free(srv->health);
 		free(srv->ready);
@@ -459,11 +471,69 @@ dir_flag(bool *flag, const struct corefile_line *l, char *err, size_t errlen)
 	return 0;
 }
 
+/* errors [{ stacktrace; consolidate DURATION REGEXP [LEVEL] [show_first] }] */
 static int
 dir_errors(struct config_server *srv, const struct corefile_line *l,
     char *err, size_t errlen)
 {
-	return dir_flag(&srv->errors, l, err, errlen);
+	static const char *const levels[] = { "error", "warning", "info",
+	    "debug" };
+	const struct corefile_line *o;
+
+	if (corefile_nargs(l) > 0)
+		return corefile_errf(corefile_pos(l), err, errlen,
+		    "errors: takes no arguments");
+	srv->errors = true;
+	for (o = corefile_options(l); o != NULL; o = corefile_next(o)) {
+		struct config_consolidate c = { 0 };
+		const char	*name = corefile_name(o), *a;
+		regex_t		 re;
+		bool		 negative;
+		size_t		 i;
+
+		if (strcmp(name, "stacktrace") == 0 && corefile_nargs(o) == 0)
+			continue;	/* C has no panics to trace */
+		if (strcmp(name, "consolidate") != 0)
+			return corefile_errf(corefile_pos(o), err, errlen,
+			    "errors: unknown option '%s'", name);
+		if (corefile_nargs(o) < 2 || corefile_nargs(o) > 4 ||
+		    !corefile_duration(corefile_arg(o, 0), &c.ms, &negative) ||
+		    negative || c.ms == 0)
+			return corefile_errf(corefile_pos(o), err, errlen,
+			    "errors: consolidate DURATION REGEXP [LEVEL] "
+			    "[show_first]");
+		if (regcomp(&re, corefile_arg(o, 1), REG_EXTENDED | REG_NOSUB)
+		    != 0)
+			return corefile_errf(corefile_pos(o), err, errlen,
+			    "errors: consolidate: invalid regular expression "
+			    "'%s'", corefile_arg(o, 1));
+		regfree(&re);
+		c.level = xstrdup("ERROR");
+		for (i = 2; (a = corefile_arg(o, i)) != NULL; i++) {
+			size_t	k;
+
+			for (k = 0; k < 4 && strcasecmp(a, levels[k]) != 0; k++)
+				;
+			if (k < 4 && i == 2) {
+				free(c.level);
+				c.level = xstrdup(k == 0 ? "ERROR" : k == 1 ?
+				    "WARNING" : k == 2 ? "INFO" : "DEBUG");
+			} else if (strcmp(a, "show_first") == 0)
+				c.show_first = true;
+			else {
+				free(c.level);
+				return corefile_errf(corefile_pos(o), err,
+				    errlen, "errors: consolidate: unknown "
+				    "level '%s' (warning, error, info, debug)",
+				    a);
+			}
+		}
+		c.pattern = xstrdup(corefile_arg(o, 1));
+		srv->consolidate = xreallocarray(srv->consolidate,
+		    srv->nconsolidate + 1, sizeof(*srv->consolidate));
+		srv->consolidate[srv->nconsolidate++] = c;
+	}
+	return 0;
 }
 
 static int
@@ -480,22 +550,69 @@ dir_whoami(struct config_server *srv, const struct corefile_line *l,
 	return dir_flag(&srv->whoami, l, err, errlen);
 }
 
-/* log [NAMES...] [FORMAT]: petdns logs every query in the common format. */
+/* log [NAMES...] [FORMAT] [{ class success|denial|error|all... }] */
 static int
 dir_log(struct config_server *srv, const struct corefile_line *l, char *err,
     size_t errlen)
 {
-	const char	*last = corefile_nargs(l) > 0 ?
-			    corefile_arg(l, corefile_nargs(l) - 1) : NULL;
+	struct config_log	 rule = { 0 };
+	const struct corefile_line *o;
+	const char		*a;
+	char			 why[128], *z;
 
-	if (corefile_has_block(l))
-		return corefile_errf(corefile_pos(l), err, errlen,
-		    "log: class filters are not supported");
-	if (last != NULL && strchr(last, '{') != NULL &&
-	    strcmp(last, "{common}") != 0)
-		return corefile_errf(corefile_pos(l), err, errlen,
-		    "log: only the {common} format is supported");
-	srv->log = true;
+	for (size_t i = 0; (a = corefile_arg(l, i)) != NULL; i++) {
+		if (strchr(a, '{') != NULL) {
+			/* The format comes last; only the two CoreDNS names. */
+			if (corefile_arg(l, i + 1) == NULL &&
+			    (strcmp(a, "{common}") == 0 ||
+			    strcmp(a, "{combined}") == 0)) {
+				rule.combined = strcmp(a, "{combined}") == 0;
+				break;
+			}
+			xstrv_free(rule.names, rule.nnames);
+			return corefile_errf(corefile_pos(l), err, errlen,
+			    "log: only the {common} and {combined} formats are "
+			    "supported");
+		}
+		if ((z = corefile_zone(a, why, sizeof(why))) == NULL) {
+			xstrv_free(rule.names, rule.nnames);
+			return corefile_errf(corefile_pos(l), err, errlen,
+			    "log: name '%s': %s", a, why);
+		}
+		xstrv_push(&rule.names, &rule.nnames, z);
+	}
+	if (rule.nnames == 0)
+		xstrv_push(&rule.names, &rule.nnames, xstrdup("."));
+	for (o = corefile_options(l); o != NULL; o = corefile_next(o)) {
+		if (strcmp(corefile_name(o), "class") != 0 ||
+		    corefile_nargs(o) == 0) {
+			xstrv_free(rule.names, rule.nnames);
+			return corefile_errf(corefile_pos(o), err, errlen,
+			    "log: unknown option '%s' (class CLASSES...)",
+			    corefile_name(o));
+		}
+		for (size_t i = 0; (a = corefile_arg(o, i)) != NULL; i++) {
+			if (strcmp(a, "success") == 0)
+				rule.classes |= CONFIG_LOG_SUCCESS;
+			else if (strcmp(a, "denial") == 0)
+				rule.classes |= CONFIG_LOG_DENIAL;
+			else if (strcmp(a, "error") == 0)
+				rule.classes |= CONFIG_LOG_ERROR;
+			else if (strcmp(a, "all") == 0)
+				rule.classes |= CONFIG_LOG_ALL;
+			else {
+				xstrv_free(rule.names, rule.nnames);
+				return corefile_errf(corefile_pos(o), err,
+				    errlen, "log: unknown class '%s' (success, "
+				    "denial, error, all)", a);
+			}
+		}
+	}
+	if (rule.classes == 0)
+		rule.classes = CONFIG_LOG_ALL;
+	srv->logs = xreallocarray(srv->logs, srv->nlogs + 1,
+	    sizeof(*srv->logs));
+	srv->logs[srv->nlogs++] = rule;
 	return 0;
 }
 
@@ -537,28 +654,82 @@ dir_reload(struct config_server *srv, const struct corefile_line *l,
 }
 
 /* bind ADDR...: IP addresses only; CoreDNS's interface names are not yet. */
+/* An interface's addresses (IPv6 link-local ones need a scope: left out). Returns how many. */
+static size_t
+bind_iface(struct config_server *srv, const char *name)
+{
+	struct ifaddrs	*all, *ifa;
+	char		 text[INET6_ADDRSTRLEN];
+	size_t		 n = 0;
+
+	if (getifaddrs(&all) == -1)
+		return 0;
+	for (ifa = all; ifa != NULL; ifa = ifa->ifa_next) {
+		const struct sockaddr *sa = ifa->ifa_addr;
+		const void	*addr;
+
+		if (sa == NULL || strcmp(ifa->ifa_name, name) != 0)
+			continue;
+		if (sa->sa_family == AF_INET)
+			addr = &((const struct sockaddr_in *)(const void *)sa)->
+			    sin_addr;
+		else if (sa->sa_family == AF_INET6 &&
+		    !IN6_IS_ADDR_LINKLOCAL(&((const struct sockaddr_in6 *)
+		    (const void *)sa)->sin6_addr))
+			addr = &((const struct sockaddr_in6 *)(const void *)sa)->
+			    sin6_addr;
+		else
+			continue;
+		inet_ntop(sa->sa_family, addr, text, sizeof(text));
+		if (!strv_has(srv->binds, srv->nbinds, text))
+			xstrv_push(&srv->binds, &srv->nbinds, xstrdup(text));
+		n++;
+	}
+	freeifaddrs(all);
+	return n;
+}
+
+/* bind ADDRESS|IFACE... [{ except ADDRESS... }] */
 static int
 dir_bind(struct config_server *srv, const struct corefile_line *l, char *err,
     size_t errlen)
 {
 	const struct corefile_pos *pos = corefile_pos(l);
+	const struct corefile_line *o;
 	unsigned char ip[16];
 	const char *a;
-	size_t	 i;
+	size_t	 i, j;
 
 	if (corefile_nargs(l) == 0)
 		return corefile_errf(pos, err, errlen,
 		    "bind: needs at least one address");
-	if (corefile_has_block(l))
-		return corefile_errf(pos, err, errlen, "bind: takes no block");
 	for (i = 0; (a = corefile_arg(l, i)) != NULL; i++) {
 		if (inet_pton(AF_INET, a, ip) != 1 &&
-		    inet_pton(AF_INET6, a, ip) != 1)
-			return corefile_errf(pos, err, errlen,
-			    "bind: '%s' is not an IP address", a);
-		if (!strv_has(srv->binds, srv->nbinds, a))
+		    inet_pton(AF_INET6, a, ip) != 1) {
+			if (bind_iface(srv, a) == 0)
+				return corefile_errf(pos, err, errlen,
+				    "bind: '%s' is neither an IP address nor "
+				    "an interface with one", a);
+		} else if (!strv_has(srv->binds, srv->nbinds, a))
 			xstrv_push(&srv->binds, &srv->nbinds, xstrdup(a));
 	}
+	for (o = corefile_options(l); o != NULL; o = corefile_next(o)) {
+		if (strcmp(corefile_name(o), "except") != 0 ||
+		    corefile_nargs(o) == 0)
+			return corefile_errf(corefile_pos(o), err, errlen,
+			    "bind: unknown option '%s' (except ADDRESS...)",
+			    corefile_name(o));
+		for (i = 0; (a = corefile_arg(o, i)) != NULL; i++)
+			for (j = 0; j < srv->nbinds; j++)
+				if (strcmp(srv->binds[j], a) == 0) {
+					free(srv->binds[j]);
+					srv->binds[j] = srv->binds[--srv->nbinds];
+					break;
+				}
+	}
+	if (srv->nbinds == 0)
+		return corefile_errf(pos, err, errlen,
+		    "bind: every address is excepted");
 	return 0;
 }
 

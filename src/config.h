@@ -52,6 +52,26 @@ struct config_kubernetes {
 struct cache_config;
 struct forward_config;
 
+/* log [NAMES...] [FORMAT] { class CLASSES... }: one line's rule. */
+enum {
+	CONFIG_LOG_SUCCESS = 1, CONFIG_LOG_DENIAL = 2, CONFIG_LOG_ERROR = 4,
+	CONFIG_LOG_ALL = 7
+};
+struct config_log {
+	char	**names;		/* zones, normalised; "." is every name */
+	size_t	nnames;
+	unsigned classes;		/* CONFIG_LOG_* */
+	bool	combined;		/* {combined}: {common} and the opcode */
+};
+
+/* errors { consolidate DURATION REGEXP [LEVEL] [show_first] } */
+struct config_consolidate {
+	int	ms;
+	char	*pattern;		/* POSIX extended regular expression */
+	char	*level;			/* "ERROR", "WARNING", "INFO" or "DEBUG" */
+	bool	show_first;
+};
+
 struct config_server {
 	char	**zones;		/* the block's keys, normalised */
 	size_t	nzones;
@@ -60,7 +80,10 @@ struct config_server {
 	size_t	nbinds;
 	struct config_kubernetes *kubernetes;	/* NULL when absent */
 	bool	errors;			/* errors */
-	bool	log;			/* log: every query, common format */
+	struct config_consolidate *consolidate;	/* errors { consolidate ... } */
+	size_t	nconsolidate;
+	struct config_log *logs;	/* one per log line */
+	size_t	nlogs;
 	bool	loadbalance;		/* loadbalance [round_robin] */
 	bool	loop;			/* loop */
 	bool	whoami;			/* whoami */

@@ -84,6 +84,19 @@ log_debug(const char *fmt, ...)
 }
 
 void
+log_at(const char *level, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if ((strcmp(level, "INFO") == 0 && log_quiet) ||
+	    (strcmp(level, "DEBUG") == 0 && !log_debug_on))
+		return;
+	va_start(ap, fmt);
+	log_vmsg(level, 0, fmt, ap);
+	va_end(ap);
+}
+
+void
 fatal(const char *fmt, ...)
 {
 	int	err = errno;

@@ -7,6 +7,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <regex.h>
+
+#include <event2/event.h>
 #include <ldns/ldns.h>
 
 #include "cache.h"
@@ -20,12 +23,22 @@
 #include "wire.h"
 #include "xmalloc.h"
 
+/* errors { consolidate }: one rule's matches in its current period. */
+struct server_consolidate {
+	const struct config_consolidate	*cfg;
+	regex_t				 re;
+	unsigned long long		 count;
+	struct event			*ev;
+};
+
 struct server_block {
 	const struct config_server	*cfg;
 	struct kubernetes		*k;
 	struct cache			*cache;		/* NULL without cache */
 	struct forward			**forwards;	/* one per forward line */
 	uint8_t				**zones;	/* lower-case wire */
+	uint8_t				***log_names;	/* per log rule, lower-case wire */
+	struct server_consolidate	*cons;		/* one per consolidate rule */
 	uint8_t				*probe;		/* loop: our probe name */
 	struct server_series		**series;	/* per zone, for metrics */
 	int				 probes_seen;
@@ -245,6 +258,67 @@ server_pending_free(struct server *s, struct server_pending *p)
 	free(p);
 }
 
+static void
+server_names_free(uint8_t **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* Zone names ("example.org.") to lower-case wire; unparsable ones are left NULL. */
+static uint8_t **
+server_names(char *const *names, size_t n)
+{
+	uint8_t	**out = xcalloc(n, sizeof(*out));
+	uint8_t	  wire[DNAME_MAX];
+	int	  len;
+
+	for (size_t i = 0; i < n; i++)
+		if ((len = dname_from_str(names[i], wire)) > 0) {
+			dname_lower(wire);
+			out[i] = xmalloc((size_t)len);
+			memcpy(out[i], wire, (size_t)len);
+		}
+	return out;
+}
+
+/* Go's time.Duration text ("5m0s", "1.5s", "300ms"), as CoreDNS prints periods. */
+static void
+server_go_duration(int ms, char *buf, size_t len)
+{
+	int	h = ms / 3600000, m = ms / 60000 % 60, sec = ms / 1000 % 60;
+	int	frac = ms % 1000, n = 0;
+	char	fs[8] = "";
+
+	if (ms < 1000) {
+		snprintf(buf, len, "%dms", ms);
+		return;
+	}
+	if (frac != 0) {
+		snprintf(fs, sizeof(fs), ".%03d", frac);
+		while (fs[strlen(fs) - 1] == '0')
+			fs[strlen(fs) - 1] = '\0';
+	}
+	if (h > 0)
+		n = snprintf(buf, len, "%dh", h);
+	if (h > 0 || m > 0)
+		n += snprintf(buf + n, len - (size_t)n, "%dm", m);
+	snprintf(buf + n, len - (size_t)n, "%d%ss", sec, fs);
+}
+
+static void
+server_consolidate_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server_consolidate	*c = arg;
+	char				 period[32];
+
+	server_go_duration(c->cfg->ms, period, sizeof(period));
+	log_at(c->cfg->level, "plugin/errors: %llu errors like '%s' occurred "
+	    "in last %s", c->count, c->cfg->pattern, period);
+	c->count = 0;
+}
+
 void
 server_free(struct server *s)
 {
@@ -276,6 +350,15 @@ server_free(struct server *s)
 		free(s->blocks[i].series);
 		free(s->blocks[i].probe);
 		cache_free(s->blocks[i].cache);
+		for (size_t l = 0; l < s->blocks[i].cfg->nlogs; l++)
+			server_names_free(s->blocks[i].log_names[l],
+			    s->blocks[i].cfg->logs[l].nnames);
+		free(s->blocks[i].log_names);
+		for (size_t c = 0; c < s->blocks[i].cfg->nconsolidate; c++) {
+			event_free(s->blocks[i].cons[c].ev);
+			regfree(&s->blocks[i].cons[c].re);
+		}
+		free(s->blocks[i].cons);
 	}
 	free(s->blocks);
 	free(s->dropped);
@@ -310,6 +393,21 @@ server_add_block(struct server *s, const struct config_server *cfg,
 			memcpy(b->probe, wire, (size_t)len);
 		}
 		free(name);
+	}
+	b->log_names = xcalloc(cfg->nlogs, sizeof(*b->log_names));
+	for (size_t l = 0; l < cfg->nlogs; l++)
+		b->log_names[l] = server_names(cfg->logs[l].names,
+		    cfg->logs[l].nnames);
+	b->cons = xcalloc(cfg->nconsolidate, sizeof(*b->cons));
+	for (size_t c = 0; c < cfg->nconsolidate; c++) {
+		b->cons[c].cfg = &cfg->consolidate[c];
+		/* config.c compiled it once already: it cannot fail here. */
+		if (regcomp(&b->cons[c].re, cfg->consolidate[c].pattern,
+		    REG_EXTENDED | REG_NOSUB) != 0)
+			fatalx("errors: cannot compile '%s'",
+			    cfg->consolidate[c].pattern);
+		b->cons[c].ev = evtimer_new(s->base, server_consolidate_cb,
+		    &b->cons[c]);
 	}
 	b->forwards = xcalloc(cfg->nforwards, sizeof(*b->forwards));
 	for (size_t f = 0; f < cfg->nforwards; f++)
@@ -753,7 +851,7 @@ server_rflags(const ldns_pkt *p, char *buf, size_t len)
 
 /* The log directive's line, CoreDNS's {common} format. */
 static void
-server_log(const struct server_query *sq, size_t rsize)
+server_log(const struct server_query *sq, size_t rsize, bool combined)
 {
 	const ldns_rr	*question = ldns_rr_list_rr(ldns_pkt_question(sq->q), 0);
 	char		*name = ldns_rdf2str(ldns_rr_owner(question));
@@ -780,35 +878,100 @@ server_log(const struct server_query *sq, size_t rsize)
 	secs = (double)(now.tv_sec - sq->start.tv_sec) +
 	    (double)(now.tv_nsec - sq->start.tv_nsec) / 1e9;
 	server_rflags(sq->resp, rflags, sizeof(rflags));
-	log_info("%s%s%s:%u - %u \"%s %s %s %s %zu %s %u\" %s %s %zu %.9fs",
+	log_info("%s%s%s:%u - %u \"%s %s %s %s %zu %s %u\" %s %s %zu %.9fs%s",
 	    sq->peer->sa_family == AF_INET6 ? "[" : "", host,
 	    sq->peer->sa_family == AF_INET6 ? "]" : "", port,
 	    ldns_pkt_id(sq->q), type, class, name,
 	    sq->transport == RESPONDER_TCP ? "tcp" : "udp", sq->qsize,
 	    ldns_pkt_edns_do(sq->q) ? "true" : "false",
 	    ldns_pkt_edns(sq->q) ? ldns_pkt_edns_udp_size(sq->q) : 512,
-	    rcode, rflags, rsize, secs);
+	    rcode, rflags, rsize, secs, combined ? " \"0\"" : "");
 	free(name);
 	free(type);
 	free(class);
 	free(rcode);
 }
 
-/* errors: a SERVFAIL and its reason, as CoreDNS's errors directive logs it. */
+/*
+ * errors: a SERVFAIL and its reason, as CoreDNS's errors directive logs it;
+ * reasons matching a consolidate rule are counted, and logged once a period.
+ */
 static void
 server_errors(const struct server_query *sq, const uint8_t *qname,
     uint16_t qtype)
 {
-	ldns_rdf	*owner = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME,
-			    dname_length(qname), qname);
-	char		*name = ldns_rdf2str(owner);
-	char		*type = ldns_rr_type2str(qtype);
+	const char	*why = sq->error ? sq->error : "server failure";
+	ldns_rdf	*owner;
+	char		*name, *type;
 
-	log_errorx("plugin/errors: 2 %s %s: %s", name, type, sq->error ?
-	    sq->error : "server failure");
+	for (size_t i = 0; i < sq->b->cfg->nconsolidate; i++) {
+		struct server_consolidate *c = &sq->b->cons[i];
+		struct timeval	 tv = { c->cfg->ms / 1000,
+				    c->cfg->ms % 1000 * 1000 };
+
+		if (regexec(&c->re, why, 0, NULL, 0) != 0)
+			continue;
+		if (c->count++ > 0)
+			return;
+		evtimer_add(c->ev, &tv);
+		if (!c->cfg->show_first)
+			return;
+		break;
+	}
+	owner = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, dname_length(qname),
+	    qname);
+	name = ldns_rdf2str(owner);
+	type = ldns_rr_type2str(qtype);
+	log_errorx("plugin/errors: 2 %s %s: %s", name, type, why);
 	ldns_rdf_deep_free(owner);
 	free(name);
 	free(type);
+}
+
+/* CoreDNS's response classes: success, denial (NXDOMAIN, NODATA), error. */
+static unsigned
+server_class(const ldns_pkt *resp)
+{
+	const ldns_rr_list *ns = ldns_pkt_authority(resp);
+
+	switch (ldns_pkt_get_rcode(resp)) {
+	case LDNS_RCODE_NXDOMAIN:
+		return CONFIG_LOG_DENIAL;
+	case LDNS_RCODE_NOERROR:
+		if (ldns_pkt_ancount(resp) > 0)
+			return CONFIG_LOG_SUCCESS;
+		for (size_t i = 0; i < ldns_rr_list_rr_count(ns); i++)
+			if (ldns_rr_get_type(ldns_rr_list_rr(ns, i)) ==
+			    LDNS_RR_TYPE_SOA)
+				return CONFIG_LOG_DENIAL;
+		return CONFIG_LOG_SUCCESS;
+	default:
+		return CONFIG_LOG_ERROR;
+	}
+}
+
+/* log: the first rule naming a zone above qname decides, by class. */
+static const struct config_log *
+server_log_rule(const struct server_query *sq)
+{
+	const ldns_rr	*question = ldns_rr_list_rr(ldns_pkt_question(sq->q), 0);
+	const ldns_rdf	*owner = ldns_rr_owner(question);
+	uint8_t		 lname[DNAME_MAX];
+
+	if (ldns_rdf_size(owner) > DNAME_MAX)
+		return NULL;
+	memcpy(lname, ldns_rdf_data(owner), ldns_rdf_size(owner));
+	dname_lower(lname);
+	for (size_t l = 0; l < sq->b->cfg->nlogs; l++) {
+		const struct config_log *rule = &sq->b->cfg->logs[l];
+
+		for (size_t i = 0; i < rule->nnames; i++)
+			if (sq->b->log_names[l][i] != NULL &&
+			    dname_is_under(lname, sq->b->log_names[l][i]))
+				return (rule->classes &
+				    server_class(sq->resp)) ? rule : NULL;
+	}
+	return NULL;
 }
 
 /* The plugins whose responses_total series are kept resolved. */
@@ -923,6 +1086,7 @@ server_metrics(const struct server_query *sq, uint16_t qtype, int rcode,
 static size_t
 server_finish(struct server_query *sq, uint8_t *out, size_t max)
 {
+	const struct config_log *rule;
 	size_t	limit = 512, n;
 	bool	parsed = sq->q != NULL && ldns_pkt_qdcount(sq->q) == 1;
 	const ldns_rr *question = parsed ?
@@ -944,8 +1108,9 @@ server_finish(struct server_query *sq, uint8_t *out, size_t max)
 	if (parsed)
 		server_metrics(sq, ldns_rr_get_type(question),
 		    ldns_pkt_get_rcode(sq->resp), n);
-	if (parsed && sq->b != NULL && sq->b->cfg->log)
-		server_log(sq, n);
+	if (parsed && sq->b != NULL && sq->b->cfg->nlogs > 0 &&
+	    (rule = server_log_rule(sq)) != NULL)
+		server_log(sq, n, rule->combined);
 	if (parsed && sq->b != NULL && sq->b->cfg->errors &&
 	    ldns_pkt_get_rcode(sq->resp) == LDNS_RCODE_SERVFAIL)
 		server_errors(sq, ldns_rdf_data(ldns_rr_owner(question)),
@@ -1105,7 +1270,7 @@ server_fast(struct server_query *sq, const uint8_t *query, size_t len,
 		return false;
 	cc = b->cfg->cache;
 	/* The log line, loop probes and cache refreshes are the ldns path's. */
-	if (b->cfg->log || (b->probe != NULL && dname_equal_nocase(q.qname,
+	if (b->cfg->nlogs > 0 || (b->probe != NULL && dname_equal_nocase(q.qname,
 	    b->probe)) || (b->cache != NULL && cc != NULL && (cc->prefetch >
 	    0 || cc->serve_stale)))
 		return false;

@@ -26,6 +26,37 @@ check_match "log: TCP, no EDNS" '"AAAA IN api\.shop\.svc\.cluster\.local\. tcp [
 check_match "a SERVFAIL" "status: SERVFAIL" "$(ask example.com)"
 check_match "errors: the reason logged" '\[ERROR\] plugin/errors: 2 example\.com\. A: no next plugin found' "$(cat "$PETDNS_LOG")"
 
+# log rules by name and class, {combined}; errors consolidate.
+FPORT=$(free_port)
+PORT=$FPORT petdns_start ".:$FPORT {
+    log shop.svc.cluster.local {combined} {
+        class denial
+    }
+    log nosuch.test {
+        class error
+    }
+    errors {
+        consolidate 2s \"no next plugin\" warning
+    }
+    kubernetes cluster.local {
+        manifests $TESTDATA/local
+    }
+}"
+for n in api.shop.svc.cluster.local gone.shop.svc.cluster.local web-0.nginx.default.svc.cluster.local; do
+    ask $n >/dev/null
+done
+for i in 1 2 3; do ask a$i.nosuch.test >/dev/null; done
+flog=$(cat "$PETDNS_LOG")
+check_match "log class denial: the NXDOMAIN logged, {combined}" '"A IN gone\.shop\.svc\.cluster\.local\. udp [0-9]+ false 1232" NXDOMAIN qr,aa,rd [0-9]+ [0-9.]+s "0"' "$flog"
+check "log class denial: the answer not logged" "0" "$(grep -c '"A IN api\.shop' <<<"$flog")"
+check "log names: other names not logged" "0" "$(grep -c 'web-0\.nginx' <<<"$flog")"
+check_match "log class error: SERVFAIL logged" '"A IN a1\.nosuch\.test\. udp' "$flog"
+check "consolidated: no single error lines" "0" "$(grep -c 'plugin/errors: 2 ' <<<"$flog")"
+sleep 2.5
+check_match "consolidated: one summary after the period" "\[WARNING\] plugin/errors: 3 errors like 'no next plugin' occurred in last 2s" "$(cat "$PETDNS_LOG")"
+petdns_stop >/dev/null 2>&1
+PETDNS_PORT=$PORT
+
 # loadbalance: the two pets come back in both orders.
 orders=$(for i in $(seq 40); do ask +short nginx.default.svc.cluster.local | tr '\n' ' '; echo; done | sort -u | wc -l)
 check "loadbalance: both orders seen" "2" "$orders"

@@ -93,15 +93,58 @@ test_simple_directives(void **state)
 	    "example.org {\n log . {common}\n}");
 
 	assert_true(cfg->servers[0].errors);
-	assert_true(cfg->servers[0].log);
+	assert_int_equal(cfg->servers[0].nlogs, 1);
+	assert_string_equal(cfg->servers[0].logs[0].names[0], ".");
+	assert_int_equal(cfg->servers[0].logs[0].classes, CONFIG_LOG_ALL);
 	assert_true(cfg->servers[0].loadbalance);
 	assert_true(cfg->servers[0].loop);
 	assert_true(cfg->servers[0].whoami);
 	assert_int_equal(cfg->servers[0].reload_ms, 10000);
 	assert_int_equal(cfg->servers[0].reload_jitter_ms, 2000);
-	assert_true(cfg->servers[1].log);
+	assert_int_equal(cfg->servers[1].nlogs, 1);
+	assert_false(cfg->servers[1].logs[0].combined);
 	assert_false(cfg->servers[1].errors);
 	assert_int_equal(cfg->servers[1].reload_ms, 0);
+	config_free(cfg);
+}
+
+/* log rules with names, formats and classes; errors with consolidate rules. */
+static void
+test_log_and_errors_options(void **state)
+{
+	struct config *cfg = parse_ok(". {\n log example.org Other.NET "
+	    "{combined} {\n  class denial error\n }\n log\n errors {\n"
+	    "  stacktrace\n  consolidate 5m \"^read udp .* timeout$\" warning\n"
+	    "  consolidate 30s no.upstream show_first\n }\n}");
+	const struct config_server *srv = &cfg->servers[0];
+
+	assert_int_equal(srv->nlogs, 2);
+	assert_int_equal(srv->logs[0].nnames, 2);
+	assert_string_equal(srv->logs[0].names[1], "other.net");
+	assert_true(srv->logs[0].combined);
+	assert_int_equal(srv->logs[0].classes, CONFIG_LOG_DENIAL |
+	    CONFIG_LOG_ERROR);
+	assert_int_equal(srv->logs[1].classes, CONFIG_LOG_ALL);
+	assert_int_equal(srv->nconsolidate, 2);
+	assert_int_equal(srv->consolidate[0].ms, 300000);
+	assert_string_equal(srv->consolidate[0].pattern, "^read udp .* timeout$");
+	assert_string_equal(srv->consolidate[0].level, "WARNING");
+	assert_false(srv->consolidate[0].show_first);
+	assert_string_equal(srv->consolidate[1].level, "ERROR");
+	assert_true(srv->consolidate[1].show_first);
+	config_free(cfg);
+}
+
+/* bind by interface name (the loopback every machine has), minus except. */
+static void
+test_bind_interface(void **state)
+{
+	struct config *cfg = parse_ok(". {\n bind lo 10.1.1.1 {\n  except ::1\n"
+	    " }\n}");
+
+	/* lo's IPv4 address, then the literal; ::1, when lo has it, is excepted. */
+	assert_strv(cfg->servers[0].binds, cfg->servers[0].nbinds,
+	    "127.0.0.1 10.1.1.1");
 	config_free(cfg);
 }
 
@@ -321,8 +364,18 @@ test_directive_errors(void **state)
 		{ ". {\n whoami {\n }\n}", "T:2: whoami: takes no arguments" },
 		{ ". {\n loadbalance weighted f\n}",
 		    "T:2: loadbalance: only round_robin is supported" },
-		{ ". {\n log . \"{combined}\"\n}",
-		    "T:2: log: only the {common} format is supported" },
+		{ ". {\n log . \"{>id} {name}\"\n}",
+		    "T:2: log: only the {common} and {combined} formats are supported" },
+		{ ". {\n log {\n  class sometimes\n }\n}",
+		    "T:3: log: unknown class 'sometimes' (success, denial, error, all)" },
+		{ ". {\n log {\n  format x\n }\n}",
+		    "T:3: log: unknown option 'format' (class CLASSES...)" },
+		{ ". {\n errors {\n  consolidate 5m\n }\n}",
+		    "T:3: errors: consolidate DURATION REGEXP [LEVEL] [show_first]" },
+		{ ". {\n errors {\n  consolidate 5m \"(\"\n }\n}",
+		    "T:3: errors: consolidate: invalid regular expression '('" },
+		{ ". {\n errors {\n  consolidate 5m x loud\n }\n}",
+		    "T:3: errors: consolidate: unknown level 'loud' (warning, error, info, debug)" },
 		{ ". {\n reload 1s\n}",
 		    "T:2: reload: interval must be at least 2s" },
 		{ ". {\n reload soon\n}", "T:2: reload: invalid duration 'soon'" },
@@ -336,11 +389,13 @@ test_directive_errors(void **state)
 		  "server block (first at T:2)" },
 		{ ". {\n bind\n}", "T:2: bind: needs at least one address" },
 		{ ". {\n bind 127.0.0.1 localhost\n}",
-		  "T:2: bind: 'localhost' is not an IP address" },
+		  "T:2: bind: 'localhost' is neither an IP address nor an interface with one" },
 		{ ". {\n bind 10.0.0.1/8\n}",
-		  "T:2: bind: '10.0.0.1/8' is not an IP address" },
-		{ ". {\n bind 127.0.0.1 {\n }\n}",
-		  "T:2: bind: takes no block" },
+		  "T:2: bind: '10.0.0.1/8' is neither an IP address nor an interface with one" },
+		{ ". {\n bind 10.0.0.1 {\n  except 10.0.0.1\n }\n}",
+		  "T:2: bind: every address is excepted" },
+		{ ". {\n bind 10.0.0.1 {\n  only 10.0.0.1\n }\n}",
+		  "T:3: bind: unknown option 'only' (except ADDRESS...)" },
 		{ "a.org:53 {\n}\nb.org {\n}\nA.ORG {\n}",
 		  "T:5: zone 'a.org' port 53 is already served by the block "
 		  "at T:1" },
@@ -786,6 +841,8 @@ main(void)
 		cmocka_unit_test(test_kubeadm_default),
 		cmocka_unit_test(test_kubeadm_restricted),
 		cmocka_unit_test(test_simple_directives),
+		cmocka_unit_test(test_log_and_errors_options),
+		cmocka_unit_test(test_bind_interface),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_keys),
