@@ -6,6 +6,7 @@
 #include "dname.h"
 #include "object.h"
 #include "records.h"
+#include "wire.h"
 #include "zone.h"
 
 #define ANSWER_MAX_CHASE	8
@@ -219,5 +220,152 @@ answer_zone(const struct zone *z, const struct config_kubernetes *cfg,
 		answer_glue(&a, node, qtype);
 		return LDNS_RCODE_NOERROR;
 	}
+	return LDNS_RCODE_NOERROR;
+}
+
+/* --- The same lookup written straight to wire (the fast path) --------- */
+
+/* rdata with its names under the apex in the question's spelling, in buf when respelled. */
+static const uint8_t *
+answer_wire_rdata(const struct answer *a, const struct zone_rr *zr,
+    uint8_t *buf, size_t buflen)
+{
+	size_t	alen = dname_length(a->apex), off, names = 1;
+
+	switch (zr->type) {
+	case LDNS_RR_TYPE_SRV:
+		off = 6;
+		break;
+	case LDNS_RR_TYPE_MX:
+		off = 2;
+		break;
+	case LDNS_RR_TYPE_SOA:
+		off = 0;
+		names = 2;
+		break;
+	case LDNS_RR_TYPE_PTR:
+	case LDNS_RR_TYPE_CNAME:
+	case LDNS_RR_TYPE_NS:
+		off = 0;
+		break;
+	default:
+		return zr->rdata;
+	}
+	if (memcmp(a->spelled, a->apex, alen) == 0 || zr->rdlen > buflen)
+		return zr->rdata;
+	memcpy(buf, zr->rdata, zr->rdlen);
+	for (size_t i = 0; i < names && off < zr->rdlen; i++) {
+		answer_spell(a, buf + off);
+		off += dname_length(buf + off);
+	}
+	return buf;
+}
+
+/*
+ * Writes the records of type at node, skipping those another owner already
+ * gave (the ldns path's safe push keeps one of each); returns how many.
+ */
+static size_t
+answer_wire_rrset(const struct answer *a, struct wire_msg *m,
+    enum wire_section sec, const uint8_t *owner, const struct zone_node *node,
+    uint16_t type)
+{
+	size_t			 n, count = 0;
+	const struct zone_rr	*rr = zone_node_rrs(node, &n);
+	uint8_t			 buf[2 * DNAME_MAX + 32];
+
+	if (type == RECORDS_TYPE_MARKER)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		bool	dup = false;
+
+		if (rr[i].type != type)
+			continue;
+		for (size_t j = 0; j < i && !dup; j++)
+			dup = rr[j].owner != rr[i].owner &&
+			    rr[j].type == type && rr[j].rdlen == rr[i].rdlen &&
+			    memcmp(rr[j].rdata, rr[i].rdata, rr[i].rdlen) == 0;
+		if (dup)
+			continue;
+		wire_msg_rr(m, sec, owner, type, a->cfg->ttl,
+		    answer_wire_rdata(a, &rr[i], buf, sizeof(buf)), rr[i].rdlen);
+		count++;
+	}
+	return count;
+}
+
+static void
+answer_wire_soa(const struct answer *a, struct wire_msg *m)
+{
+	const struct zone_node	*apex = zone_find(a->zone, a->apex);
+
+	if (apex != NULL)
+		answer_wire_rrset(a, m, WIRE_AUTHORITY, a->spelled, apex,
+		    LDNS_RR_TYPE_SOA);
+}
+
+/* answer_glue's A/AAAA of in-zone SRV and NS targets, each target once. */
+static void
+answer_wire_glue(const struct answer *a, struct wire_msg *m,
+    const struct zone_node *node, uint16_t type)
+{
+	size_t			 n, off = type == LDNS_RR_TYPE_SRV ? 6 : 0;
+	const struct zone_rr	*rr = zone_node_rrs(node, &n);
+
+	if (type != LDNS_RR_TYPE_SRV && type != LDNS_RR_TYPE_NS)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const struct zone_node	*t;
+		uint8_t			 target[DNAME_MAX];
+		bool			 seen = false;
+
+		if (rr[i].type != type || rr[i].rdlen <= off)
+			continue;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = rr[j].type == type && rr[j].rdlen > off &&
+			    dname_equal(rr[j].rdata + off, rr[i].rdata + off);
+		memcpy(target, rr[i].rdata + off, dname_length(rr[i].rdata +
+		    off));
+		if (seen || (t = zone_find(a->zone, target)) == NULL)
+			continue;
+		answer_spell(a, target);
+		answer_wire_rrset(a, m, WIRE_ADDITIONAL, target, t,
+		    LDNS_RR_TYPE_A);
+		answer_wire_rrset(a, m, WIRE_ADDITIONAL, target, t,
+		    LDNS_RR_TYPE_AAAA);
+	}
+}
+
+int
+answer_zone_wire(const struct zone *z, const struct config_kubernetes *cfg,
+    const uint8_t *qname, uint16_t qtype, struct wire_msg *m)
+{
+	struct answer		 a = { .zone = z, .cfg = cfg };
+	uint8_t			 lname[DNAME_MAX];
+	const struct zone_node	*node;
+	const struct zone_rr	*rr;
+
+	memcpy(lname, qname, dname_length(qname));
+	dname_lower(lname);
+	if (!answer_enter(&a, qname, lname))
+		return -1;
+	if ((node = zone_find(z, lname)) == NULL) {
+		/* A name answer_pod may make up: the ldns path's. */
+		if (cfg->pods == PODS_INSECURE &&
+		    dname_labels(lname) == dname_labels(a.apex) + 3 &&
+		    zone_find(z, dname_parent(lname)) != NULL)
+			return -1;
+		answer_wire_soa(&a, m);
+		return LDNS_RCODE_NXDOMAIN;
+	}
+	if (qtype != LDNS_RR_TYPE_CNAME &&
+	    answer_first(node, LDNS_RR_TYPE_CNAME) != NULL)
+		return -1;	/* a chase: the ldns path's */
+	if (qtype == LDNS_RR_TYPE_ANY && (rr = answer_first(node,
+	    LDNS_RR_TYPE_ANY)) != NULL)
+		qtype = rr->type;	/* RFC 8482: one RRset */
+	if (answer_wire_rrset(&a, m, WIRE_ANSWER, qname, node, qtype) == 0)
+		answer_wire_soa(&a, m);
+	answer_wire_glue(&a, m, node, qtype);
 	return LDNS_RCODE_NOERROR;
 }

@@ -7,6 +7,7 @@
 #include <ldns/ldns.h>
 
 struct config_kubernetes;
+struct wire_msg;
 struct zone;
 
 /*
@@ -19,5 +20,13 @@ struct zone;
  */
 ldns_pkt_rcode answer_zone(const struct zone *, const struct config_kubernetes *,
 	    const uint8_t *qname, uint16_t qtype, ldns_pkt *resp);
+
+/*
+ * answer_zone for the fast path: the same records written into m, or -1
+ * (m in an undefined state) when the answer needs what only the ldns path
+ * does: a CNAME chase, a made-up pod name, a name outside the apexes.
+ */
+int	answer_zone_wire(const struct zone *, const struct config_kubernetes *,
+	    const uint8_t *qname, uint16_t qtype, struct wire_msg *m);
 
 #endif

@@ -681,6 +681,25 @@ kubernetes_answer(struct kubernetes *k, const uint8_t *qname, uint16_t qtype,
 	return rcode;
 }
 
+int
+kubernetes_answer_wire(struct kubernetes *k, const uint8_t *qname,
+    uint16_t qtype, struct wire_msg *m)
+{
+	int	rcode;
+
+	/* explain's TXT answers are the ldns path's. */
+	if (k->cfg->explain && qtype == LDNS_RR_TYPE_TXT &&
+	    explain_txt_target(qname) != NULL)
+		return -1;
+	zone_read_lock();
+	rcode = answer_zone_wire(k->zone, k->cfg, qname, qtype, m);
+	zone_read_unlock();
+	/* Before the first sync, the ldns path's SERVFAIL. */
+	if (rcode == LDNS_RCODE_NXDOMAIN && !k->synced && !k->startup_over)
+		return -1;
+	return rcode;
+}
+
 struct kubernetes_lines {
 	char	**line;
 	size_t	  n;

@@ -14,6 +14,7 @@ struct explain;
 struct kubernetes;
 struct metrics;
 struct store;
+struct wire_msg;
 
 /* cfg is borrowed and must outlive the instance. */
 struct kubernetes *kubernetes_new(struct event_base *,
@@ -39,6 +40,13 @@ bool	kubernetes_serves(const struct kubernetes *, const uint8_t *qname);
  */
 ldns_pkt_rcode kubernetes_answer(struct kubernetes *, const uint8_t *qname,
 	    uint16_t qtype, ldns_pkt *resp);
+/*
+ * The same answer written into m (the fast path); -1 when only
+ * kubernetes_answer can give it (see answer_zone_wire, and SERVFAIL
+ * before the first sync).
+ */
+int	kubernetes_answer_wire(struct kubernetes *, const uint8_t *qname,
+	    uint16_t qtype, struct wire_msg *m);
 /* True when an NXDOMAIN for qname goes on to the next directive. */
 bool	kubernetes_fallthrough(const struct kubernetes *, const uint8_t *qname);
 /*

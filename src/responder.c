@@ -33,6 +33,8 @@
 #define RESPONDER_UDP6_MAX	65527
 /* Work per wakeup is capped so one busy socket cannot starve the others. */
 #define RESPONDER_UDP_BATCH	64
+/* Datagrams per recvmmsg/sendmmsg: one system call each way per batch. */
+#define RESPONDER_MMSG		32
 #define RESPONDER_ACCEPT_BATCH	64
 #define RESPONDER_BACKLOG	1024
 /* Accepting stops this long when out of descriptors. */
@@ -102,8 +104,25 @@ struct responder_conn {
 	socklen_t		 peerlen;
 };
 
+/*
+ * UDP batches: RESPONDER_MMSG queries in, their answers out. The buffers
+ * are large (a datagram may be 64 KiB) but only touched as far as used.
+ */
+struct responder_mmsg {
+	struct mmsghdr		 in[RESPONDER_MMSG];
+	struct mmsghdr		 out[RESPONDER_MMSG];
+	struct iovec		 iov_in[RESPONDER_MMSG];
+	struct iovec		 iov_out[RESPONDER_MMSG];
+	struct sockaddr_storage	 from[RESPONDER_MMSG];
+	union responder_cmsg	 ctl_in[RESPONDER_MMSG];
+	union responder_cmsg	 ctl_out[RESPONDER_MMSG];
+	uint8_t			 query[RESPONDER_MMSG][RESPONDER_MSG_MAX];
+	uint8_t			 resp[RESPONDER_MMSG][RESPONDER_MSG_MAX];
+};
+
 struct responder {
 	struct event_base	*base;
+	struct responder_mmsg	*mmsg;		/* UDP batches */
 	struct responder_limits	 limits;
 	/* libevent common timeouts (O(1) re-arming), else the _own ones. */
 	const struct timeval	*read_tv;
@@ -360,6 +379,7 @@ responder_new(struct event_base *base, const struct responder_limits *lim)
 	if (lim == NULL)
 		lim = &none;
 	r->base = base;
+	r->mmsg = xcalloc(1, sizeof(*r->mmsg));
 	TAILQ_INIT(&r->listeners);
 	TAILQ_INIT(&r->conns);
 	TAILQ_INIT(&r->tickets);
@@ -449,24 +469,32 @@ responder_udp_send(struct responder_listener *l, const struct msghdr *msg)
 		log_debug("udp reply: %s", strerror(errno));
 }
 
-static void
-responder_udp_reply(struct responder_listener *l, const struct msghdr *in,
-    size_t n)
+/* Receives up to RESPONDER_MMSG datagrams; returns how many, 0 when none. */
+static int
+responder_udp_recv(struct responder_listener *l)
 {
-	union responder_cmsg	 ctl;
-	struct iovec		 iov;
-	struct msghdr		 msg;
+	struct responder_mmsg	*b = l->r->mmsg;
+	int			 n;
 
-	memset(&msg, 0, sizeof(msg));
-	iov.iov_base = l->r->resp;
-	iov.iov_len = n;
-	msg.msg_name = in->msg_name;
-	msg.msg_namelen = in->msg_namelen;
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	if (l->pktinfo)
-		responder_udp_src(in, &msg, &ctl);
-	responder_udp_send(l, &msg);
+	for (int i = 0; i < RESPONDER_MMSG; i++) {
+		struct msghdr *m = &b->in[i].msg_hdr;
+
+		b->iov_in[i].iov_base = b->query[i];
+		b->iov_in[i].iov_len = RESPONDER_MSG_MAX;
+		memset(m, 0, sizeof(*m));
+		m->msg_name = &b->from[i];
+		m->msg_namelen = sizeof(b->from[i]);
+		m->msg_iov = &b->iov_in[i];
+		m->msg_iovlen = 1;
+		m->msg_control = b->ctl_in[i].buf;
+		m->msg_controllen = sizeof(b->ctl_in[i].buf);
+	}
+	while ((n = recvmmsg(l->fd, b->in, RESPONDER_MMSG, MSG_DONTWAIT,
+	    NULL)) == -1 && errno == EINTR)
+		continue;
+	if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK)
+		log_debug("udp receive: %s", strerror(errno));
+	return n > 0 ? n : 0;
 }
 
 /*
@@ -480,62 +508,83 @@ responder_udp_max(const struct sockaddr *peer)
 	    RESPONDER_UDP4_MAX;
 }
 
-/* Serves one datagram. Returns -1 when the socket has no more. */
-static int
-responder_udp_one(struct responder_listener *l)
+/* Sends the n answers queued in out; one that fails is dropped, as on loss. */
+static void
+responder_udp_flush(struct responder_listener *l, int n)
 {
-	struct responder	*r = l->r;
-	struct sockaddr_storage	 from;
-	union responder_cmsg	 ctl;
-	struct responder_req	 req;
-	struct iovec		 iov;
-	struct msghdr		 msg;
-	ssize_t			 n;
-	size_t			 rn, max;
+	struct responder_mmsg	*b = l->r->mmsg;
+	int			 sent = 0, k;
 
-	memset(&msg, 0, sizeof(msg));
-	iov.iov_base = r->query;
-	iov.iov_len = sizeof(r->query);
-	msg.msg_name = &from;
-	msg.msg_namelen = sizeof(from);
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = ctl.buf;
-	msg.msg_controllen = sizeof(ctl.buf);
-	if ((n = recvmsg(l->fd, &msg, 0)) == -1) {
-		if (errno == EINTR)
-			return 0;
-		if (errno != EAGAIN && errno != EWOULDBLOCK)
-			log_debug("udp receive: %s", strerror(errno));
-		return -1;
+	while (sent < n) {
+		if ((k = sendmmsg(l->fd, b->out + sent, (unsigned)(n - sent),
+		    0)) > 0) {
+			sent += k;
+			continue;
+		}
+		if (k == -1 && errno == EINTR)
+			continue;
+		/* A full send buffer drops the reply: the client retries. */
+		log_debug("udp reply: %s", strerror(errno));
+		sent++;
 	}
-	req.l = l;
-	req.c = NULL;
-	req.transport = RESPONDER_UDP;
-	req.msg = &msg;
-	req.peer = (struct sockaddr *)&from;
-	req.peerlen = msg.msg_namelen;
-	max = responder_udp_max(req.peer);
-	rn = l->fn(l->arg, r->query, (size_t)n, r->resp, max, RESPONDER_UDP,
-	    &req);
-	if (rn > max) {
-		log_warnx("responder: handler returned %zu bytes, dropped", rn);
-		return 0;
+}
+
+/* Answers a batch of datagrams; returns how many were received. */
+static int
+responder_udp_batch(struct responder_listener *l)
+{
+	struct responder_mmsg	*b = l->r->mmsg;
+	struct responder_req	 req;
+	int			 n = responder_udp_recv(l), nout = 0;
+
+	for (int i = 0; i < n; i++) {
+		const struct msghdr	*in = &b->in[i].msg_hdr;
+		struct msghdr		*out = &b->out[nout].msg_hdr;
+		size_t			 rn, max;
+
+		req.l = l;
+		req.c = NULL;
+		req.transport = RESPONDER_UDP;
+		req.msg = in;
+		req.peer = (struct sockaddr *)&b->from[i];
+		req.peerlen = in->msg_namelen;
+		max = responder_udp_max(req.peer);
+		rn = l->fn(l->arg, b->query[i], b->in[i].msg_len,
+		    b->resp[nout], max, RESPONDER_UDP, &req);
+		if (rn > max) {
+			log_warnx("responder: handler returned %zu bytes, "
+			    "dropped", rn);
+			continue;
+		}
+		if (rn == 0)
+			continue;
+		memset(out, 0, sizeof(*out));
+		b->iov_out[nout].iov_base = b->resp[nout];
+		b->iov_out[nout].iov_len = rn;
+		out->msg_name = &b->from[i];
+		out->msg_namelen = in->msg_namelen;
+		out->msg_iov = &b->iov_out[nout];
+		out->msg_iovlen = 1;
+		if (l->pktinfo)
+			responder_udp_src(in, out, &b->ctl_out[nout]);
+		nout++;
 	}
-	if (rn > 0)
-		responder_udp_reply(l, &msg, rn);
-	return 0;
+	responder_udp_flush(l, nout);
+	return n;
 }
 
 static void
 responder_udp_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct responder_listener	*l = arg;
-	int				 i;
+	int				 done = 0, n;
 
-	for (i = 0; i < RESPONDER_UDP_BATCH; i++)
-		if (responder_udp_one(l) == -1)
-			break;
+	while (done < RESPONDER_UDP_BATCH &&
+	    (n = responder_udp_batch(l)) > 0) {
+		done += n;
+		if (n < RESPONDER_MMSG)
+			break;		/* drained */
+	}
 }
 
 /* --- TCP ------------------------------------------------------------- */
@@ -774,11 +823,13 @@ void
 responder_free(struct responder *r)
 {
 	struct responder_listener	*l;
-
 	struct responder_ticket		*t;
 
 	if (r == NULL)
 		return;
+	/* First: answering queued queries may defer some (forwarding). */
+	while ((l = TAILQ_FIRST(&r->listeners)) != NULL)
+		responder_listener_close(l, NULL);
 	while (!TAILQ_EMPTY(&r->conns))
 		responder_conn_free(TAILQ_FIRST(&r->conns));
 	/* Tickets outlive us with their owners; their answers go nowhere. */
@@ -786,8 +837,7 @@ responder_free(struct responder *r)
 		TAILQ_REMOVE(&r->tickets, t, entry);
 		t->r = NULL;
 	}
-	while ((l = TAILQ_FIRST(&r->listeners)) != NULL)
-		responder_listener_close(l, NULL);
+	free(r->mmsg);
 	free(r);
 }
 

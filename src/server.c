@@ -20,6 +20,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "server.h"
+#include "wire.h"
 #include "xmalloc.h"
 
 /* errors { consolidate }: one rule's matches in its current period. */
@@ -39,10 +40,14 @@ struct server_block {
 	uint8_t				***log_names;	/* per log rule, lower-case wire */
 	struct server_consolidate	*cons;		/* one per consolidate rule */
 	uint8_t				*probe;		/* loop: our probe name */
+	struct server_series		**series;	/* per zone, for metrics */
 	int				 probes_seen;
 };
 
 struct server_pending;
+struct server_series;
+
+static struct server_series *server_series_new(const uint8_t *zone);
 
 /* One series read at scrape time from a cache's or an upstream's counters. */
 struct server_stat {
@@ -70,6 +75,9 @@ struct server {
 	size_t			 nblocks;
 	struct server_pending	*pending;	/* queries out at upstreams */
 	struct server_stat	*stats;
+	struct server_series	*dropped;	/* metrics of queries no block took */
+	bool			 slow_only;	/* server_set_fast(s, false) */
+	size_t			 nfast;		/* answered by the fast path */
 };
 
 /* One query on its way through a server block. */
@@ -88,6 +96,7 @@ struct server_query {
 	const uint8_t		*zone;		/* the block's zone that matched */
 	const uint8_t		*wire;		/* the query as received */
 	bool			 cacheable;	/* answered by a directive after cache */
+	bool			 cache_missed;	/* the fast path looked already */
 	struct forward		*forward;	/* the query goes upstream */
 };
 
@@ -230,6 +239,7 @@ server_new(struct event_base *base, struct metrics *metrics, const char *addr,
 		s->label = xasprintf("dns://[%s]:%u", addr, port);
 	else
 		s->label = xasprintf("dns://%s:%u", addr, port);
+	s->dropped = server_series_new(NULL);
 	return s;
 }
 
@@ -343,9 +353,12 @@ server_free(struct server *s)
 		for (size_t f = 0; f < s->blocks[i].cfg->nforwards; f++)
 			forward_free(s->blocks[i].forwards[f]);
 		free(s->blocks[i].forwards);
-		for (size_t z = 0; z < s->blocks[i].cfg->nzones; z++)
+		for (size_t z = 0; z < s->blocks[i].cfg->nzones; z++) {
 			free(s->blocks[i].zones[z]);
+			free(s->blocks[i].series[z]);
+		}
 		free(s->blocks[i].zones);
+		free(s->blocks[i].series);
 		free(s->blocks[i].probe);
 		cache_free(s->blocks[i].cache);
 		for (size_t l = 0; l < s->blocks[i].cfg->nlogs; l++)
@@ -359,6 +372,7 @@ server_free(struct server *s)
 		free(s->blocks[i].cons);
 	}
 	free(s->blocks);
+	free(s->dropped);
 	free(s->label);
 	free(s);
 }
@@ -414,6 +428,7 @@ server_add_block(struct server *s, const struct config_server *cfg,
 	for (size_t f = 0; s->metrics != NULL && f < cfg->nforwards; f++)
 		server_stats_forward(s, b->forwards[f]);
 	b->zones = xcalloc(cfg->nzones, sizeof(*b->zones));
+	b->series = xcalloc(cfg->nzones, sizeof(*b->series));
 	for (size_t z = 0; z < cfg->nzones; z++) {
 		len = dname_from_str(cfg->zones[z], wire);
 		if (len < 0) {
@@ -422,6 +437,7 @@ server_add_block(struct server *s, const struct config_server *cfg,
 		}
 		b->zones[z] = xmalloc((size_t)len);
 		memcpy(b->zones[z], wire, (size_t)len);
+		b->series[z] = server_series_new(b->zones[z]);
 	}
 }
 
@@ -692,7 +708,7 @@ server_resolve(struct server_query *sq, const ldns_rr *question)
 		    "\"HINFO %s.\"", sq->s->label, b->cfg->zones[0],
 		    dname_to_str(b->probe, name, sizeof(name)));
 	}
-	if (server_cached(sq, qname, &refresh)) {
+	if (!sq->cache_missed && server_cached(sq, qname, &refresh)) {
 		if (refresh)
 			server_refresh(sq, question);
 		return;
@@ -950,10 +966,11 @@ server_log(const struct server_query *sq, size_t rsize, bool combined)
  * reasons matching a consolidate rule are counted, and logged once a period.
  */
 static void
-server_errors(const struct server_query *sq)
+server_errors(const struct server_query *sq, const uint8_t *qname,
+    uint16_t qtype)
 {
-	const ldns_rr	*question = ldns_rr_list_rr(ldns_pkt_question(sq->q), 0);
 	const char	*why = sq->error ? sq->error : "server failure";
+	ldns_rdf	*owner;
 	char		*name, *type;
 
 	for (size_t i = 0; i < sq->b->cfg->nconsolidate; i++) {
@@ -970,9 +987,12 @@ server_errors(const struct server_query *sq)
 			return;
 		break;
 	}
-	name = ldns_rdf2str(ldns_rr_owner(question));
-	type = ldns_rr_type2str(ldns_rr_get_type(question));
+	owner = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, dname_length(qname),
+	    qname);
+	name = ldns_rdf2str(owner);
+	type = ldns_rr_type2str(qtype);
 	log_errorx("plugin/errors: 2 %s %s: %s", name, type, why);
+	ldns_rdf_deep_free(owner);
 	free(name);
 	free(type);
 }
@@ -1023,44 +1043,112 @@ server_log_rule(const struct server_query *sq)
 	return NULL;
 }
 
+/* The plugins whose responses_total series are kept resolved. */
+static const char *const server_plugins[] = {
+	"", "kubernetes", "cache", "forward", "whoami"
+};
+#define SERVER_NPLUGINS	(sizeof(server_plugins) / sizeof(server_plugins[0]))
+/* Every qtype above 255 is "other" (metrics_qtype_label): one slot. */
+#define SERVER_NQTYPES	257
+
+/*
+ * The per-query series of one zone label, resolved on first use and kept:
+ * metrics_*_get hashes the labels, too slow for every query.
+ */
+struct server_series {
+	struct metrics_counter	 *requests[2][2][SERVER_NQTYPES];
+	struct metrics_counter	 *responses[16][SERVER_NPLUGINS];
+	struct metrics_histogram *duration;
+	struct metrics_histogram *size[2][2];	/* request, response; proto */
+	char			  zone[DNAME_MAX * 4 + 2];
+};
+
+static struct server_series *
+server_series_new(const uint8_t *zone)
+{
+	struct server_series	*se = xcalloc(1, sizeof(*se));
+
+	if (zone == NULL) {
+		snprintf(se->zone, sizeof(se->zone), "dropped");
+		return se;
+	}
+	dname_to_str(zone, se->zone, sizeof(se->zone) - 1);
+	if (strcmp(se->zone, ".") != 0)
+		strcat(se->zone, ".");
+	return se;
+}
+
+/* The series of the query's zone label (its block's zone, or "dropped"). */
+static struct server_series *
+server_series(const struct server_query *sq)
+{
+	struct server_block	*b = sq->b;
+
+	for (size_t z = 0; b != NULL && sq->zone != NULL &&
+	    z < b->cfg->nzones; z++)
+		if (b->zones[z] == sq->zone)
+			return b->series[z];
+	return sq->s->dropped;
+}
+
+static size_t
+server_plugin_index(const char *plugin)
+{
+	for (size_t i = 0; i < SERVER_NPLUGINS; i++)
+		if (strcmp(plugin, server_plugins[i]) == 0)
+			return i;
+	return SERVER_NPLUGINS;
+}
+
 /* CoreDNS's request and response metrics for one query. */
 static void
-server_metrics(const struct server_query *sq, size_t rsize)
+server_metrics(const struct server_query *sq, uint16_t qtype, int rcode,
+    size_t rsize)
 {
-	const ldns_rr	*question = ldns_rr_list_rr(ldns_pkt_question(sq->q), 0);
-	struct metrics	*m = sq->s->metrics;
-	char		 zone[DNAME_MAX * 4 + 2] = "dropped", rcode[16];
-	const char	*proto = sq->transport == RESPONDER_TCP ? "tcp" : "udp";
-	const char	*family = sq->peer->sa_family == AF_INET6 ? "2" : "1";
-	double		 secs;
-	struct timespec	 now;
+	struct metrics		 *m = sq->s->metrics;
+	struct server_series	 *se;
+	struct metrics_counter	**req, **resp, *other = NULL;
+	const char		 *label = sq->s->label;
+	const char		 *plugin = sq->plugin ? sq->plugin : "";
+	int			  tcp = sq->transport == RESPONDER_TCP;
+	int			  v6 = sq->peer->sa_family == AF_INET6;
+	size_t			  pi = server_plugin_index(plugin);
+	char			  rcbuf[16];
+	struct timespec		  now;
+	double			  secs;
 
 	if (m == NULL)
 		return;
-	if (sq->b != NULL && sq->zone != NULL) {
-		dname_to_str(sq->zone, zone, sizeof(zone) - 1);
-		if (strcmp(zone, ".") != 0)
-			strcat(zone, ".");
-	}
+	se = server_series(sq);
+	req = &se->requests[tcp][v6][qtype < 256 ? qtype : 256];
+	if (*req == NULL)
+		*req = metrics_counter_get(m, "coredns_dns_requests_total",
+		    (const char *[]){ label, se->zone, "", tcp ? "tcp" : "udp",
+		    v6 ? "2" : "1", metrics_qtype_label(qtype) });
+	resp = rcode >= 0 && rcode < 16 && pi < SERVER_NPLUGINS ?
+	    &se->responses[rcode][pi] : &other;
+	if (*resp == NULL)
+		*resp = metrics_counter_get(m, "coredns_dns_responses_total",
+		    (const char *[]){ label, se->zone, "", metrics_rcode_label(
+		    rcode, rcbuf, sizeof(rcbuf)), plugin });
+	if (se->duration == NULL)
+		se->duration = metrics_histogram_get(m,
+		    "coredns_dns_request_duration_seconds",
+		    (const char *[]){ label, se->zone, "" });
+	for (int dir = 0; dir < 2; dir++)
+		if (se->size[dir][tcp] == NULL)
+			se->size[dir][tcp] = metrics_histogram_get(m, dir == 0 ?
+			    "coredns_dns_request_size_bytes" :
+			    "coredns_dns_response_size_bytes", (const char *[]){
+			    label, se->zone, "", tcp ? "tcp" : "udp" });
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	secs = (double)(now.tv_sec - sq->start.tv_sec) +
 	    (double)(now.tv_nsec - sq->start.tv_nsec) / 1e9;
-	metrics_counter_add(metrics_counter_get(m, "coredns_dns_requests_total",
-	    (const char *[]){ sq->s->label, zone, "", proto, family,
-	    metrics_qtype_label(ldns_rr_get_type(question)) }), 1);
-	metrics_counter_add(metrics_counter_get(m,
-	    "coredns_dns_responses_total", (const char *[]){ sq->s->label, zone,
-	    "", metrics_rcode_label(ldns_pkt_get_rcode(sq->resp), rcode,
-	    sizeof(rcode)), sq->plugin ? sq->plugin : "" }), 1);
-	metrics_histogram_observe(metrics_histogram_get(m,
-	    "coredns_dns_request_duration_seconds", (const char *[]){
-	    sq->s->label, zone, "" }), secs);
-	metrics_histogram_observe(metrics_histogram_get(m,
-	    "coredns_dns_request_size_bytes", (const char *[]){ sq->s->label,
-	    zone, "", proto }), (double)sq->qsize);
-	metrics_histogram_observe(metrics_histogram_get(m,
-	    "coredns_dns_response_size_bytes", (const char *[]){ sq->s->label,
-	    zone, "", proto }), (double)rsize);
+	metrics_counter_add(*req, 1);
+	metrics_counter_add(*resp, 1);
+	metrics_histogram_observe(se->duration, secs);
+	metrics_histogram_observe(se->size[0][tcp], (double)sq->qsize);
+	metrics_histogram_observe(se->size[1][tcp], (double)rsize);
 }
 
 /* The response leaves: the block's post-processing, rendering, logging. */
@@ -1070,6 +1158,8 @@ server_finish(struct server_query *sq, uint8_t *out, size_t max)
 	const struct config_log *rule;
 	size_t	limit = 512, n;
 	bool	parsed = sq->q != NULL && ldns_pkt_qdcount(sq->q) == 1;
+	const ldns_rr *question = parsed ?
+	    ldns_rr_list_rr(ldns_pkt_question(sq->q), 0) : NULL;
 
 	if (sq->b != NULL && sq->b->cfg->loadbalance)
 		server_loadbalance(sq->resp);
@@ -1085,13 +1175,15 @@ server_finish(struct server_query *sq, uint8_t *out, size_t max)
 	} else
 		n = server_render(sq->resp, out, max, limit);
 	if (parsed)
-		server_metrics(sq, n);
+		server_metrics(sq, ldns_rr_get_type(question),
+		    ldns_pkt_get_rcode(sq->resp), n);
 	if (parsed && sq->b != NULL && sq->b->cfg->nlogs > 0 &&
 	    (rule = server_log_rule(sq)) != NULL)
 		server_log(sq, n, rule->combined);
 	if (parsed && sq->b != NULL && sq->b->cfg->errors &&
 	    ldns_pkt_get_rcode(sq->resp) == LDNS_RCODE_SERVFAIL)
-		server_errors(sq);
+		server_errors(sq, ldns_rdf_data(ldns_rr_owner(question)),
+		    ldns_rr_get_type(question));
 	return n;
 }
 
@@ -1163,6 +1255,112 @@ server_upstream(struct server_query *sq, struct responder_req *req)
 	return 0;
 }
 
+/* loadbalance on a wire answer; what wire_shuffle leaves (MX) goes through ldns. */
+static size_t
+server_loadbalance_wire(uint8_t *out, size_t n, size_t max, size_t limit)
+{
+	ldns_pkt	*p = NULL;
+
+	if (wire_shuffle(out, n) || ldns_wire2pkt(&p, out, n) != LDNS_STATUS_OK)
+		return n;
+	server_loadbalance(p);
+	n = server_render(p, out, max, limit);
+	ldns_pkt_free(p);
+	return n;
+}
+
+/*
+ * A cache hit as it stands in the cache, or on a miss the zone's answer in
+ * wire form, cached and then cut to the client's limit. Returns false to
+ * leave the query to the ldns path (which then skips the cache lookup).
+ */
+static bool
+server_fast_answer(struct server_query *sq, const struct wire_query *q,
+    uint8_t *out, size_t max, size_t limit, size_t *n, int *rcode)
+{
+	struct server_block	*b = sq->b;
+	struct wire_msg		 m;
+	bool			 stale;
+	time_t			 now = 0;
+
+	if (b->cache != NULL && cache_match(b->cache, q->qname)) {
+		now = time(NULL);
+		*n = cache_lookup(b->cache, sq->wire, sq->qsize,
+		    sq->transport == RESPONDER_TCP ? 0 : (uint16_t)limit, now,
+		    out, max, &stale);
+		sq->cache_missed = true;
+		if (*n > 0) {
+			if (b->cfg->loadbalance)
+				*n = server_loadbalance_wire(out, *n, max, limit);
+			*rcode = *n >= 4 ? out[3] & 0x0f : 0;
+			sq->plugin = "cache";
+			return true;
+		}
+		sq->cacheable = true;
+	}
+	if (b->k == NULL || !kubernetes_serves(b->k, q->qname))
+		return false;
+	wire_msg_init(&m, out, max, q);
+	*rcode = kubernetes_answer_wire(b->k, q->qname, q->qtype, &m);
+	if (*rcode < 0 || (*rcode == LDNS_RCODE_NXDOMAIN &&
+	    kubernetes_fallthrough(b->k, q->qname)))
+		return false;
+	sq->plugin = "kubernetes";
+	*n = wire_msg_finish(&m, *rcode, sq->cacheable ? UINT16_MAX : limit);
+	if (*n == 0)
+		return false;
+	if (b->cfg->loadbalance)
+		(void)wire_shuffle(out, *n);
+	if (sq->cacheable) {
+		cache_insert(b->cache, sq->wire, sq->qsize, out, *n, now);
+		if (*n > limit)
+			*n = wire_msg_finish(&m, *rcode, limit);
+	}
+	return true;
+}
+
+/*
+ * The fast path: a plain query routed to a block whose answer needs no
+ * ldns (cache hits, kubernetes zone answers). Returns false, having sent
+ * nothing and counted nothing, to leave the query to the ldns path.
+ */
+static bool
+server_fast(struct server_query *sq, const uint8_t *query, size_t len,
+    uint8_t *out, size_t max, size_t *n)
+{
+	struct wire_query	 q;
+	struct server_block	*b;
+	const struct cache_config *cc;
+	size_t			 limit = 512;
+	int			 rcode;
+
+	if (!wire_query_parse(query, len, &q) ||
+	    (b = server_route(sq->s, q.qname, &sq->zone)) == NULL)
+		return false;
+	cc = b->cfg->cache;
+	/* The log line, loop probes and cache refreshes are the ldns path's. */
+	if (b->cfg->nlogs > 0 || (b->probe != NULL && dname_equal_nocase(q.qname,
+	    b->probe)) || (b->cache != NULL && cc != NULL && (cc->prefetch >
+	    0 || cc->serve_stale)))
+		return false;
+	if (sq->transport == RESPONDER_TCP)
+		limit = UINT16_MAX;
+	else if (q.edns && q.udp_size > limit)
+		limit = q.udp_size;
+	sq->b = b;
+	if (!server_fast_answer(sq, &q, out, max, limit, n, &rcode)) {
+		sq->b = NULL;
+		sq->plugin = NULL;
+		sq->cacheable = false;
+		return false;
+	}
+	sq->s->nfast++;
+	server_metrics(sq, q.qtype, rcode, *n);
+	if (b->cfg->errors && rcode == LDNS_RCODE_SERVFAIL)
+		server_errors(sq, q.qname, q.qtype);
+	return true;
+}
+
 size_t
 server_query(void *arg, const uint8_t *query, size_t len, uint8_t *out,
     size_t max, enum responder_transport transport,
@@ -1177,6 +1375,8 @@ server_query(void *arg, const uint8_t *query, size_t len, uint8_t *out,
 		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &sq.start);
 	sq.peer = responder_peer(req, &sq.peerlen);
+	if (!sq.s->slow_only && server_fast(&sq, query, len, out, max, &n))
+		return n;
 	if (((query[2] >> 3) & 0xf) != LDNS_PACKET_QUERY)
 		sq.resp = server_reply(query, NULL, LDNS_RCODE_NOTIMPL);
 	else if (((query[4] | query[5]) != 0 && !server_qname_plain(query,
@@ -1196,6 +1396,18 @@ server_query(void *arg, const uint8_t *query, size_t len, uint8_t *out,
 	ldns_pkt_free(sq.q);
 	ldns_pkt_free(sq.resp);
 	return n;
+}
+
+void
+server_set_fast(struct server *s, bool on)
+{
+	s->slow_only = !on;
+}
+
+size_t
+server_fast_count(const struct server *s)
+{
+	return s->nfast;
 }
 
 void

@@ -2,6 +2,7 @@
 #ifndef PETDNS_SERVER_H
 #define PETDNS_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,6 +38,14 @@ void	server_add_block(struct server *, const struct config_server *,
 size_t	server_query(void *server, const uint8_t *query, size_t len,
 	    uint8_t *resp, size_t max, enum responder_transport,
 	    struct responder_req *req);
+
+/*
+ * The wire-format fast path on (the default) or off: off, every query
+ * takes the ldns path, the reference the fast path is tested against.
+ */
+void	server_set_fast(struct server *, bool on);
+/* How many queries the fast path answered (tests, benchmarks). */
+size_t	server_fast_count(const struct server *);
 
 /*
  * loop: sends each block's probe (a random name, HINFO) to our own

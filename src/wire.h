@@ -1,0 +1,81 @@
+/* wire.h -- the common query parsed and its answer written in wire format, without ldns (the fast path). */
+#ifndef PETDNS_WIRE_H
+#define PETDNS_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define WIRE_HEADER	12
+/* Name offsets remembered for compression; past that, names go uncompressed. */
+#define WIRE_PTRS	64
+
+enum wire_section {
+	WIRE_ANSWER,
+	WIRE_AUTHORITY,
+	WIRE_ADDITIONAL
+};
+
+/* A plain query: one question, at most one OPT; pointers into the packet. */
+struct wire_query {
+	const uint8_t	*pkt;
+	const uint8_t	*qname;		/* as asked, uncompressed */
+	size_t		 qend;		/* end of the question */
+	uint16_t	 qtype;
+	uint16_t	 qclass;
+	bool		 edns;
+	bool		 dnssec_ok;
+	uint16_t	 udp_size;	/* the OPT's; 0 without EDNS */
+};
+
+/*
+ * Parses pkt (len bytes) when it is a plain query: QR clear, opcode QUERY,
+ * one uncompressed question, no answer or authority records, and nothing
+ * or one EDNS version 0 OPT in additional, ending the packet. Returns false
+ * for anything else, which the ldns path then answers (errors included).
+ */
+bool	wire_query_parse(const uint8_t *pkt, size_t len, struct wire_query *);
+
+/* A response being written into a caller's buffer; lives on the stack. */
+struct wire_msg {
+	uint8_t		*buf;
+	size_t		 max;
+	size_t		 len;		/* end of the records */
+	size_t		 start[3];	/* where each section starts */
+	uint16_t	 count[3];
+	uint16_t	 ptrs[WIRE_PTRS];
+	size_t		 nptrs;
+	bool		 full;		/* something did not fit in max */
+	const struct wire_query *q;
+};
+
+/*
+ * Starts the response to q in buf: ID, opcode, RD and CD echoed, QR and AA
+ * set, the question copied as asked.
+ */
+void	wire_msg_init(struct wire_msg *, uint8_t *buf, size_t max,
+	    const struct wire_query *);
+/*
+ * Appends a record in section (sections in order). owner is an uncompressed
+ * wire name; names in NS, CNAME, SOA, PTR and MX data and every owner are
+ * compressed as ldns compresses them, so both paths render the same bytes.
+ */
+void	wire_msg_rr(struct wire_msg *, enum wire_section, const uint8_t *owner,
+	    uint16_t type, uint32_t ttl, const uint8_t *rdata, uint16_t rdlen);
+/*
+ * Finishes the message for a client that takes limit bytes, as server.c's
+ * render: additional records dropped, then answer and authority emptied
+ * with TC set; an OPT (our size, the query's DO) when the query had one.
+ * May be called again with a smaller limit. Returns the length, 0 when
+ * even the question does not fit or the buffer overflowed.
+ */
+size_t	wire_msg_finish(struct wire_msg *, int rcode, size_t limit);
+/*
+ * loadbalance in wire form: shuffles the data of the answer's A and AAAA
+ * records among those of the same owner and type (which is the order of
+ * those records). False (msg untouched) when the answer holds MX records or
+ * is malformed: the caller shuffles those the ldns way.
+ */
+bool	wire_shuffle(uint8_t *msg, size_t len);
+
+#endif
