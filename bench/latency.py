@@ -2,7 +2,8 @@
 """latency.py -- event-to-answer latency: an API change until petdns answers with it.
 
 usage: PETDNS=/path/to/petdns bench/latency.py [--preset 1k] [--changes 300]
-                                [--load-qps 30000] [--phases idle,load] [--nodelay]
+                                [--load-qps 30000] [--phases idle,load,churn]
+                                [--churn 1000] [--nodelay]
 
 Starts tests/fakeapi/fakeapi.py with the preset's cluster (bench/gencluster.py)
 and petdns watching it, pinned to --server-cpu; fakeapi, this script and
@@ -16,6 +17,8 @@ a time through fakeapi's control port, alternating:
 and measures, for each, the time from the control call returning to the
 first DNS answer (raw UDP from this script, one query in flight, a new one
 every --poll-ms) that shows the change. Phase "idle": nothing else runs;
+phase "churn": as "load", plus --churn endpoint changes a second from
+bench/churn.py (rolling readiness flips in the non-headless services' slices);
 phase "load": dnsperf sends the preset's query mix at --load-qps meanwhile,
 at nice --load-nice (19): on a 2-core machine dnsperf shares its core with
 fakeapi and this poller, and at nice 0 the figure measures mostly their wait
@@ -142,9 +145,10 @@ class Control:
 # fakeapi.py with Nagle off on every connection it accepts. Its watch thread
 # writes each event as one small send; with Nagle on, an event that follows
 # a not yet acknowledged one (a bookmark, say) waits for petdns's delayed ACK.
-NODELAY = ("import runpy, socketserver, sys\n"
+NODELAY = ("import os, runpy, socketserver, sys\n"
            "socketserver.StreamRequestHandler.disable_nagle_algorithm = True\n"
            "sys.argv = sys.argv[1:]\n"
+           "sys.path.insert(0, os.path.dirname(os.path.abspath(sys.argv[0])))\n"
            "runpy.run_path(sys.argv[0], run_name='__main__')\n")
 
 def wait_for(pred, timeout, what, proc=None):
@@ -249,7 +253,8 @@ class Changes:
 
 
 def measure(ctl, res, change, poll_s, deadline_s):
-    """(kind, latency_s or None, control call s, polls, probe rtt s)."""
+    """(kind, latency_s or None, control call s, polls, probe rtt s,
+    wall clock at the control call's start, wall clock when seen or None)."""
     kind, (obj, name, seen, before) = change
     for _ in range(5):      # a probe lost under load is asked again
         q0 = time.monotonic()
@@ -259,6 +264,7 @@ def measure(ctl, res, change, poll_s, deadline_s):
             break
     if not before(r):
         raise RuntimeError("%s %s: unexpected answer before the change: %r" % (kind, name, r))
+    wall = time.time() - time.monotonic()
     c0 = time.monotonic()
     ctl.call("POST", "/objects", obj)
     t0 = time.monotonic()
@@ -266,11 +272,12 @@ def measure(ctl, res, change, poll_s, deadline_s):
     while True:
         sent = time.monotonic()
         if sent - t0 > deadline_s:
-            return kind, None, t0 - c0, polls, rtt
+            return kind, None, t0 - c0, polls, rtt, c0 + wall, None
         r = res.ask(name, timeout=0.2)
         polls += 1
         if seen(r):
-            return kind, time.monotonic() - t0, t0 - c0, polls, rtt
+            t = time.monotonic()
+            return kind, t - t0, t0 - c0, polls, rtt, c0 + wall, t + wall
         pause = sent + poll_s - time.monotonic()
         if pause > 0:
             time.sleep(pause)
@@ -326,7 +333,11 @@ def main():
     ap.add_argument("--preset", default="1k", choices=sorted(gencluster.PRESETS))
     ap.add_argument("--changes", type=int, default=300)
     ap.add_argument("--warmup", type=int, default=10, help="changes made first and not counted")
-    ap.add_argument("--phases", default="idle,load")
+    ap.add_argument("--phases", default="idle,load",
+                    help="idle, load, churn (load plus --churn endpoint changes a second)")
+    ap.add_argument("--churn", type=float, default=1000,
+                    help="phase churn: endpoint changes per second (bench/churn.py, headless "
+                         "services left to the probes)")
     ap.add_argument("--load-qps", type=int, default=30000)
     ap.add_argument("--load-nice", type=int, default=19,
                     help="run dnsperf at this nice level, so fakeapi and the poller on the same core go first")
@@ -403,8 +414,8 @@ def main():
         for _ in range(a.warmup):
             measure(ctl, res, next_change(), a.poll_ms / 1e3, a.deadline)
         for phase in a.phases.split(","):
-            perf = None
-            if phase == "load":
+            perf = churn = None
+            if phase in ("load", "churn"):
                 out = open(os.path.join(work, "dnsperf.txt"), "w")
                 perf = subprocess.Popen(["nice", "-n", str(a.load_nice),
                                          "taskset", "-c", a.load_cpu, "dnsperf", "-s", "127.0.0.1",
@@ -412,6 +423,17 @@ def main():
                                          "-Q", str(a.load_qps), "-c", "4", "-q", "500"],
                                         stdout=out, stderr=subprocess.STDOUT)
                 procs.append(perf)
+                if phase == "churn":
+                    ready = os.path.join(work, "churn.ready")
+                    churn = subprocess.Popen(["taskset", "-c", a.load_cpu, sys.executable,
+                                              os.path.join(HERE, "churn.py"),
+                                              "--control-port", str(ctl.port), "--preset", a.preset,
+                                              "--rate", str(a.churn), "--exclude-headless",
+                                              "--ready-file", ready,
+                                              "--stats", os.path.join(work, "churn.json")],
+                                             stdout=subprocess.DEVNULL)
+                    procs.append(churn)
+                    wait_for(lambda: os.path.exists(ready), 300, "churn.py", churn)
                 time.sleep(2)
             elif phase != "idle":
                 sys.exit("latency.py: unknown phase %s" % phase)
@@ -419,12 +441,17 @@ def main():
             results = [measure(ctl, res, next_change(), a.poll_ms / 1e3, a.deadline)
                        for _ in range(a.changes)]
             extra = "; CPU pressure %.0f%%" % ((psi_us() - p0) / 1e4 / (time.monotonic() - w0))
+            if churn is not None:
+                stop(churn)
+                st = json.loads(read(os.path.join(work, "churn.json")) or "{}")
+                extra += "; churn %s endpoint changes/s (asked %g), control POST p99 %s ms" % (
+                    st.get("rate", "?"), a.churn, st.get("post_ms_p99", "?"))
             if perf is not None:
                 stop(perf, signal.SIGINT)
                 txt = read(os.path.join(work, "dnsperf.txt"))
                 qps = re.search(r"Queries per second:\s+([\d.]+)", txt)
                 lost = re.search(r"Queries lost:\s+(\d+ \([\d.]+%\))", txt)
-                extra = "; dnsperf meanwhile: %s qps (asked %d), lost %s" % (
+                extra += "; dnsperf meanwhile: %s qps (asked %d), lost %s" % (
                     qps.group(1) if qps else "?", a.load_qps, lost.group(1) if lost else "?")
             report(phase, results, extra + "; petdns RSS now %.1f MiB" % (rss_kib(pd.pid) / 1024))
     finally:
