@@ -428,7 +428,14 @@ main(int argc, char **argv)
 			status = app_explain(&a);
 		else {
 			app_settle(&a, daemon_settled, "zone dump");
-			daemon_dump(a.cur, stdout);
+			/* A partial zone must not pass for the cluster's. */
+			if (daemon_ready(a.cur))
+				daemon_dump(a.cur, stdout);
+			else {
+				log_errorx("zone dump: the sources did not "
+				    "sync; nothing dumped");
+				status = 1;
+			}
 		}
 		daemon_free(a.cur);
 		metrics_free(a.metrics);
