@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# deps.sh -- install petdns's build and test dependencies from Debian (run as root).
+# deps.sh -- install petdns's build and test dependencies from Debian (run as root);
+# clang, libclang-rt-dev (libFuzzer) and llvm (llvm-symbolizer) are for --enable-fuzzing.
 set -euo pipefail
 packages=(
 	build-essential autoconf automake pkg-config
 	libevent-dev libldns-dev libjson-c-dev libcurl4-openssl-dev libyaml-dev libssl-dev
 	liburcu-dev uthash-dev libcmocka-dev
 	dnsutils knot-dnsutils python3 python3-yaml valgrind
+	clang libclang-rt-dev llvm
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,212 @@
+/* fuzz_decode.c -- API JSON through decode.c as a reflector reads it: a LIST body or WATCH lines, into a zone. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <json-c/json.h>
+
+#include "config.h"
+#include "decode.h"
+#include "fuzz.h"
+#include "kubernetes.h"
+#include "log.h"
+#include "object.h"
+#include "store.h"
+#include "zone.h"
+
+/*
+ * The first input byte: bit 0 picks a WATCH stream (one event a line)
+ * over a LIST body; the rest picks the reflector's kind, which list items
+ * without "kind" take. The rest of the input is the body.
+ */
+#define FUZZ_WATCH	0x01
+
+static struct kubernetes *fuzz_k;
+
+static char *fuzz_zones[] = { "cluster.local", "in-addr.arpa", "ip6.arpa" };
+
+/*
+ * A kubernetes directive serving cluster.local and the reverse zones in
+ * local mode, its store empty: objects put in its store reach its zone at
+ * kubernetes_flush.
+ */
+static struct kubernetes *
+fuzz_kube_local(void)
+{
+	static struct config_kubernetes	 cfg;
+	static char			 dir[] = "/tmp/petdns-fuzz.XXXXXX";
+	struct event_base		*base;
+	struct kubernetes		*k;
+
+	if (mkdtemp(dir) == NULL || (base = event_base_new()) == NULL)
+		abort();
+	zone_thread_register();
+	cfg.zones = fuzz_zones;
+	cfg.nzones = 3;
+	cfg.ttl = 5;
+	/* verified: pod records depend on the pods in the store. */
+	cfg.pods = PODS_VERIFIED;
+	cfg.manifests = dir;
+	cfg.file = "fuzz";
+	cfg.line = 1;
+	k = kubernetes_new(base, &cfg);
+	if (kubernetes_start(k) == -1)
+		abort();
+	/* Empty now, the directory is no longer needed. */
+	rmdir(dir);
+	return k;
+}
+
+/*
+ * Adds -detect_leaks=0 to libFuzzer's flags: the zone frees what an input
+ * replaced later, through call_rcu, so every input would look leaky and
+ * cost a full leak scan. LeakSanitizer still checks at exit.
+ */
+static void
+fuzz_kube_args(int *argc, char ***argv)
+{
+	static char	 flag[] = "-detect_leaks=0";
+	char		**args;
+
+	/* After argv[0], so that a -detect_leaks given by hand still wins. */
+	if ((args = calloc((size_t)*argc + 2, sizeof(*args))) == NULL)
+		abort();
+	args[0] = (*argv)[0];
+	args[1] = flag;
+	for (int i = 1; i < *argc; i++)
+		args[i + 1] = (*argv)[i];
+	(*argc)++;
+	*argv = args;
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	log_init(0, 1);
+	fuzz_kube_args(argc, argv);
+	fuzz_k = fuzz_kube_local();
+	return 0;
+}
+
+/* Decodes as watch.c does; an object of another kind is dropped. */
+static struct object *
+fuzz_decode(struct json_object *obj, enum object_kind kind)
+{
+	struct object	*o = NULL, *copy;
+	char		 err[256], ident[256];
+
+	(void)decode_ident(obj, object_kind_name(kind), ident, sizeof(ident));
+	err[0] = '\0';
+	switch (decode_object(obj, object_kind_name(kind), &o, err,
+	    sizeof(err))) {
+	case DECODE_OK:
+		if (o == NULL)
+			abort();
+		/* The store compares and copies what it holds. */
+		copy = object_dup(o);
+		if (!object_equal(o, copy))
+			abort();
+		object_free(copy);
+		if (o->kind == kind)
+			return o;
+		object_free(o);
+		return NULL;
+	default:
+		if (o != NULL || err[0] == '\0')
+			abort();	/* a failure says why and gives nothing */
+		return NULL;
+	}
+}
+
+static const char *
+fuzz_str(struct json_object *obj, const char *a, const char *b)
+{
+	struct json_object	*v;
+
+	if (!json_object_object_get_ex(obj, a, &v) ||
+	    (b != NULL && !json_object_object_get_ex(v, b, &v)) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* A LIST page: its items of our kind replace the store's. */
+static void
+fuzz_list(struct store *st, enum object_kind kind, const char *text)
+{
+	struct json_object	*page, *items;
+	struct object		**objs;
+	size_t			 n = 0, len;
+
+	if ((page = json_tokener_parse(text)) == NULL)
+		return;
+	if (json_object_object_get_ex(page, "items", &items) &&
+	    json_object_is_type(items, json_type_array)) {
+		len = json_object_array_length(items);
+		if ((objs = calloc(len + 1, sizeof(*objs))) == NULL)
+			abort();
+		for (size_t i = 0; i < len; i++)
+			if ((objs[n] = fuzz_decode(json_object_array_get_idx(
+			    items, i), kind)) != NULL)
+				n++;
+		store_replace(st, kind, objs, n);
+		free(objs);
+	}
+	json_object_put(page);
+}
+
+/* One WATCH event line: ADDED/MODIFIED put, DELETED removes. */
+static void
+fuzz_event(struct store *st, enum object_kind kind, const char *line)
+{
+	struct json_object	*ev, *obj;
+	struct object		*o;
+	const char		*type, *name;
+
+	if ((ev = json_tokener_parse(line)) == NULL)
+		return;
+	if ((type = fuzz_str(ev, "type", NULL)) != NULL &&
+	    json_object_object_get_ex(ev, "object", &obj) &&
+	    json_object_is_type(obj, json_type_object)) {
+		if (strcmp(type, "DELETED") == 0 &&
+		    (name = fuzz_str(obj, "metadata", "name")) != NULL)
+			store_delete(st, kind, kind == OBJECT_NAMESPACE ? NULL :
+			    fuzz_str(obj, "metadata", "namespace"), name);
+		else if (strcmp(type, "ERROR") != 0 &&
+		    (o = fuzz_decode(obj, kind)) != NULL)
+			store_put(st, o);
+	}
+	json_object_put(ev);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct store		*st = kubernetes_store(fuzz_k);
+	enum object_kind	 kind;
+	char			*text, *line, *nl;
+
+	if (size < 1)
+		return 0;
+	kind = (enum object_kind)((data[0] >> 1) % OBJECT_NKINDS);
+	if ((text = malloc(size)) == NULL)
+		abort();
+	memcpy(text, data + 1, size - 1);
+	text[size - 1] = '\0';
+	if (data[0] & FUZZ_WATCH) {
+		for (line = text; line != NULL; line = nl) {
+			if ((nl = strchr(line, '\n')) != NULL)
+				*nl++ = '\0';
+			fuzz_event(st, kind, line);
+		}
+	} else
+		fuzz_list(st, kind, text);
+	kubernetes_flush(fuzz_k);
+	/* Back to empty, so that each input starts from the same zone. */
+	for (int i = 0; i < OBJECT_NKINDS; i++)
+		store_replace(st, (enum object_kind)i, NULL, 0);
+	kubernetes_flush(fuzz_k);
+	free(text);
+	return 0;
+}
