@@ -42,6 +42,13 @@
 #define KUBE_TOKEN_TTL_S	60
 /* Retry-After beyond a day is taken as a day. */
 #define KUBE_RETRY_MAX_S	86400
+/*
+ * Body bytes one transfer hands over per event-loop turn. curl reads a
+ * busy watch for as long as data is there: without a pause, 1,000 endpoint
+ * changes a second kept the loop from answering queries (and from
+ * publishing the changes) for seconds.
+ */
+#define KUBE_TURN_BYTES		65536
 
 /*
  * A request's life. WAITING and CANCELLED are deferred work: curl refuses
@@ -66,6 +73,8 @@ struct kube_request {
 	bool			 in_multi;
 	bool			 has_retry;
 	int			 retry_after;
+	size_t			 turn_bytes;	/* body bytes this loop turn */
+	struct event		*resume;	/* paused: go on next turn */
 	char			 errbuf[CURL_ERROR_SIZE];
 	TAILQ_ENTRY(kube_request) entry;
 };
@@ -225,6 +234,8 @@ kube_request_free(struct kube_request *r)
 
 	if (r->in_multi)
 		curl_multi_remove_handle(k->multi, r->easy);
+	if (r->resume != NULL)
+		event_free(r->resume);
 	curl_easy_cleanup(r->easy);
 	curl_slist_free_all(r->headers);
 	TAILQ_REMOVE(&k->requests, r, entry);
@@ -302,6 +313,35 @@ kube_settle(struct kube *k)
 	}
 }
 
+/* The next loop turn: the paused transfer reads on. */
+static void
+kube_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct kube_request	*r = arg;
+	struct kube		*k = r->k;
+
+	r->turn_bytes = 0;
+	k->in_curl++;
+	curl_easy_pause(r->easy, CURLPAUSE_CONT);
+	k->in_curl--;
+	kube_settle(k);
+}
+
+/*
+ * Enough for this turn: stop reading until the loop has served what else
+ * is ready (a zero timeout fires after the sockets found ready with it).
+ */
+static void
+kube_pause(struct kube_request *r)
+{
+	struct timeval	tv = { 0, 0 };
+
+	if (r->resume == NULL)
+		r->resume = evtimer_new(r->k->base, kube_resume_cb, r);
+	if (curl_easy_pause(r->easy, CURLPAUSE_RECV) == CURLE_OK)
+		evtimer_add(r->resume, &tv);
+}
+
 /*
  * CURLOPT_WRITEFUNCTION: body bytes of a 2xx response go straight to the
  * owner; an error's body (a Status) is no data, and its status says enough.
@@ -320,7 +360,11 @@ kube_write_cb(char *data, size_t size, size_t n, void *arg)
 	if (r->body_fn != NULL && n > 0)
 		r->body_fn(data, n, r->arg);
 	/* Cancelled by its own body callback: stop reading at once. */
-	return r->state == KUBE_REQ_RUNNING ? n : KUBE_WRITE_ABORT;
+	if (r->state != KUBE_REQ_RUNNING)
+		return KUBE_WRITE_ABORT;
+	if ((r->turn_bytes += n) >= KUBE_TURN_BYTES)
+		kube_pause(r);
+	return n;
 }
 
 /* Retry-After: delay-seconds or an HTTP-date (RFC 9110 10.2.3). */
@@ -445,6 +489,19 @@ kube_proto_tls(CURL *e, const struct kube_auth *a)
 	return rc;
 }
 
+/*
+ * Seconds to connect, TLS handshake included: a server that accepts and
+ * never answers costs no more. PETDNS_KUBE_CONNECT_TIMEOUT shortens it for
+ * tests, as PETDNS_WATCH_* do the watch's timers.
+ */
+static long
+kube_connect_timeout(void)
+{
+	const char	*v = getenv("PETDNS_KUBE_CONNECT_TIMEOUT");
+
+	return v != NULL && atol(v) > 0 ? atol(v) : KUBE_CONNECT_S;
+}
+
 /* The options every request shares, set once and copied per request. */
 static CURLcode
 kube_proto_new(struct kube *k, const struct kube_auth *a)
@@ -468,7 +525,7 @@ kube_proto_new(struct kube *k, const struct kube_auth *a)
 		    (long)CURL_HTTP_VERSION_1_1);
 	if (rc == CURLE_OK)
 		rc = curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT,
-		    KUBE_CONNECT_S);
+		    kube_connect_timeout());
 	if (rc == CURLE_OK)
 		rc = curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	if (rc == CURLE_OK)

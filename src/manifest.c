@@ -16,6 +16,9 @@
 
 #include <event2/event.h>
 #include <json.h>
+/* uthash's own allocations follow the same out-of-memory policy as ours. */
+#define uthash_malloc(sz) xmalloc(sz)
+#include <uthash.h>
 
 #include "decode.h"
 #include "log.h"
@@ -45,6 +48,7 @@ struct manifest_file {
 	int		  skipped;
 	struct object	***objs;
 	size_t		 *n;
+	char		***origins;	/* "NAME: document N", per object, or NULL */
 };
 
 static void manifest_warn(struct manifest_file *, size_t, const char *, ...)
@@ -68,8 +72,15 @@ manifest_warn(struct manifest_file *f, size_t item, const char *fmt, ...)
 }
 
 static void
-manifest_append(struct manifest_file *f, struct object *obj)
+manifest_append(struct manifest_file *f, struct object *obj, size_t item)
 {
+	if (f->origins != NULL) {
+		*f->origins = xreallocarray(*f->origins, *f->n + 1,
+		    sizeof(**f->origins));
+		(*f->origins)[*f->n] = item > 0 ?
+		    xasprintf("%s: document %d: item %zu", f->name, f->doc,
+		    item) : xasprintf("%s: document %d", f->name, f->doc);
+	}
 	*f->objs = xreallocarray(*f->objs, *f->n + 1, sizeof(**f->objs));
 	(*f->objs)[(*f->n)++] = obj;
 }
@@ -86,7 +97,7 @@ manifest_item(struct manifest_file *f, struct json_object *json,
 
 	switch (decode_object(json, hint, &obj, err, sizeof(err))) {
 	case DECODE_OK:
-		manifest_append(f, obj);
+		manifest_append(f, obj, item);
 		return;
 	case DECODE_UNSUPPORTED:
 		decode_ident(json, hint, ident, sizeof(ident));
@@ -164,11 +175,12 @@ manifest_doc_cb(int doc, struct json_object *root, const char *err, void *arg)
 	manifest_warn(f, 0, "%s", err);
 }
 
-int
-manifest_parse(const char *name, const char *buf, size_t len,
-    struct object ***objs, size_t *n)
+/* manifest_parse, noting where each object was written when origins is set. */
+static int
+manifest_parse_file(const char *name, const char *buf, size_t len,
+    struct object ***objs, size_t *n, char ***origins)
 {
-	struct manifest_file	 f = { name, 0, 0, objs, n };
+	struct manifest_file	 f = { name, 0, 0, objs, n, origins };
 
 	if (len > MANIFEST_MAXSIZE) {
 		log_warnx("%s: larger than %d MiB, skipped", name,
@@ -177,6 +189,66 @@ manifest_parse(const char *name, const char *buf, size_t len,
 	}
 	yamljson_stream(buf, len, manifest_doc_cb, &f);
 	return f.skipped;
+}
+
+int
+manifest_parse(const char *name, const char *buf, size_t len,
+    struct object ***objs, size_t *n)
+{
+	return manifest_parse_file(name, buf, len, objs, n, NULL);
+}
+
+struct manifest_seen {
+	char		*key;
+	size_t		 idx;
+	UT_hash_handle	 hh;
+};
+
+/*
+ * One object per kind and name: a later one replaces an earlier one, as a
+ * second kubectl apply would, and the replacement is said once, naming
+ * both places. Frees the origins; returns the new count.
+ */
+static size_t
+manifest_dedup(struct object **objs, char **origins, size_t n)
+{
+	struct manifest_seen	*seen = NULL, *s, *tmp;
+	const struct object	*o;
+	size_t			 kept = 0;
+	char			*key;
+
+	for (size_t i = 0; i < n; i++) {
+		o = objs[i];
+		key = xasprintf("%d/%s/%s", (int)o->kind, o->ns ? o->ns : "",
+		    o->name);
+		HASH_FIND_STR(seen, key, s);
+		if (s == NULL) {
+			s = xcalloc(1, sizeof(*s));
+			s->key = key;
+			s->idx = i;
+			HASH_ADD_KEYPTR(hh, seen, s->key, strlen(s->key), s);
+			continue;
+		}
+		log_warnx("%s: %s %s%s%s: also defined at %s; this one wins",
+		    origins[i], object_kind_name(o->kind), o->ns ? o->ns : "",
+		    o->ns ? "/" : "", o->name, origins[s->idx]);
+		object_free(objs[s->idx]);
+		objs[s->idx] = NULL;
+		s->idx = i;
+		free(key);
+	}
+	HASH_ITER(hh, seen, s, tmp) {
+		HASH_DEL(seen, s);
+		free(s->key);
+		free(s);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (objs[i] != NULL)
+			objs[kept++] = objs[i];
+		free(origins[i]);
+	}
+	free(origins);
+	return kept;
 }
 
 static void
@@ -321,15 +393,17 @@ manifest_load(struct manifest *m, char **names, size_t n, bool reload)
 {
 	struct object	**objs = NULL;
 	size_t		  nobjs = 0, len;
-	char		 *path, *buf;
+	char		 *path, *buf, **origins = NULL;
 
 	for (size_t i = 0; i < n; i++) {
 		path = xasprintf("%s/%s", m->dir, names[i]);
 		if ((buf = manifest_read(path, &len)) != NULL)
-			manifest_parse(path, buf, len, &objs, &nobjs);
+			manifest_parse_file(path, buf, len, &objs, &nobjs,
+			    &origins);
 		free(buf);
 		free(path);
 	}
+	nobjs = manifest_dedup(objs, origins, nobjs);
 	if (reload)
 		log_info("manifests %s: reloaded %zu objects from %zu files",
 		    m->dir, nobjs, n);

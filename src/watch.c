@@ -39,11 +39,12 @@ struct watch {
 	struct event		*timer;
 	int			 backoff_ms;
 	time_t			 started;	/* when the current stream opened */
+	time_t			 listed;	/* when the last LIST completed */
 
 	char			*buf;		/* LIST body, or the partial watch line */
 	size_t			 len;
 	size_t			 cap;
-	bool			 skipping;	/* discarding an oversized line */
+	bool			 oversize;	/* a LIST page past its cap */
 	char			*cont;		/* LIST continue token */
 	struct object		**objs;		/* LIST pages so far */
 	size_t			 nobjs;
@@ -83,7 +84,6 @@ static void
 watch_buf_reset(struct watch *w)
 {
 	w->len = 0;
-	w->skipping = false;
 }
 
 /* A LIST page grows the buffer to megabytes; watch lines need far less. */
@@ -174,6 +174,22 @@ watch_backoff_reset(struct watch *w)
 	w->backoff_ms = w->params.backoff_ms;
 }
 
+/*
+ * A 410, or an event too large to hold: list again. At once the first
+ * time; when the last LIST is recent, after a backoff, so that a server
+ * answering every watch so cannot make us relist in a loop.
+ */
+static void
+watch_relist(struct watch *w, const char *why)
+{
+	if (w->listed != 0 && time(NULL) - w->listed < w->params.healthy_s) {
+		watch_backoff(w, NEXT_LIST, 0, why);
+		return;
+	}
+	log_info("plugin/kubernetes: watch %s: %s; relisting", w->name, why);
+	watch_schedule(w, NEXT_LIST, 0);
+}
+
 static const char *
 watch_json_str(struct json_object *obj, const char *a, const char *b)
 {
@@ -255,10 +271,34 @@ watch_list_page(struct watch *w)
 	return 0;
 }
 
+/* A LIST page may hold many objects, each up to max_line. */
+static size_t
+watch_max_page(const struct watch *w)
+{
+	return w->params.max_line * 8;
+}
+
 static void
 watch_list_body_cb(const char *data, size_t len, void *arg)
 {
-	watch_buf_add(arg, data, len);
+	struct watch	*w = arg;
+
+	if (w->oversize)
+		return;
+	if (w->len + len > watch_max_page(w)) {
+		char	why[64];
+
+		/* Bounded memory: drop the page, retry after a backoff. */
+		w->oversize = true;
+		kube_cancel(w->req);
+		w->req = NULL;
+		watch_objs_clear(w);
+		snprintf(why, sizeof(why), "page over %zu bytes rejected",
+		    watch_max_page(w));
+		watch_backoff(w, NEXT_LIST, 0, why);
+		return;
+	}
+	watch_buf_add(w, data, len);
 }
 
 static void
@@ -270,9 +310,13 @@ watch_list_done_cb(int status, const char *err, int retry_after, void *arg)
 	w->req = NULL;
 	if (err != NULL || status != 200) {
 		if (status == 410 && w->cont != NULL) {
-			/* The continue token expired: start the list again. */
+			/*
+			 * The continue token expired: start the list again,
+			 * after a backoff, as a server doing it to every page
+			 * would otherwise have us list in a loop.
+			 */
 			watch_objs_clear(w);
-			watch_schedule(w, NEXT_LIST, 0);
+			watch_backoff(w, NEXT_LIST, 0, "continue token expired");
 			return;
 		}
 		snprintf(why, sizeof(why), "%s", err ? err : "");
@@ -295,7 +339,8 @@ watch_list_done_cb(int status, const char *err, int retry_after, void *arg)
 	log_info("plugin/kubernetes: listed %zu %s at resourceVersion %s",
 	    w->nobjs, w->name, w->rv ? w->rv : "?");
 	w->nobjs = 0;
-	watch_backoff_reset(w);
+	/* The backoff resets only once a watch has been healthy. */
+	w->listed = time(NULL);
 	watch_schedule(w, NEXT_WATCH, 0);
 	if (!w->synced) {
 		w->synced = true;
@@ -324,6 +369,7 @@ watch_list(struct watch *w)
 
 	w->state = WATCH_LISTING;
 	watch_buf_reset(w);
+	w->oversize = false;
 	if (w->cont != NULL)
 		cont = evhttp_uriencode(w->cont, -1, 0);
 	first = xasprintf("limit=%d%s%s", w->params.page_limit,
@@ -341,6 +387,7 @@ watch_list(struct watch *w)
 enum watch_verdict {
 	VERDICT_OK,
 	VERDICT_RELIST,		/* 410: our version is gone */
+	VERDICT_OVERSIZE,	/* an event too large was skipped */
 	VERDICT_RETRY		/* abort the stream, resume from the last version */
 };
 
@@ -396,6 +443,56 @@ watch_event(struct watch *w, const char *line)
 	return v;
 }
 
+/*
+ * The string value of the first "key":"..." in text, for a log: a JSON
+ * string without escapes, at most outlen - 1 bytes; "?" when not found.
+ */
+static void
+watch_peek(const char *text, size_t len, const char *key, char *out,
+    size_t outlen)
+{
+	char		 pat[32];
+	const char	*p, *end = text + len, *q;
+	size_t		 n;
+
+	snprintf(out, outlen, "?");
+	n = (size_t)snprintf(pat, sizeof(pat), "\"%s\":\"", key);
+	for (p = text; (p = memchr(p, '"', (size_t)(end - p))) != NULL; p++) {
+		if ((size_t)(end - p) < n || memcmp(p, pat, n) != 0)
+			continue;
+		p += n;
+		for (q = p; q < end && *q != '"' && *q != '\\' &&
+		    (size_t)(q - p) < outlen - 1; q++)
+			;
+		if (q < end && *q == '"') {
+			memcpy(out, p, (size_t)(q - p));
+			out[q - p] = '\0';
+		}
+		return;
+	}
+}
+
+/* Names the event a line too long to hold was about, from its start. */
+static void
+watch_log_oversize(struct watch *w)
+{
+	const char	*meta;
+	size_t		 len = w->len < 65536 ? w->len : 65536;
+	char		 type[16], ns[64], name[256];
+
+	watch_peek(w->buf, len, "type", type, sizeof(type));
+	meta = memmem(w->buf, len, "\"metadata\":{", 12);
+	if (meta == NULL)
+		meta = w->buf + len;
+	len -= (size_t)(meta - w->buf);
+	watch_peek(meta, len, "namespace", ns, sizeof(ns));
+	watch_peek(meta, len, "name", name, sizeof(name));
+	log_warnx("plugin/kubernetes: watch %s: event over %zu bytes skipped "
+	    "(%s %s %s%s%s)", w->name, w->params.max_line, type,
+	    object_kind_name(w->kind), strcmp(ns, "?") == 0 ? "" : ns,
+	    strcmp(ns, "?") == 0 ? "" : "/", name);
+}
+
 /* Handles complete lines; keeps the partial one. Returns the first non-OK verdict. */
 static enum watch_verdict
 watch_lines(struct watch *w)
@@ -406,20 +503,20 @@ watch_lines(struct watch *w)
 	while (v == VERDICT_OK && (nl = memchr(start, '\n',
 	    w->len - (size_t)(start - w->buf))) != NULL) {
 		*nl = '\0';
-		if (w->skipping)
-			w->skipping = false;
-		else if (nl > start)
+		if (nl > start)
 			v = watch_event(w, start);
 		start = nl + 1;
 	}
 	w->len -= (size_t)(start - w->buf);
 	memmove(w->buf, start, w->len);
-	if (w->len > w->params.max_line) {
-		/* Too large to hold: skip this event, keep the stream. */
-		log_warnx("plugin/kubernetes: watch %s: event over %zu bytes "
-		    "skipped", w->name, w->params.max_line);
+	if (v == VERDICT_OK && w->len > w->params.max_line) {
+		/*
+		 * Too large to hold: skip it. The store now lacks that change,
+		 * so list again: the zone then matches the server's state.
+		 */
+		watch_log_oversize(w);
 		w->len = 0;
-		w->skipping = true;
+		v = VERDICT_OVERSIZE;
 	}
 	return v;
 }
@@ -429,25 +526,21 @@ watch_stream_body_cb(const char *data, size_t len, void *arg)
 {
 	struct watch		*w = arg;
 	enum watch_verdict	 v;
-	const char		*nl;
 
 	if (w->aborted)
 		return;
-	if (w->skipping) {
-		if ((nl = memchr(data, '\n', len)) == NULL)
-			return;
-		w->skipping = false;
-		len -= (size_t)(nl + 1 - data);
-		data = nl + 1;
-	}
 	watch_buf_add(w, data, len);
 	if ((v = watch_lines(w)) == VERDICT_OK)
 		return;
 	w->aborted = true;
 	kube_cancel(w->req);
 	w->req = NULL;
+	if (time(NULL) - w->started >= w->params.healthy_s)
+		watch_backoff_reset(w);
 	if (v == VERDICT_RELIST)
-		watch_schedule(w, NEXT_LIST, 0);
+		watch_relist(w, "resource version expired");
+	else if (v == VERDICT_OVERSIZE)
+		watch_relist(w, "an event was skipped");
 	else
 		watch_backoff(w, NEXT_WATCH, 0, "stream aborted");
 }
@@ -465,12 +558,12 @@ watch_stream_done_cb(int status, const char *err, int retry_after, void *arg)
 		watch_schedule(w, NEXT_WATCH, 0);
 		return;
 	}
-	if (status == 410) {
-		watch_schedule(w, NEXT_LIST, 0);
-		return;
-	}
 	if (time(NULL) - w->started >= w->params.healthy_s)
 		watch_backoff_reset(w);
+	if (status == 410) {
+		watch_relist(w, "resource version expired");
+		return;
+	}
 	if (err != NULL)
 		snprintf(why, sizeof(why), "%s", err);
 	else if (status == 200)

@@ -644,7 +644,10 @@ class App:
                        "grace": args.grace,
                        "fresh_pod_ips": args.fresh_pod_ips,
                        "pvc_protection": True,
-                       "scale_selector_path": args.scale_selector_path}
+                       "scale_selector_path": args.scale_selector_path,
+                       "accept_stall": False}
+        self.stalled = 0        # API connections held by accept_stall
+        self.api = None         # the API Server, for POST /tls
         if args.k8s_version:
             self.version = args.k8s_version
         else:
@@ -910,6 +913,23 @@ Target = namedtuple("Target", "what res ns name sub")
 
 class ApiHandler(BaseHandler):
     fault = None
+
+    def setup(self):
+        """With accept_stall, a new connection is accepted and then never
+        read (not even a TLS handshake) until the client hangs up or the
+        setting is cleared: a server that accepts and never answers."""
+        app = self.server.app
+        if app.config.get("accept_stall"):
+            with app.lock:
+                app.stalled += 1
+            poll = select.poll()
+            poll.register(self.request.fileno(), select.POLLRDHUP |
+                          select.POLLHUP | select.POLLERR)
+            while (app.config.get("accept_stall") and not
+                   app.stopping.is_set() and not poll.poll(100)):
+                pass
+            raise ClientGone()
+        super().setup()
 
     def do_GET(self):
         self.dispatch(self.command)
@@ -1285,6 +1305,14 @@ class ApiHandler(BaseHandler):
         if self.fault and self.fault.get("huge") and items:
             pad_object(items[0], int(self.fault["huge"])
                        - len(go_json(doc)) - 1)
+        if self.fault and self.fault.get("malformed"):
+            # A 200 whose body is not a list: the fault's "line", else
+            # JSON cut off inside the first item.
+            line = self.fault.get("line")
+            self.fault = None
+            self.send_bytes(200, line.encode() if line else (
+                go_json(doc)[:40].encode()), "application/json")
+            return
         self.send_json(200, sort_deep(doc) if res.crd else doc)
 
     @staticmethod
@@ -1401,7 +1429,8 @@ class ApiHandler(BaseHandler):
             return
         self.fault = None
         if f.get("malformed"):
-            self.write_chunk(b'{"type":"ADDED","object":{"kind":'
+            self.write_chunk(f["line"].encode() + b"\n" if f.get("line")
+                             else b'{"type":"ADDED","object":{"kind":'
                              b'not json at all\n')
         elif f.get("disconnect") in ("mid-line", "body"):
             self.write_chunk(line[:len(line) // 2])
@@ -1770,6 +1799,18 @@ class ControlHandler(BaseHandler):
     def c_post_config(self, parts, q, body):
         return 200, self.app.set_config(body)
 
+    def c_get_connections(self, parts, q, body):
+        return 200, {"stalled": self.app.stalled}
+
+    def c_post_tls(self, parts, q, body):
+        """Serves new connections with another certificate and key."""
+        if self.app.api is None or self.app.api.sslctx is None:
+            raise ValueError("the API is not served over TLS")
+        args = copy.copy(self.app.args)
+        args.tls_cert, args.tls_key = body["cert"], body["key"]
+        self.app.api.sslctx = ssl_context(args)
+        return 200, {"cert": body["cert"]}
+
     def c_get_config(self, parts, q, body):
         return 200, self.app.config_view()
 
@@ -1909,6 +1950,12 @@ CERT_EXT = {
               "DNS:kubernetes,DNS:kubernetes.default.svc\n"
               "subjectKeyIdentifier=hash\n"
               "authorityKeyIdentifier=keyid,issuer\n",
+    "wronghost": "basicConstraints=CA:FALSE\n"
+                 "keyUsage=critical,digitalSignature,keyEncipherment\n"
+                 "extendedKeyUsage=serverAuth\n"
+                 "subjectAltName=DNS:wrong-host.invalid\n"
+                 "subjectKeyIdentifier=hash\n"
+                 "authorityKeyIdentifier=keyid,issuer\n",
     "client": "basicConstraints=CA:FALSE\n"
               "keyUsage=critical,digitalSignature,keyEncipherment\n"
               "extendedKeyUsage=clientAuth\n"
@@ -1919,8 +1966,10 @@ CERT_EXT = {
 
 def make_certs(d):
     """Writes ca.crt/ca.key, server.crt/server.key (SAN 127.0.0.1, ::1,
-    localhost), client.crt/client.key (CN=petdns, O=system:masters) and
-    other-ca.crt (a CA that signed nothing, for verification failures)."""
+    localhost), client.crt/client.key (CN=petdns, O=system:masters),
+    other-ca.crt (a CA that signed nothing, for verification failures) and
+    wronghost.crt/.key (signed by ca.crt for wrong-host.invalid only: a
+    name mismatch)."""
     os.makedirs(d, exist_ok=True)
 
     def run(*cmd):
@@ -1939,6 +1988,7 @@ def make_certs(d):
             "-subj", "/CN=fakeapi-" + ca, "-extensions", "v3_ca",
             "-addext", "keyUsage=critical,keyCertSign,cRLSign")
     for name, subj in (("server", "/CN=kube-apiserver"),
+                       ("wronghost", "/CN=wrong-host.invalid"),
                        ("client", "/O=system:masters/CN=petdns")):
         run("req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout",
             name + ".key", "-out", name + ".csr", "-subj", subj)
@@ -1947,7 +1997,7 @@ def make_certs(d):
             "0x" + uuid.uuid4().hex[:16], "-out", name + ".crt",
             "-extfile", ext(name))
         os.unlink(os.path.join(d, name + ".csr"))
-    for name in ("server", "client"):
+    for name in ("server", "wronghost", "client"):
         os.unlink(os.path.join(d, name + ".ext"))
     return d
 
@@ -2066,6 +2116,7 @@ def main(argv=None):
     ctl = Server(("127.0.0.1", args.control_port), ControlHandler, app)
     api = Server((args.host, args.port), ApiHandler, app,
                  ssl_context(args) if args.tls_cert else None)
+    app.api = api
     threads = [threading.Thread(target=s.serve_forever, args=(0.1,),
                                 daemon=True) for s in (ctl, api)]
     for t in threads:
