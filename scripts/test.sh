@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# test.sh -- build and run every test: once with -Werror, once under ASan+UBSan.
+# test.sh -- build and run every test: once with -Werror, once under ASan+UBSan; then the
+# fuzzing smoke run (clang, libFuzzer) and the system tests under valgrind.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -26,7 +27,27 @@ run() {
 	cd "$top"
 }
 
+# step NAME CMD...: one more pass/fail line for a whole-suite step.
+step() {
+	local name=$1; shift
+	echo "== $name"
+	if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "== $name FAILED"; fi
+}
+
+# fuzz-smoke: each libFuzzer harness replays its corpus and fuzzes briefly (clang).
+fuzz_smoke() {
+	local dir="$top/build-fuzz"
+	mkdir -p "$dir" && cd "$dir" || return 1
+	CC=clang "$top/configure" --quiet --enable-fuzzing || return 1
+	make -s -j"$jobs" fuzz-smoke
+	local rv=$?
+	cd "$top"
+	return $rv
+}
+
 run plain
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run asan --enable-asan --enable-ubsan
+step fuzz-smoke fuzz_smoke
+step valgrind "$top/scripts/valgrind.sh"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$status" -eq 0 ]
