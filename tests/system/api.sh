@@ -120,9 +120,12 @@ check_match "429 honoured Retry-After" "list services: HTTP 429; retrying in 1\.
 
 # Token rotation: the server now wants tok-2; the 401 makes petdns re-read its file.
 since=$(requests | python3 -c 'import json,sys; print(json.load(sys.stdin)["last"])')
-echo tok-2 >"$certs/token"
+# The server rotates first: petdns must meet a 401 before the file changes.
 ctl POST /token '{"token":"tok-2"}' >/dev/null
 ctl POST /drop-watches >/dev/null
+end=$(($(date +%s) + $(lib_secs 10)))
+until requests "$since" | python3 -m json.tool | grep -q '"status": 401' || [ "$(date +%s)" -ge "$end" ]; do sleep 0.1; done
+echo tok-2 >"$certs/token"
 ctl POST /objects "$(svc after-rotation 10.96.7.6)" >/dev/null
 wait_answer "change after token rotation" "10.96.7.6" after-rotation.default.svc.cluster.local
 log=$(requests "$since" | python3 -m json.tool)

@@ -58,6 +58,8 @@ petdns_start "cluster.local:$PORT {
         endpoint http://127.0.0.1:$FAKEAPI_PORT
     }
 }"
+end=$(($(date +%s) + $(lib_secs 10)))
+until grep -q "EndpointSlices: discovery.k8s.io/v1beta1" "$PETDNS_LOG" || [ "$(date +%s)" -ge "$end" ]; do sleep 0.1; done
 check_match "v1beta1 chosen from discovery" "EndpointSlices: discovery.k8s.io/v1beta1" "$(cat "$PETDNS_LOG")"
 check_match "v1beta1 slices listed" "/apis/discovery.k8s.io/v1beta1/endpointslices" "$(ctl GET /requests)"
 wait_answer "endpoint from a v1beta1 slice" "10.244.0.2" 10-244-0-2.kube-dns.kube-system.svc.cluster.local

@@ -616,7 +616,7 @@ check_match "prometheus: CoreDNS's request counter" "^coredns_dns_requests_total
 rss=$(printf '%s\n' "$metrics" | sed -n 's/^process_resident_memory_bytes \([0-9.e+]*\)$/\1/p')
 awk -v r="${rss:-0}" -v l="$MEMORY_LIMIT" \
     'BEGIN { printf "# resident memory in this small cluster: %.1f MiB (memory limit %.0f MiB)\n", r / 1048576, l / 1048576 }'
-if ldd "$PETDNS" | grep -Eq 'lib(a|ub)san'; then
+if [ -n "${PETDNS_WRAPPER:-}" ] || ldd "$PETDNS" 2>/dev/null | grep -Eq 'lib(a|ub)san'; then
 	echo "# sanitizer build: resident memory not compared with the limit"
 else
 	check "resident memory well under the memory limit (a quarter)" "yes" \
