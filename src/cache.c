@@ -16,6 +16,7 @@
 #include "cache.h"
 #include "corefile.h"
 #include "dname.h"
+#include "wire.h"
 #include "xmalloc.h"
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
@@ -34,7 +35,6 @@
 #define CACHE_SERVFAIL_MAX_MS	300000	/* RFC 2308 7.1: five minutes */
 #define CACHE_EDNS_SIZE		1232
 
-#define WIRE_HEADER	12
 #define WIRE_OPT_LEN	11
 #define TYPE_OPT	41
 
@@ -477,22 +477,6 @@ put32(uint8_t *p, uint32_t v)
 {
 	put16(p, (uint16_t)(v >> 16));
 	put16(p + 2, (uint16_t)v);
-}
-
-/* The offset past a possibly compressed name at pos; 0 when malformed. */
-static size_t
-wire_skip_name(const uint8_t *w, size_t len, size_t pos)
-{
-	for (int labels = 0; pos < len && labels <= 128; labels++) {
-		if (w[pos] == 0)
-			return pos + 1;
-		if ((w[pos] & 0xc0) == 0xc0)
-			return pos + 2 <= len ? pos + 2 : 0;
-		if ((w[pos] & 0xc0) != 0)
-			return 0;
-		pos += (size_t)w[pos] + 1;
-	}
-	return 0;
 }
 
 /*

@@ -815,22 +815,6 @@ server_qname_plain(const uint8_t *query, size_t len)
 	return false;
 }
 
-/* The end of the name at pos (compression pointers allowed), or 0 past len. */
-static size_t
-server_skip_name(const uint8_t *p, size_t len, size_t pos)
-{
-	while (pos < len) {
-		if ((p[pos] & 0xc0) == 0xc0)
-			return pos + 2 <= len ? pos + 2 : 0;
-		if ((p[pos] & 0xc0) != 0)
-			return 0;
-		if (p[pos] == 0)
-			return pos + 1;
-		pos += (size_t)p[pos] + 1;
-	}
-	return 0;
-}
-
 /*
  * RFC 6891 6.1.1: at most one OPT, owned by the root, its options filling
  * its RDATA exactly; anything else in the additional section must fit the
@@ -845,14 +829,14 @@ server_additional_valid(const uint8_t *p, size_t len)
 	unsigned ar = (unsigned)(p[10] << 8 | p[11]);
 
 	for (unsigned i = 0; i < (unsigned)(p[4] << 8 | p[5]); i++)
-		if ((pos = server_skip_name(p, len, pos)) == 0 ||
+		if ((pos = wire_skip_name(p, len, pos)) == 0 ||
 		    (pos += 4) > len)
 			return false;
 	for (unsigned i = (unsigned)(p[4] << 8 | p[5]); i < n + ar; i++) {
 		size_t	 owner = pos, rdlen, end;
 		uint16_t type;
 
-		if ((pos = server_skip_name(p, len, pos)) == 0 || pos + 10 > len)
+		if ((pos = wire_skip_name(p, len, pos)) == 0 || pos + 10 > len)
 			return false;
 		type = (uint16_t)(p[pos] << 8 | p[pos + 1]);
 		rdlen = (size_t)(p[pos + 8] << 8 | p[pos + 9]);

@@ -306,11 +306,10 @@ wire_msg_finish(struct wire_msg *m, int rcode, size_t limit)
 	return len + opt;
 }
 
-/* The offset past the (possibly compressed) name at pos; 0 when malformed. */
-static size_t
+size_t
 wire_skip_name(const uint8_t *w, size_t len, size_t pos)
 {
-	while (pos < len) {
+	for (int labels = 0; pos < len && labels <= 128; labels++) {
 		if (w[pos] == 0)
 			return pos + 1;
 		if ((w[pos] & 0xc0) == 0xc0)

@@ -78,4 +78,10 @@ size_t	wire_msg_finish(struct wire_msg *, int rcode, size_t limit);
  */
 bool	wire_shuffle(uint8_t *msg, size_t len);
 
+/*
+ * The offset past the name at pos in a message of len bytes (a compression
+ * pointer ends it); 0 when it is malformed or runs past the end.
+ */
+size_t	wire_skip_name(const uint8_t *, size_t len, size_t pos);
+
 #endif
