@@ -29,7 +29,10 @@ skip=" fakeapi.sh deploy.sh lib.sh "
 #                answers within a second) that valgrind's slowdown misses.
 #  apiconfig.sh  checks the discovery log line at once after start, before
 #                a petdns under valgrind has got that far.
-memonly=" hostile.sh apiconfig.sh "
+#  faults.sh     its reflectors back off for seconds between faults; under
+#                valgrind on a busy machine one wait (the oversize event
+#                after a reconnect) outlasted its 40 s bound in CI.
+memonly=" hostile.sh apiconfig.sh faults.sh "
 
 command -v valgrind >/dev/null || { echo "valgrind is not installed"; exit 1; }
 [ -x "$top/configure" ] || (cd "$top" && ./bootstrap >/dev/null) || exit 1
