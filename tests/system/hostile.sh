@@ -25,17 +25,8 @@
 need_cmd dig kdig python3
 
 # The big headless service: its A RRset (120 pets) needs TCP or EDNS.
-dir=$(mktemp -d "${TMPDIR:-/tmp}/petdns-hostile.XXXXXX")
+dir=$(big_manifests hostile)
 LIB_DIRS+=("$dir")
-{
-	printf 'apiVersion: v1\nkind: Service\nmetadata: {name: big}\n'
-	printf 'spec: {clusterIP: None, selector: {app: big}, ports: [{name: peer, port: 7000}]}\n'
-	for i in $(seq 0 119); do
-		printf -- '---\napiVersion: v1\nkind: Pod\nmetadata: {name: big-%d, labels: {app: big}}\n' "$i"
-		printf 'spec: {hostname: big-%d, subdomain: big, containers: [{name: c, image: i}]}\n' "$i"
-	done
-} >"$dir/big.yaml"
-cp "$TESTDATA/local/"*.yaml "$dir/"
 
 # Short TCP timeouts and a small cap, so that the TCP cases take seconds.
 export PETDNS_TCP_READ_MS=1500 PETDNS_TCP_IDLE_MS=4000 PETDNS_TCP_MAX_CONNS=20

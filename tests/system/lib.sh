@@ -313,3 +313,21 @@ except Exception as e:
     print(0, e)
 PY
 }
+
+# big_manifests NAME: prints a new directory with the local fixture and the
+# headless service big with 120 ready pets (its A RRset fits neither 512
+# nor 1232 bytes). A subshell runs it: the caller adds it to LIB_DIRS.
+big_manifests() {
+	local d
+	d=$(mktemp -d "${TMPDIR:-/tmp}/petdns-$1.XXXXXX") || lib_die "mktemp failed"
+	{
+		printf 'apiVersion: v1\nkind: Service\nmetadata: {name: big}\n'
+		printf 'spec: {clusterIP: None, selector: {app: big}, ports: [{name: peer, port: 7000}]}\n'
+		for i in $(seq 0 119); do
+			printf -- '---\napiVersion: v1\nkind: Pod\nmetadata: {name: big-%d, labels: {app: big}}\n' "$i"
+			printf 'spec: {hostname: big-%d, subdomain: big, containers: [{name: c, image: i}]}\n' "$i"
+		done
+	} >"$d/big.yaml"
+	cp "$TESTDATA/local/"*.yaml "$d/"
+	echo "$d"
+}

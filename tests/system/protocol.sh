@@ -4,17 +4,8 @@
 need_cmd dig kdig python3
 
 # A headless service with 120 ready pets: its A RRset does not fit 512 or 1232 bytes.
-dir=$(mktemp -d "${TMPDIR:-/tmp}/petdns-protocol.XXXXXX")
+dir=$(big_manifests protocol)
 LIB_DIRS+=("$dir")
-{
-	printf 'apiVersion: v1\nkind: Service\nmetadata: {name: big}\n'
-	printf 'spec: {clusterIP: None, selector: {app: big}, ports: [{name: peer, port: 7000}]}\n'
-	for i in $(seq 0 119); do
-		printf -- '---\napiVersion: v1\nkind: Pod\nmetadata: {name: big-%d, labels: {app: big}}\n' "$i"
-		printf 'spec: {hostname: big-%d, subdomain: big, containers: [{name: c, image: i}]}\n' "$i"
-	done
-} >"$dir/big.yaml"
-cp "$TESTDATA/local/"*.yaml "$dir/"
 
 PORT=$(free_port)
 petdns_start ".:$PORT {
