@@ -53,52 +53,18 @@ LOAD_CPU=${LOAD_CPU:-1}
 HZ=$(getconf CLK_TCK)
 DURATION=$((MINUTES * 60))
 
-WORK=$(mktemp -d /tmp/bench-soak.XXXXXX)
-PIDS=()
-cleanup() {
-	local pid
-	for pid in ${PIDS[@]+"${PIDS[@]}"}; do
-		stop_pid "$pid"
-	done
-	if [ "${KEEP:-0}" = 1 ]; then
-		echo "# kept $WORK"
-	else
-		rm -rf "$WORK"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# stop_pid PID [SIGNAL]: the signal (TERM), SIGKILL after 10 s; forgets PID.
-stop_pid() {
-	local p keep=()
-	for p in ${PIDS[@]+"${PIDS[@]}"}; do
-		[ "$p" = "$1" ] || keep+=("$p")
-	done
-	PIDS=(${keep[@]+"${keep[@]}"})
-	kill "-${2:-TERM}" "$1" 2>/dev/null || return 0
-	for _ in $(seq 100); do
-		kill -0 "$1" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-	return 0
-}
+. "$TOPSRC/bench/lib.sh"
+bench_scratch soak
 
 free_port() {
 	python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import latency; print(latency.free_port())' \
 	    "$TOPSRC/bench"
 }
-mib() { awk -v k="$1" 'BEGIN { if (k == "") print "-"; else printf "%.1f", k / 1024 }'; }
 rss_kb() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status" 2>/dev/null; }
-pss_kb() { awk '$1 == "Pss:" { print $2 }' "/proc/$1/smaps_rollup" 2>/dev/null; }
 # udp_drops PORT: datagrams dropped on the UDP sockets bound to PORT.
 udp_drops() {
 	awk -v p="$(printf ':%04X' "$1")" 'NR > 1 && substr($2, length($2) - 4) == p { n += $NF } END { print n + 0 }' /proc/net/udp
 }
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null; }
 wait_file() {	# wait_file FILE SECONDS PID
 	local i
 	for ((i = 0; i < $2 * 10; i++)); do

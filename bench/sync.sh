@@ -54,40 +54,8 @@ SERVER_CPU=${SERVER_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
 HZ=$(getconf CLK_TCK)
 
-WORK=$(mktemp -d /tmp/bench-sync.XXXXXX)
-PIDS=()
-cleanup() {
-	local pid
-	for pid in ${PIDS[@]+"${PIDS[@]}"}; do
-		stop_pid "$pid"
-	done
-	if [ "${KEEP:-0}" = 1 ]; then
-		echo "# kept $WORK"
-	else
-		rm -rf "$WORK"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# stop_pid PID: SIGTERM, SIGKILL after 5 s; forgets PID, so that cleanup
-# never signals a number the system may have handed to another process.
-stop_pid() {
-	local p keep=()
-	for p in ${PIDS[@]+"${PIDS[@]}"}; do
-		[ "$p" = "$1" ] || keep+=("$p")
-	done
-	PIDS=(${keep[@]+"${keep[@]}"})
-	kill "$1" 2>/dev/null || return 0
-	for _ in $(seq 50); do
-		kill -0 "$1" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-	return 0
-}
+. "$TOPSRC/bench/lib.sh"
+bench_scratch sync
 
 free_port() {
 	python3 -c '
@@ -110,10 +78,7 @@ now_ns() { local t=${EPOCHREALTIME/./}; echo "${t}000"; }
 # An fd that never has data: `read -t S -u $NAP_FD` sleeps without a fork.
 exec {NAP_FD}<> <(:)
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b - a) / 1e9 }'; }
-mib() { awk -v k="$1" 'BEGIN { if (k == "") print "-"; else printf "%.1f", k / 1024 }'; }
 status_kb() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null; }
-pss_kb() { awk '$1 == "Pss:" { print $2 }' "/proc/$1/smaps_rollup" 2>/dev/null; }
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null; }
 # Microseconds some task waited for a CPU (PSI); other sessions' load shows here.
 psi_us() { awk '/^some/ { sub("total=", "", $5); print $5 }' /proc/pressure/cpu 2>/dev/null || echo 0; }
 
