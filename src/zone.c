@@ -33,15 +33,23 @@ struct zone_retired {
 };
 
 /*
- * What one owner contributed: the hashes of the names it has records at,
- * sorted. A 64-bit hash instead of a copy of each name saves about 30 bytes
- * a name; the node is found again by hash and owner (zone_find_owned).
+ * One name an owner has records at: a 64-bit hash of the name instead of a
+ * copy saves about 30 bytes (the node is found again by hash and owner,
+ * zone_find_owned), and a digest of the records, so that an update skips
+ * the names whose records it leaves as they were without a table lookup
+ * (an endpoint change rebuilds a whole service: most of its names stay).
  */
+struct zone_owned {
+	uint64_t	hash;
+	uint64_t	sum;
+};
+
+/* What one owner contributed, sorted by hash. */
 struct zone_owner {
 	char		*key;
 	uint32_t	 id;
-	uint64_t	*hashes;
-	size_t		 nhashes;
+	struct zone_owned *names;
+	size_t		 nnames;
 	UT_hash_handle	 hh;
 };
 
@@ -97,15 +105,23 @@ zone_match_cb(struct cds_lfht_node *ht, const void *key)
 	return dname_equal(zone_node_lname(node), key);
 }
 
+static struct zone_node *
+zone_lookup(const struct zone *z, const uint8_t *lname,
+    struct cds_lfht_iter *iter)
+{
+	struct cds_lfht_node	*ht;
+
+	cds_lfht_lookup(z->ht, dname_hash(lname), zone_match_cb, lname, iter);
+	ht = cds_lfht_iter_get_node(iter);
+	return ht ? caa_container_of(ht, struct zone_node, ht) : NULL;
+}
+
 const struct zone_node *
 zone_find(const struct zone *z, const uint8_t *lname)
 {
 	struct cds_lfht_iter	 iter;
-	struct cds_lfht_node	*ht;
 
-	cds_lfht_lookup(z->ht, dname_hash(lname), zone_match_cb, lname, &iter);
-	ht = cds_lfht_iter_get_node(&iter);
-	return ht ? caa_container_of(ht, struct zone_node, ht) : NULL;
+	return zone_lookup(z, lname, &iter);
 }
 
 struct zone_owned_key {
@@ -389,7 +405,7 @@ zone_rebuild(struct zone *z, const uint8_t *name, uint32_t id,
 
 	if (zone_match(z, name) < 0)
 		return false;
-	old = (struct zone_node *)zone_find(z, name);
+	old = zone_lookup(z, name, &iter);	/* iter serves the replace below */
 	if (zone_node_unchanged(old, id, new, nnew))
 		return false;
 	if (nnew > (size_t)UINT16_MAX - (old ? old->nrr : 0)) {
@@ -409,12 +425,9 @@ zone_rebuild(struct zone *z, const uint8_t *name, uint32_t id,
 		z->nnodes--;
 		zone_unref(z, dname_parent(name));
 		free(node);
-	} else {
-		cds_lfht_lookup(z->ht, dname_hash(name), zone_match_cb, name,
-		    &iter);
+	} else
 		cds_lfht_replace(z->ht, &iter, dname_hash(name), zone_match_cb,
 		    name, &node->ht);
-	}
 	zone_node_retire(z, old);
 	return true;
 }
@@ -447,11 +460,30 @@ zone_owner_get(struct zone *z, const char *key)
 
 
 static int
-zone_hash_cmp(const void *a, const void *b)
+zone_owned_cmp(const void *a, const void *b)
 {
-	uint64_t	x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	uint64_t	x = ((const struct zone_owned *)a)->hash;
+	uint64_t	y = ((const struct zone_owned *)b)->hash;
 
 	return x < y ? -1 : x > y;
+}
+
+/* FNV-1a over the records one owner has at one name, in order. */
+static uint64_t
+zone_digest(struct records_rr *const *rrs, size_t n)
+{
+	uint64_t	h = 14695981039346656037ULL;
+
+	for (size_t i = 0; i < n; i++) {
+		uint8_t	hdr[4] = { rrs[i]->type >> 8, rrs[i]->type & 0xff,
+			    rrs[i]->rdlen >> 8, rrs[i]->rdlen & 0xff };
+
+		for (size_t k = 0; k < sizeof(hdr); k++)
+			h = (h ^ hdr[k]) * 1099511628211ULL;
+		for (size_t k = 0; k < rrs[i]->rdlen; k++)
+			h = (h ^ rrs[i]->rdata[k]) * 1099511628211ULL;
+	}
+	return h;
 }
 
 bool
@@ -459,42 +491,49 @@ zone_update(struct zone *z, const char *key, const struct records_list *list)
 {
 	struct zone_owner	 *o = zone_owner_get(z, key);
 	struct records_rr	**sorted;
-	uint64_t		 *hashes;
-	size_t			  nhashes = 0;
+	struct zone_owned	 *names, *was;
+	size_t			  nnames = 0;
 	bool			  changed = false;
 
 	sorted = xreallocarray(NULL, list->n, sizeof(*sorted));
 	for (size_t i = 0; i < list->n; i++)
 		sorted[i] = &list->rr[i];
 	qsort(sorted, list->n, sizeof(*sorted), zone_rr_cmp);
-	hashes = list->n > 0 ? xreallocarray(NULL, list->n, sizeof(*hashes)) :
+	names = list->n > 0 ? xreallocarray(NULL, list->n, sizeof(*names)) :
 	    NULL;
 	rcu_read_lock();
 	for (size_t i = 0, j; i < list->n; i = j) {
+		struct zone_owned	*n = &names[nnames++];
+
 		for (j = i + 1; j < list->n && dname_equal(sorted[j]->name,
 		    sorted[i]->name); j++)
 			;
-		changed |= zone_rebuild(z, sorted[i]->name, o->id, &sorted[i],
-		    j - i);
-		hashes[nhashes++] = dname_hash(sorted[i]->name);
+		n->hash = dname_hash(sorted[i]->name);
+		n->sum = zone_digest(&sorted[i], j - i);
+		was = o->nnames > 0 ? bsearch(n, o->names, o->nnames,
+		    sizeof(*n), zone_owned_cmp) : NULL;
+		if (was == NULL || was->sum != n->sum)
+			changed |= zone_rebuild(z, sorted[i]->name, o->id,
+			    &sorted[i], j - i);
 	}
-	if (nhashes > 0) {	/* a name may hold many records: keep only what is used */
-		hashes = xreallocarray(hashes, nhashes, sizeof(*hashes));
-		qsort(hashes, nhashes, sizeof(*hashes), zone_hash_cmp);
+	if (nnames > 0) {	/* a name may hold many records: keep only what is used */
+		names = xreallocarray(names, nnames, sizeof(*names));
+		qsort(names, nnames, sizeof(*names), zone_owned_cmp);
 	}
-	for (size_t i = 1; i < nhashes; i++)
-		if (hashes[i] == hashes[i - 1])
+	for (size_t i = 1; i < nnames; i++)
+		if (names[i].hash == names[i - 1].hash)
 			log_warnx("zone: %s: two names share a 64-bit hash; "
 			    "one may keep stale records", key);
 	/* Names the owner had and no longer has lose its records. */
-	for (size_t i = 0; i < o->nhashes; i++) {
+	for (size_t i = 0; i < o->nnames; i++) {
 		const struct zone_node	*node;
 		uint8_t			 name[DNAME_MAX];
 
-		if (nhashes > 0 && bsearch(&o->hashes[i], hashes, nhashes,
-		    sizeof(*hashes), zone_hash_cmp) != NULL)
+		if (nnames > 0 && bsearch(&o->names[i], names, nnames,
+		    sizeof(*names), zone_owned_cmp) != NULL)
 			continue;
-		if ((node = zone_find_owned(z, o->hashes[i], o->id)) == NULL)
+		if ((node = zone_find_owned(z, o->names[i].hash, o->id)) ==
+		    NULL)
 			continue;
 		memcpy(name, zone_node_lname(node),
 		    dname_length(zone_node_lname(node)));
@@ -503,10 +542,10 @@ zone_update(struct zone *z, const char *key, const struct records_list *list)
 	rcu_read_unlock();
 	zone_retire_flush(z);
 	zone_size(z);
-	free(o->hashes);
-	o->hashes = hashes;
-	o->nhashes = nhashes;
-	if (nhashes == 0) {
+	free(o->names);
+	o->names = names;
+	o->nnames = nnames;
+	if (nnames == 0) {
 		HASH_DEL(z->owners, o);
 		free(o->key);
 		free(o);
@@ -575,7 +614,7 @@ zone_free(struct zone *z)
 	cds_lfht_destroy(z->ht, NULL);
 	HASH_ITER(hh, z->owners, o, tmp) {
 		HASH_DEL(z->owners, o);
-		free(o->hashes);
+		free(o->names);
 		free(o->key);
 		free(o);
 	}

@@ -14,7 +14,8 @@ static const char *const fuzz_files[] = {
 	"ca.crt", "client.crt", "client.key", "secrets"
 };
 
-static char	fuzz_dir[] = "/tmp/petdns-fuzz.XXXXXX";
+/* Under $TMPDIR when set: long runs write a file per input (tmpfs is ~5x faster). */
+static char	fuzz_dir[512];
 static char	fuzz_path[sizeof(fuzz_dir) + 16];
 
 static void
@@ -33,9 +34,12 @@ fuzz_cleanup(void)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char	link[sizeof(fuzz_dir) + 16], target[512];
+	char		 link[sizeof(fuzz_dir) + 16], target[512];
+	const char	*tmp = getenv("TMPDIR");
 
 	log_init(0, 1);
+	snprintf(fuzz_dir, sizeof(fuzz_dir), "%s/petdns-fuzz.XXXXXX",
+	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
 	if (mkdtemp(fuzz_dir) == NULL)
 		abort();
 	for (size_t i = 0; i < sizeof(fuzz_files) / sizeof(*fuzz_files); i++) {

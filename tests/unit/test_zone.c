@@ -175,6 +175,93 @@ test_many_names(void **state)
 	zone_free(z);
 }
 
+static const struct zone_node *
+node_at(struct zone *z, const char *name)
+{
+	uint8_t			 wire[DNAME_MAX];
+	const struct zone_node	*node;
+
+	assert_true(dname_from_str(name, wire) > 0);
+	zone_read_lock();
+	node = zone_find(z, wire);
+	zone_read_unlock();
+	return node;
+}
+
+/* The first rdata byte's last octet at name (10.0.0.X), or -1. */
+static int
+last_octet(struct zone *z, const char *name, size_t i)
+{
+	const struct zone_node	*node = node_at(z, name);
+	const struct zone_rr	*rr;
+	size_t			 n;
+
+	if (node == NULL)
+		return -1;
+	rr = zone_node_rrs(node, &n);
+	return i < n ? rr[i].rdata[3] : -1;
+}
+
+/*
+ * An endpoint change rebuilds a service's records: only the names whose
+ * records differ are republished (same node otherwise), however the
+ * change hides (rdata, order, one record more), and a name that moves away
+ * and comes back is served again.
+ */
+static void
+test_partial_update(void **state)
+{
+	static const char *const apex[] = { "cluster.local" };
+	struct zone		*z = zone_of(apex, 1);
+	struct records_list	 l = { 0 };
+	const struct zone_node	*a, *b, *c;
+
+	add(&l, "a.s.ns.svc.cluster.local", 1, 1);
+	add(&l, "b.s.ns.svc.cluster.local", 1, 2);
+	add(&l, "c.s.ns.svc.cluster.local", 1, 3);
+	add(&l, "c.s.ns.svc.cluster.local", 1, 4);
+	assert_true(zone_update(z, "svc/ns/s", &l));
+	a = node_at(z, "a.s.ns.svc.cluster.local");
+	b = node_at(z, "b.s.ns.svc.cluster.local");
+	c = node_at(z, "c.s.ns.svc.cluster.local");
+	/* b's rdata changes; a and c stay as they were. */
+	records_clear(&l);
+	add(&l, "a.s.ns.svc.cluster.local", 1, 1);
+	add(&l, "b.s.ns.svc.cluster.local", 1, 9);
+	add(&l, "c.s.ns.svc.cluster.local", 1, 3);
+	add(&l, "c.s.ns.svc.cluster.local", 1, 4);
+	assert_true(zone_update(z, "svc/ns/s", &l));
+	assert_ptr_equal(node_at(z, "a.s.ns.svc.cluster.local"), a);
+	assert_ptr_equal(node_at(z, "c.s.ns.svc.cluster.local"), c);
+	assert_ptr_not_equal(node_at(z, "b.s.ns.svc.cluster.local"), b);
+	assert_int_equal(last_octet(z, "b.s.ns.svc.cluster.local", 0), 9);
+	/* The same records in another order at c are a change. */
+	records_clear(&l);
+	add(&l, "a.s.ns.svc.cluster.local", 1, 1);
+	add(&l, "b.s.ns.svc.cluster.local", 1, 9);
+	add(&l, "c.s.ns.svc.cluster.local", 1, 4);
+	add(&l, "c.s.ns.svc.cluster.local", 1, 3);
+	assert_true(zone_update(z, "svc/ns/s", &l));
+	assert_int_equal(last_octet(z, "c.s.ns.svc.cluster.local", 0), 4);
+	/* a goes, a third record joins c. */
+	records_clear(&l);
+	add(&l, "b.s.ns.svc.cluster.local", 1, 9);
+	add(&l, "c.s.ns.svc.cluster.local", 1, 4);
+	add(&l, "c.s.ns.svc.cluster.local", 1, 3);
+	add(&l, "c.s.ns.svc.cluster.local", 1, 5);
+	assert_true(zone_update(z, "svc/ns/s", &l));
+	assert_int_equal(count_at(z, "a.s.ns.svc.cluster.local"), -1);
+	assert_int_equal(count_at(z, "c.s.ns.svc.cluster.local"), 3);
+	assert_int_equal(zone_count(z), 4);
+	/* a comes back as it was. */
+	add(&l, "a.s.ns.svc.cluster.local", 1, 1);
+	assert_true(zone_update(z, "svc/ns/s", &l));
+	assert_int_equal(last_octet(z, "a.s.ns.svc.cluster.local", 0), 1);
+	assert_false(zone_update(z, "svc/ns/s", &l));
+	records_free(&l);
+	zone_free(z);
+}
+
 int
 main(void)
 {
@@ -183,6 +270,7 @@ main(void)
 		cmocka_unit_test(test_owners_share_a_name),
 		cmocka_unit_test(test_outside_and_markers),
 		cmocka_unit_test(test_many_names),
+		cmocka_unit_test(test_partial_update),
 	};
 
 	zone_thread_register();
