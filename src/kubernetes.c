@@ -289,14 +289,24 @@ kubernetes_ns_ips(const struct kubernetes *k, const struct object_ip **ips)
 }
 
 /*
- * A relist rebuilds most of the zone: glibc keeps the freed heap (RSS grew
- * from 105 to 140 MiB at 100k pods, bench/README.md) unless asked to give
- * it back. Two seconds later, once RCU has freed the old nodes.
+ * A LIST (its JSON pages, the objects decoded before they replace the
+ * store's) or a flush rebuilding most of the zone leaves freed heap that
+ * glibc keeps unless asked to give it back: RSS grew from 86 to 126 MiB
+ * at the first relist of a 100k-pod soak (bench/soak.sh). Two seconds
+ * later, once RCU has freed the old nodes.
  */
 static void
 kubernetes_trim_cb(evutil_socket_t fd, short what, void *arg)
 {
 	malloc_trim(0);
+}
+
+static void
+kubernetes_trim_later(struct kubernetes *k)
+{
+	struct timeval	tv = { 2, 0 };
+
+	evtimer_add(k->trim_ev, &tv);
 }
 
 void
@@ -307,11 +317,8 @@ kubernetes_flush(struct kubernetes *k)
 	size_t			 nips;
 	time_t			 now = time(NULL);
 
-	if (HASH_COUNT(k->dirty) >= KUBERNETES_TRIM_AFTER) {
-		struct timeval	tv = { 2, 0 };
-
-		evtimer_add(k->trim_ev, &tv);
-	}
+	if (HASH_COUNT(k->dirty) >= KUBERNETES_TRIM_AFTER)
+		kubernetes_trim_later(k);
 	HASH_ITER(hh, k->dirty, d, tmp) {
 		char			*slash = strchr(d->key, '/');
 		const struct object	*svc;
@@ -467,6 +474,7 @@ kubernetes_watch_synced_cb(struct watch *w, void *arg)
 {
 	struct kubernetes	*k = arg;
 
+	kubernetes_trim_later(k);
 	for (size_t i = 0; i < k->nwatches; i++)
 		if (!watch_synced(k->watches[i]))
 			return;

@@ -361,11 +361,9 @@ watch_list_done_cb(int status, const char *err, int retry_after, void *arg)
 	/* The backoff resets only once a watch has been healthy. */
 	w->listed = time(NULL);
 	watch_schedule(w, NEXT_WATCH, 0);
-	if (!w->synced) {
-		w->synced = true;
-		if (w->synced_fn != NULL)
-			w->synced_fn(w, w->arg);
-	}
+	w->synced = true;
+	if (w->synced_fn != NULL)
+		w->synced_fn(w, w->arg);
 }
 
 static char *

@@ -30,7 +30,7 @@ struct watch_params {
 	size_t	max_line;	/* longest watch event accepted (16 MiB) */
 };
 
-/* Told once, when the first LIST of this reflector is in the store. */
+/* Told each time a LIST is in the store: the first sync, then every relist. */
 typedef void (*watch_synced_fn)(struct watch *, void *arg);
 
 /*

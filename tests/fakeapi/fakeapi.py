@@ -14,6 +14,7 @@ sources each one was checked against.
 
 import argparse
 import base64
+import bisect
 import copy
 import datetime
 import hashlib
@@ -171,7 +172,10 @@ def _endpoint_v1beta1_to_v1(ep):
 def convert(obj, res):
     """Returns a copy of obj converted to res's version (EndpointSlice
     v1 <-> v1beta1 topology; other kinds only change apiVersion)."""
-    o = copy.deepcopy(obj)
+    # Shallow: what is served is serialized, not changed (pad_object's
+    # callers copy deeply first); a deep copy a LIST item made fakeapi's
+    # 100k-pod LIST take seconds.
+    o = dict(obj)
     src = split_api_version(o.get("apiVersion", ""))[1]
     if res.plural == "endpointslices" and src != res.version:
         f = (_endpoint_v1_to_v1beta1 if res.version == "v1beta1"
@@ -375,6 +379,9 @@ class Store:
         self.history_size = history_size
         self.watchers = set()
         self.listeners = []     # called with every change, lock held
+        # Sorted LIST rows by (group, plural, ns, rv): a paged LIST asks the
+        # same snapshot again for every page. A given rv's objects never change.
+        self.rows_cache = {}
 
     def _record(self, ch):
         self.history.append(ch)
@@ -1278,12 +1285,18 @@ class ApiHandler(BaseHandler):
                     at = rv
                 else:
                     at = store.rv
-            objs = store.snapshot(at) if at < store.rv else store.objects
-            rows = sorted(
-                (self.rel_key(t, k), o) for k, o in objs.items()
-                if k[:2] == (res.group, res.plural)
-                and (t.ns is None or k[2] == t.ns))
-        rows = [(k, o) for k, o in rows if k >= start]
+            ckey = (res.group, res.plural, t.ns, at)
+            rows = store.rows_cache.get(ckey)
+            if rows is None:
+                objs = store.snapshot(at) if at < store.rv else store.objects
+                rows = sorted(
+                    (self.rel_key(t, k), o) for k, o in objs.items()
+                    if k[:2] == (res.group, res.plural)
+                    and (t.ns is None or k[2] == t.ns))
+                if len(store.rows_cache) >= 8:
+                    store.rows_cache.pop(next(iter(store.rows_cache)))
+                store.rows_cache[ckey] = rows
+        rows = rows[bisect.bisect_left(rows, (start,)):]
         items, last, examined = [], None, 0
         for k, o in rows:
             if limit and len(items) >= limit:
@@ -1303,6 +1316,7 @@ class ApiHandler(BaseHandler):
         doc = {"kind": res.kind + "List", "apiVersion": gv_of(res),
                "metadata": meta, "items": items}
         if self.fault and self.fault.get("huge") and items:
+            items[0] = copy.deepcopy(items[0])
             pad_object(items[0], int(self.fault["huge"])
                        - len(go_json(doc)) - 1)
         if self.fault and self.fault.get("malformed"):
@@ -1450,7 +1464,7 @@ class ApiHandler(BaseHandler):
             rv = store.rv
         kind = "MODIFIED"
         if objs:
-            obj = present(objs[0], w.res, True)
+            obj = copy.deepcopy(present(objs[0], w.res, True))
         else:
             kind = "ADDED"
             meta = {"name": "fakeapi-huge", "resourceVersion": str(rv)}
@@ -1476,7 +1490,7 @@ class ApiHandler(BaseHandler):
             raise ApiError(404, '%s "%s" not found' % (
                 fakecluster.qualified(t.res), t.name),
                 details=res_details(t.res, t.name))
-        return present(obj, t.res, True)
+        return copy.deepcopy(present(obj, t.res, True))   # callers may change it
 
     def serve_write(self, verb, t, body):
         """Create, replace, merge-patch and delete for the controller's
