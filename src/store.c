@@ -272,49 +272,25 @@ store_delete(struct store *st, enum object_kind kind, const char *ns,
 	return true;
 }
 
-/* A fresh generation marks what the replace puts; the rest is stale. */
-uint64_t
-store_replace_begin(struct store *st)
-{
-	return ++st->mark;
-}
-
-void
-store_replace_put(struct store *st, uint64_t mark, struct object **objs,
-    size_t n)
-{
-	struct store_entry	*e;
-
-	assert(!st->busy);
-	for (size_t i = 0; i < n; i++) {
-		assert(objs[i]->kind < OBJECT_NKINDS);
-		store_put_entry(st, objs[i], &e);
-		e->mark = mark;
-	}
-}
-
-void
-store_replace_end(struct store *st, enum object_kind kind, uint64_t mark)
-{
-	struct store_entry	*e, *tmp;
-
-	assert(!st->busy && kind < OBJECT_NKINDS);
-	HASH_ITER(hh, st->tables[kind], e, tmp) {
-		if (e->mark != mark)
-			store_remove_entry(st, e);
-	}
-}
-
 void
 store_replace(struct store *st, enum object_kind kind, struct object **objs,
     size_t n)
 {
-	uint64_t	mark = store_replace_begin(st);
+	struct store_entry	*e, *tmp;
+	uint64_t		 mark;
 
-	for (size_t i = 0; i < n; i++)
+	assert(!st->busy && kind < OBJECT_NKINDS);
+	/* A fresh generation marks what objs holds; the rest is stale. */
+	mark = ++st->mark;
+	for (size_t i = 0; i < n; i++) {
 		assert(objs[i]->kind == kind);
-	store_replace_put(st, mark, objs, n);
-	store_replace_end(st, kind, mark);
+		store_put_entry(st, objs[i], &e);
+		e->mark = mark;
+	}
+	HASH_ITER(hh, st->tables[kind], e, tmp) {
+		if (e->mark != mark)
+			store_remove_entry(st, e);
+	}
 }
 
 const struct object *

@@ -4,7 +4,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 
 #include "object.h"
 
@@ -43,17 +42,6 @@ bool	store_delete(struct store *, enum object_kind, const char *ns,
  */
 void	store_replace(struct store *, enum object_kind, struct object **objs,
 	    size_t n);
-/*
- * store_replace in steps, for a LIST that arrives in pages: each page is in
- * the store (and told) as soon as it is put, and only the end deletes the
- * objects of kind that no page held. A begun replace that is never ended
- * (the LIST failed) leaves what it put: those are newer states, and the
- * next replace's end removes whatever is stale.
- */
-uint64_t store_replace_begin(struct store *);
-void	store_replace_put(struct store *, uint64_t mark, struct object **objs,
-	    size_t n);
-void	store_replace_end(struct store *, enum object_kind, uint64_t mark);
 /*
  * Borrowed, valid until the next change; NULL when absent. ns is NULL for
  * cluster-scoped kinds (Namespace).

@@ -46,11 +46,9 @@ struct watch {
 	size_t			 cap;
 	bool			 oversize;	/* a LIST page past its cap */
 	char			*cont;		/* LIST continue token */
-	struct object		**objs;		/* the LIST page being decoded */
+	struct object		**objs;		/* LIST pages so far */
 	size_t			 nobjs;
 	size_t			 objcap;
-	uint64_t		 mark;		/* the store replace of a LIST, or 0 */
-	size_t			 nlisted;	/* objects its pages held so far */
 	bool			 aborted;	/* body_fn cancelled the request */
 	/* Kept across lines: a new tokener is a large calloc (5% of the CPU under churn). */
 	struct json_tokener	*tok;
@@ -130,8 +128,6 @@ watch_objs_clear(struct watch *w)
 	w->nobjs = 0;
 	free(w->cont);
 	w->cont = NULL;
-	w->mark = 0;
-	w->nlisted = 0;
 }
 
 static void
@@ -354,25 +350,14 @@ watch_list_done_cb(int status, const char *err, int retry_after, void *arg)
 		watch_backoff(w, NEXT_LIST, 0, "malformed list body");
 		return;
 	}
-	/*
-	 * Each page joins the store at once: the zone is built while the
-	 * server prepares the next page (start to ready: the larger of the
-	 * two, not their sum), and no LIST is held whole in memory.
-	 */
-	if (w->mark == 0)
-		w->mark = store_replace_begin(w->store);
-	store_replace_put(w->store, w->mark, w->objs, w->nobjs);
-	w->nlisted += w->nobjs;
-	w->nobjs = 0;
 	if (w->cont != NULL) {
 		watch_schedule(w, NEXT_LIST, 0);
 		return;
 	}
-	store_replace_end(w->store, w->kind, w->mark);
+	store_replace(w->store, w->kind, w->objs, w->nobjs);
 	log_info("plugin/kubernetes: listed %zu %s at resourceVersion %s",
-	    w->nlisted, w->name, w->rv ? w->rv : "?");
-	w->mark = 0;
-	w->nlisted = 0;
+	    w->nobjs, w->name, w->rv ? w->rv : "?");
+	w->nobjs = 0;
 	/* The backoff resets only once a watch has been healthy. */
 	w->listed = time(NULL);
 	watch_schedule(w, NEXT_WATCH, 0);

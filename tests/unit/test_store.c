@@ -317,60 +317,6 @@ test_store_replace(void **state)
 	store_free(rec.st);
 }
 
-/*
- * A paged LIST: each page is told as it is put; only the end deletes; a
- * LIST abandoned midway keeps what it put, and the next one's end removes
- * what neither listed.
- */
-static void
-test_replace_in_pages(void **state)
-{
-	struct recorder	 rec = { .st = store_new() };
-	struct sub	 s = { &rec, 'A' };
-	struct object	*page[2];
-	struct names	 nm;
-	uint64_t	 mark;
-
-	store_put(rec.st, svc("default", "a", 80));
-	store_put(rec.st, svc("default", "b", 80));
-	store_subscribe(rec.st, record_cb, &s);
-	mark = store_replace_begin(rec.st);
-	page[0] = svc("default", "b", 81);
-	store_replace_put(rec.st, mark, page, 1);
-	assert_int_equal(rec.n, 1);
-	assert_string_equal(rec.ev[0].what, "update Service default/b");
-	assert_true(rec.ev[0].holds_new);
-	page[0] = svc("default", "c", 80);
-	page[1] = svc("default", "d", 80);
-	store_replace_put(rec.st, mark, page, 2);
-	assert_int_equal(rec.n, 3);
-	/* a is still there until the end. */
-	assert_string_equal(each_of(rec.st, OBJECT_SERVICE, NULL, &nm),
-	    "a b c d ");
-	store_replace_end(rec.st, OBJECT_SERVICE, mark);
-	assert_int_equal(rec.n, 4);
-	assert_string_equal(rec.ev[3].what, "delete Service default/a");
-	assert_string_equal(each_of(rec.st, OBJECT_SERVICE, NULL, &nm),
-	    "b c d ");
-
-	/* Abandoned after one page: c changed stays. */
-	mark = store_replace_begin(rec.st);
-	page[0] = svc("default", "c", 82);
-	store_replace_put(rec.st, mark, page, 1);
-	assert_int_equal(rec.n, 5);
-	/* The next LIST holds c and e only. */
-	mark = store_replace_begin(rec.st);
-	page[0] = svc("default", "c", 82);
-	page[1] = svc("default", "e", 80);
-	store_replace_put(rec.st, mark, page, 2);
-	assert_int_equal(rec.n, 6);	/* c unchanged: not told */
-	store_replace_end(rec.st, OBJECT_SERVICE, mark);
-	assert_string_equal(each_of(rec.st, OBJECT_SERVICE, NULL, &nm),
-	    "c e ");
-	assert_int_equal(rec.n, 8);
-	store_free(rec.st);
-}
-
 static void
 test_foreach_namespace(void **state)
 {
@@ -422,7 +368,6 @@ main(void)
 		cmocka_unit_test(test_notify_order),
 		cmocka_unit_test(test_slice_index),
 		cmocka_unit_test(test_store_replace),
-		cmocka_unit_test(test_replace_in_pages),
 		cmocka_unit_test(test_foreach_namespace),
 		cmocka_unit_test(test_long_names),
 	};
