@@ -1184,6 +1184,7 @@ decode_object(struct json_object *root, const char *hint, struct object **out,
 		object_free(obj);
 		return DECODE_ERROR;
 	}
+	object_slim(obj);
 	*out = obj;
 	return DECODE_OK;
 }

@@ -183,6 +183,58 @@ object_free(struct object *obj)
 	free(obj);
 }
 
+/* The annotations petdns reads (kubernetes.c, petsets.c, ordinal_ops_local.c). */
+static const char *const object_annotations_read[] = {
+	"endpoints.kubernetes.io/last-change-trigger-time",
+	"pod.alpha.kubernetes.io/initialized",
+	"petdns.io/unready",
+};
+
+static bool
+object_annotation_read(const char *key)
+{
+	for (size_t i = 0; i < sizeof(object_annotations_read) /
+	    sizeof(*object_annotations_read); i++)
+		if (strcmp(key, object_annotations_read[i]) == 0)
+			return true;
+	return false;
+}
+
+void
+object_slim(struct object *obj)
+{
+	size_t	n = 0;
+
+	for (size_t i = 0; i < obj->nannotations; i++) {
+		if (object_annotation_read(obj->annotations[i].key)) {
+			obj->annotations[n++] = obj->annotations[i];
+			continue;
+		}
+		free(obj->annotations[i].key);
+		free(obj->annotations[i].value);
+	}
+	obj->nannotations = n;
+	if (n == 0) {
+		free(obj->annotations);
+		obj->annotations = NULL;
+	}
+	if (obj->kind != OBJECT_SERVICE && obj->kind != OBJECT_ENDPOINTSLICE)
+		return;
+	/* Ownership matters to the controller, which owns pods and claims. */
+	free(obj->uid);
+	free(obj->controller_kind);
+	free(obj->controller_name);
+	free(obj->controller_uid);
+	obj->uid = obj->controller_kind = obj->controller_name =
+	    obj->controller_uid = NULL;
+	/* A slice's one label that counts is its service, kept apart. */
+	if (obj->kind == OBJECT_ENDPOINTSLICE) {
+		object_labels_free(obj->labels, obj->nlabels);
+		obj->labels = NULL;
+		obj->nlabels = 0;
+	}
+}
+
 static void
 object_dup_kind(struct object *c, const struct object *obj)
 {

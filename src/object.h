@@ -162,6 +162,13 @@ struct object {
 struct object *object_new(enum object_kind, const char *ns, const char *name);
 /* Frees obj and everything it owns; NULL is a no-op. */
 void	object_free(struct object *);
+/*
+ * Drops what petdns never reads, for memory (real services often carry a
+ * whole last-applied configuration as an annotation): annotations other
+ * than the few it reads, uid and controller of Services and EndpointSlices,
+ * and the labels of EndpointSlices (their service is object_slice.service).
+ */
+void	object_slim(struct object *);
 /* A deep copy. */
 struct object *object_dup(const struct object *);
 /* True when both describe the same state (resource_version ignored). */

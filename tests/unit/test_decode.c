@@ -104,12 +104,14 @@ test_service_clusterip(void **state)
 	assert_int_equal(svc->families[0], AF_INET);
 	assert_false(svc->dual_stack);
 	assert_false(svc->publish_not_ready);
-	/* Labels and annotations come sorted by key, whatever the order. */
+	/* Labels come sorted by key, whatever the order. */
 	assert_int_equal(o->nlabels, 3);
 	assert_string_equal(o->labels[0].key, "k8s-app");
 	assert_string_equal(o->labels[2].key, "kubernetes.io/name");
-	assert_int_equal(o->nannotations, 2);
-	assert_string_equal(o->annotations[0].value, "9153");
+	/* Kept only when petdns reads them (object_slim): none of a Service's. */
+	assert_int_equal(o->nannotations, 0);
+	assert_null(o->annotations);
+	assert_null(o->uid);
 	object_free(o);
 }
 
@@ -125,6 +127,9 @@ test_service_headless(void **state)
 	assert_port(&o->u.svc.ports[0], "web", 80, IPPROTO_TCP);
 	assert_true(o->u.svc.has_selector);
 	assert_int_equal(o->u.svc.families[0], AF_INET);
+	/* Not kept: a whole last-applied configuration. */
+	assert_int_equal(o->nannotations, 0);
+	assert_int_equal(o->nlabels, 1);
 	object_free(o);
 }
 
@@ -208,6 +213,12 @@ test_slice(void **state)
 	assert_null(sl->endpoints[2].pod_name);
 	assert_int_equal(sl->nports, 1);
 	assert_port(&sl->ports[0], "web", 80, IPPROTO_TCP);
+	/* What petdns reads stays (the programming metric's trigger time). */
+	assert_string_equal(object_annotation(o,
+	    "endpoints.kubernetes.io/last-change-trigger-time"),
+	    "2024-05-03T11:21:02Z");
+	assert_int_equal(o->nlabels, 0);
+	assert_null(o->controller_uid);
 	object_free(o);
 }
 
