@@ -1,5 +1,6 @@
 /* main.c -- flags, wiring and signals: a thin shell over libpetdns. */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -403,6 +404,13 @@ main(int argc, char **argv)
 	char		 err[512];
 	struct config	*cfg;
 
+	/*
+	 * No fastbins: json-c frees a whole LIST page or watch event of small
+	 * objects at once, and the next larger request then consolidated them
+	 * all (malloc_consolidate was 11% of the CPU to ready at 100k pods).
+	 * Without: CPU to ready 1.9 -> 1.6 s, an endpoint change ~145 -> ~125 us.
+	 */
+	mallopt(M_MXFAST, 0);
 	flags_parse(argc, argv, &a.flags);
 	log_init(a.flags.debug, a.flags.quiet);
 	signal(SIGPIPE, SIG_IGN);
