@@ -202,6 +202,21 @@ last_octet(struct zone *z, const char *name, size_t i)
 	return i < n ? rr[i].rdata[3] : -1;
 }
 
+/* The list becomes spec's records: "a:1 c:3" is 10.0.0.1 at a.s.ns.svc.cluster.local, ... */
+static void
+records_of(struct records_list *l, const char *spec)
+{
+	char	name[64];
+
+	records_clear(l);
+	for (const char *p = spec; p != NULL && *p != '\0'; ) {
+		snprintf(name, sizeof(name), "%c.s.ns.svc.cluster.local", p[0]);
+		add(l, name, 1, (uint8_t)atoi(p + 2));
+		if ((p = strchr(p, ' ')) != NULL)
+			p++;
+	}
+}
+
 /*
  * An endpoint change rebuilds a service's records: only the names whose
  * records differ are republished (same node otherwise), however the
@@ -216,45 +231,30 @@ test_partial_update(void **state)
 	struct records_list	 l = { 0 };
 	const struct zone_node	*a, *b, *c;
 
-	add(&l, "a.s.ns.svc.cluster.local", 1, 1);
-	add(&l, "b.s.ns.svc.cluster.local", 1, 2);
-	add(&l, "c.s.ns.svc.cluster.local", 1, 3);
-	add(&l, "c.s.ns.svc.cluster.local", 1, 4);
+	records_of(&l, "a:1 b:2 c:3 c:4");
 	assert_true(zone_update(z, "svc/ns/s", &l));
 	a = node_at(z, "a.s.ns.svc.cluster.local");
 	b = node_at(z, "b.s.ns.svc.cluster.local");
 	c = node_at(z, "c.s.ns.svc.cluster.local");
 	/* b's rdata changes; a and c stay as they were. */
-	records_clear(&l);
-	add(&l, "a.s.ns.svc.cluster.local", 1, 1);
-	add(&l, "b.s.ns.svc.cluster.local", 1, 9);
-	add(&l, "c.s.ns.svc.cluster.local", 1, 3);
-	add(&l, "c.s.ns.svc.cluster.local", 1, 4);
+	records_of(&l, "a:1 b:9 c:3 c:4");
 	assert_true(zone_update(z, "svc/ns/s", &l));
 	assert_ptr_equal(node_at(z, "a.s.ns.svc.cluster.local"), a);
 	assert_ptr_equal(node_at(z, "c.s.ns.svc.cluster.local"), c);
 	assert_ptr_not_equal(node_at(z, "b.s.ns.svc.cluster.local"), b);
 	assert_int_equal(last_octet(z, "b.s.ns.svc.cluster.local", 0), 9);
 	/* The same records in another order at c are a change. */
-	records_clear(&l);
-	add(&l, "a.s.ns.svc.cluster.local", 1, 1);
-	add(&l, "b.s.ns.svc.cluster.local", 1, 9);
-	add(&l, "c.s.ns.svc.cluster.local", 1, 4);
-	add(&l, "c.s.ns.svc.cluster.local", 1, 3);
+	records_of(&l, "a:1 b:9 c:4 c:3");
 	assert_true(zone_update(z, "svc/ns/s", &l));
 	assert_int_equal(last_octet(z, "c.s.ns.svc.cluster.local", 0), 4);
 	/* a goes, a third record joins c. */
-	records_clear(&l);
-	add(&l, "b.s.ns.svc.cluster.local", 1, 9);
-	add(&l, "c.s.ns.svc.cluster.local", 1, 4);
-	add(&l, "c.s.ns.svc.cluster.local", 1, 3);
-	add(&l, "c.s.ns.svc.cluster.local", 1, 5);
+	records_of(&l, "b:9 c:4 c:3 c:5");
 	assert_true(zone_update(z, "svc/ns/s", &l));
 	assert_int_equal(count_at(z, "a.s.ns.svc.cluster.local"), -1);
 	assert_int_equal(count_at(z, "c.s.ns.svc.cluster.local"), 3);
 	assert_int_equal(zone_count(z), 4);
 	/* a comes back as it was. */
-	add(&l, "a.s.ns.svc.cluster.local", 1, 1);
+	records_of(&l, "b:9 c:4 c:3 c:5 a:1");
 	assert_true(zone_update(z, "svc/ns/s", &l));
 	assert_int_equal(last_octet(z, "a.s.ns.svc.cluster.local", 0), 1);
 	assert_false(zone_update(z, "svc/ns/s", &l));
