@@ -115,8 +115,8 @@ def spawn(cmd, logpath, cpu):
     return p
 
 
-def stop(p):
-    latency.stop(p)
+def stop(p, sig=signal.SIGTERM, timeout=10):
+    latency.stop(p, sig, timeout)
     if p in PROCS:
         PROCS.remove(p)
 
@@ -480,15 +480,7 @@ def perf_run(a, server, queries, mode, work, tag):
 
 def stop_dnsperf(p):
     """SIGINT: dnsperf then prints its statistics (SIGTERM would not)."""
-    if p.poll() is None:
-        p.send_signal(signal.SIGINT)
-    try:
-        p.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.wait()
-    if p in PROCS:
-        PROCS.remove(p)
+    stop(p, signal.SIGINT, 30)
 
 
 def median(xs):
@@ -514,15 +506,7 @@ def churn_start(a, work, cport, preset, tag):
 
 
 def churn_stop(p, stats):
-    if p.poll() is None:
-        p.send_signal(signal.SIGTERM)
-    try:
-        p.wait(timeout=120)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.wait()
-    if p in PROCS:
-        PROCS.remove(p)
+    stop(p, signal.SIGTERM, 120)    # it restores what it took down, then prints
     try:
         return json.loads(latency.read(stats))
     except ValueError:

@@ -188,12 +188,12 @@ def free_port():
     raise RuntimeError("no free port")
 
 
-def stop(proc, sig=signal.SIGTERM):
+def stop(proc, sig=signal.SIGTERM, timeout=10):
     if proc is None or proc.poll() is not None:
         return
     proc.send_signal(sig)
     try:
-        proc.wait(timeout=10)
+        proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
