@@ -152,9 +152,13 @@ check_has "zones CLI: labels" "service default/nginx is filtered out: its labels
 PORT=$(free_port)
 HEALTH=$(free_port)
 petdns_start "$(corefile "$FIX" "pods insecure" "petsets 200ms" explain)"
-# db-0 never turns ready: wait until the controller waits on it.
+# db-0 never turns ready: wait until the controller waits on it, and until
+# the simulated kubelet made web-0 ready (both pets are created at once).
 end=$(($(date +%s) + 10))
-until txt "db-1.db.$SVC." | grep -qF "waiting for db-0" || [ "$(date +%s)" -ge "$end" ]; do sleep 0.1; done
+until { txt "db-1.db.$SVC." | grep -qF "waiting for db-0" &&
+	txt "web-0.nginx.$SVC." | grep -qF "(resolves)"; } || [ "$(date +%s)" -ge "$end" ]; do
+	sleep 0.1
+done
 each_cause "local TXT" txt
 out=$(ask +short "_explain.web-2.nginx.$SVC." TXT)
 check_has "local TXT: the summary first" '"web-2.nginx.default.svc.cluster.local. A: NXDOMAIN (petset-replicas)"' "$(printf '%s\n' "$out" | head -n 1)"
