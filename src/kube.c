@@ -99,6 +99,7 @@ struct kube {
 	bool			 token_stale;	/* a 401 since */
 	bool			 token_failing;	/* warned already */
 	int			 in_curl;	/* in socket_action */
+	int			 in_done;	/* in a done callback */
 	int			 ndeferred;	/* WAITING + CANCELLED */
 	TAILQ_HEAD(, kube_request) requests;
 	LIST_HEAD(, kube_sock)	 socks;
@@ -268,30 +269,39 @@ kube_finish(struct kube_request *r, CURLcode result, const char *why)
 		err = r->errbuf[0] != '\0' ? r->errbuf :
 		    curl_easy_strerror(result);
 	r->state = KUBE_REQ_ENDING;
+	k->in_done++;
 	r->done_fn((int)status, err, r->has_retry ? r->retry_after : 0,
 	    r->arg);
+	k->in_done--;
 	kube_request_free(r);
 }
 
-/*
- * After curl returns: report finished transfers, then carry out the adds
- * and removals that callbacks asked for while curl was running.
- */
-static void
-kube_settle(struct kube *k)
+/* Tells the owners of the transfers curl finished; true when there were any. */
+static bool
+kube_report(struct kube *k)
 {
 	struct kube_request	*r;
 	CURLMsg			*msg;
-	CURLcode		 result;
 	int			 left;
+	bool			 any = false;
 
 	while ((msg = curl_multi_info_read(k->multi, &left)) != NULL) {
 		if (msg->msg != CURLMSG_DONE)
 			continue;
-		result = msg->data.result;
+		any = true;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &r);
-		kube_finish(r, result, NULL);
+		kube_finish(r, msg->data.result, NULL);
 	}
+	return any;
+}
+
+/* The adds and removals asked for while curl was running; true when one failed (reported). */
+static bool
+kube_deferred(struct kube *k)
+{
+	struct kube_request	*r;
+	bool			 failed = false;
+
 	while (k->ndeferred > 0) {
 		TAILQ_FOREACH(r, &k->requests, entry)
 			if (r->state == KUBE_REQ_WAITING ||
@@ -308,9 +318,29 @@ kube_settle(struct kube *k)
 		r->state = KUBE_REQ_RUNNING;
 		if (curl_multi_add_handle(k->multi, r->easy) == CURLM_OK)
 			r->in_multi = true;
-		else
+		else {
 			kube_finish(r, CURLE_OK, "cannot start the request");
+			failed = true;
+		}
 	}
+	return failed;
+}
+
+/*
+ * After curl returns: report finished transfers, then carry out the adds
+ * and removals that callbacks asked for while curl was running. Again
+ * while any were reported: a request a done callback sent at once (see
+ * kube_send) may have run curl meanwhile.
+ */
+static void
+kube_settle(struct kube *k)
+{
+	bool	reported;
+
+	do {
+		reported = kube_report(k);
+		reported |= kube_deferred(k);
+	} while (reported);
 }
 
 /* The next loop turn: the paused transfer reads on. */
@@ -736,6 +766,7 @@ kube_send(struct kube *k, const char *method, const char *path,
 {
 	struct kube_request	*r;
 	CURLcode		 rc;
+	int			 running;
 
 	if (!kube_method_ok(method) || path[0] != '/') {
 		log_warnx("plugin/kubernetes: bad request %s %s", method, path);
@@ -780,6 +811,18 @@ kube_send(struct kube *k, const char *method, const char *path,
 		return NULL;
 	}
 	r->in_multi = true;
+	/*
+	 * Asked from a done callback (the next LIST page): send it now, not on
+	 * the next loop turn, so that the server works while the caller is
+	 * busy with what it was given. kube_settle, which called the done
+	 * callback, reports what curl finished meanwhile.
+	 */
+	if (k->in_done > 0) {
+		k->in_curl++;
+		curl_multi_socket_action(k->multi, CURL_SOCKET_TIMEOUT, 0,
+		    &running);
+		k->in_curl--;
+	}
 	return r;
 }
 

@@ -141,7 +141,10 @@ watch_timer_cb(evutil_socket_t fd, short what, void *arg)
 		watch_watch(w);
 }
 
-/* Runs the next step from the event loop, never from inside a transfer's callback. */
+/*
+ * Runs the next step from the event loop, never from inside a transfer's
+ * callback (a LIST's next page excepted: watch_list_done_cb).
+ */
 static void
 watch_schedule(struct watch *w, enum watch_next next, int delay_ms)
 {
@@ -254,24 +257,40 @@ watch_parse(struct watch *w, const char *text)
 	return obj;
 }
 
-/* One LIST page: its items join the others; returns -1 when malformed. */
-static int
-watch_list_page(struct watch *w)
+/* The LIST page in the buffer, parsed; its continue token and version noted. NULL when malformed. */
+static struct json_object *
+watch_list_parse(struct watch *w)
 {
-	struct json_object	*page, *items, *item;
+	struct json_object	*page, *items;
 	const char		*cont;
 
 	if ((page = watch_parse(w, w->buf)) == NULL ||
 	    !json_object_object_get_ex(page, "items", &items) ||
 	    !json_object_is_type(items, json_type_array)) {
 		json_object_put(page);
-		return -1;
+		return NULL;
 	}
+	cont = watch_json_str(page, "metadata", "continue");
+	free(w->cont);
+	w->cont = cont != NULL && *cont != '\0' ? xstrdup(cont) : NULL;
+	if (w->cont == NULL)
+		watch_set_rv(w, watch_json_str(page, "metadata",
+		    "resourceVersion"));
+	return page;
+}
+
+/* A parsed page's items join the others; frees page. */
+static void
+watch_list_decode(struct watch *w, struct json_object *page)
+{
+	struct json_object	*items;
+
+	json_object_object_get_ex(page, "items", &items);
 	for (size_t i = 0; i < json_object_array_length(items); i++) {
 		struct object *o;
 
-		item = json_object_array_get_idx(items, i);
-		if ((o = watch_decode(w, item)) == NULL)
+		if ((o = watch_decode(w, json_object_array_get_idx(items,
+		    i))) == NULL)
 			continue;
 		if (w->nobjs == w->objcap) {
 			w->objcap = w->objcap ? w->objcap * 2 : 64;
@@ -280,14 +299,7 @@ watch_list_page(struct watch *w)
 		}
 		w->objs[w->nobjs++] = o;
 	}
-	cont = watch_json_str(page, "metadata", "continue");
-	free(w->cont);
-	w->cont = cont != NULL && *cont != '\0' ? xstrdup(cont) : NULL;
-	if (w->cont == NULL)
-		watch_set_rv(w, watch_json_str(page, "metadata",
-		    "resourceVersion"));
 	json_object_put(page);
-	return 0;
 }
 
 /* A LIST page may hold many objects, each up to max_line. */
@@ -323,8 +335,9 @@ watch_list_body_cb(const char *data, size_t len, void *arg)
 static void
 watch_list_done_cb(int status, const char *err, int retry_after, void *arg)
 {
-	struct watch	*w = arg;
-	char		 why[256];
+	struct watch		*w = arg;
+	struct json_object	*page;
+	char			 why[256];
 
 	w->req = NULL;
 	if (err != NULL || status != 200) {
@@ -345,15 +358,17 @@ watch_list_done_cb(int status, const char *err, int retry_after, void *arg)
 		watch_backoff(w, NEXT_LIST, retry_after, why);
 		return;
 	}
-	if (watch_list_page(w) == -1) {
+	if ((page = watch_list_parse(w)) == NULL) {
 		watch_objs_clear(w);
 		watch_backoff(w, NEXT_LIST, 0, "malformed list body");
 		return;
 	}
-	if (w->cont != NULL) {
-		watch_schedule(w, NEXT_LIST, 0);
+	/* The next page is asked for first: the server makes it while this one is decoded. */
+	if (w->cont != NULL)
+		watch_list(w);
+	watch_list_decode(w, page);
+	if (w->cont != NULL)
 		return;
-	}
 	store_replace(w->store, w->kind, w->objs, w->nobjs);
 	log_info("plugin/kubernetes: listed %zu %s at resourceVersion %s",
 	    w->nobjs, w->name, w->rv ? w->rv : "?");
