@@ -840,7 +840,7 @@ static int
 k8s_endpoint_pod_names(struct config_kubernetes *k,
     const struct corefile_line *o, char *err, size_t errlen)
 {
-	k->endpoint_pod_names = true;
+	k->endpoint_pod_names = k->pod_names = true;
 	return 0;
 }
 
@@ -849,7 +849,7 @@ static int
 k8s_explain(struct config_kubernetes *k, const struct corefile_line *o,
     char *err, size_t errlen)
 {
-	k->explain = true;
+	k->explain = k->pod_names = true;
 	return 0;
 }
 

@@ -47,6 +47,7 @@ struct config_kubernetes {
 	int	 kubelet_delay_ms;	/* local mode: pets turn Running and Ready after this (1s) */
 	bool	 explain;		/* petdns extension: TXT _explain.NAME and /explain */
 	bool	 readonly;		/* set by -explain: no writes to the API (no controller) */
+	bool	 pod_names;		/* keep endpoints' pod names: endpoint_pod_names, explain */
 	char	*file;			/* where the directive was written */
 	int	line;
 };

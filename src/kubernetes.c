@@ -497,6 +497,8 @@ kubernetes_add_watch(struct kubernetes *k, enum object_kind kind,
 	    selector, NULL, kubernetes_watch_synced_cb, k);
 
 	k->watches[k->nwatches++] = w;
+	if (kind == OBJECT_ENDPOINTSLICE && !k->cfg->pod_names)
+		watch_set_trim(w, object_drop_pod_names);
 	watch_start(w);
 }
 

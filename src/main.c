@@ -416,10 +416,14 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if ((cfg = load_config(&a.flags, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
-	/* -explain only looks: its controllers must not write to a cluster. */
+	/*
+	 * -explain only looks: its controllers must not write to a cluster.
+	 * It names the pods behind endpoints.
+	 */
 	for (size_t i = 0; a.flags.explain != NULL && i < cfg->nservers; i++)
 		if (cfg->servers[i].kubernetes != NULL)
-			cfg->servers[i].kubernetes->readonly = true;
+			cfg->servers[i].kubernetes->readonly =
+			    cfg->servers[i].kubernetes->pod_names = true;
 	a.text = read_text(a.flags.conf);
 	if ((a.base = event_base_new()) == NULL)
 		fatalx("cannot create the event base");

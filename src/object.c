@@ -235,6 +235,17 @@ object_slim(struct object *obj)
 	}
 }
 
+void
+object_drop_pod_names(struct object *obj)
+{
+	if (obj->kind != OBJECT_ENDPOINTSLICE)
+		return;
+	for (size_t i = 0; i < obj->u.slice.nendpoints; i++) {
+		free(obj->u.slice.endpoints[i].pod_name);
+		obj->u.slice.endpoints[i].pod_name = NULL;
+	}
+}
+
 static void
 object_dup_kind(struct object *c, const struct object *obj)
 {

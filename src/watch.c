@@ -28,6 +28,7 @@ struct watch {
 	char			*selector;	/* URL-encoded, or NULL */
 	char			*name;		/* last path element, for logs */
 	struct watch_params	 params;
+	void			(*trim)(struct object *);
 	watch_synced_fn		 synced_fn;
 	void			*arg;
 
@@ -228,8 +229,11 @@ watch_decode(struct watch *w, struct json_object *obj)
 	switch (decode_object(obj, object_kind_name(w->kind), &o, err,
 	    sizeof(err))) {
 	case DECODE_OK:
-		if (o->kind == w->kind)
+		if (o->kind == w->kind) {
+			if (w->trim != NULL)
+				w->trim(o);
 			return o;
+		}
 		object_free(o);
 		return NULL;
 	case DECODE_ERROR:
@@ -257,7 +261,10 @@ watch_parse(struct watch *w, const char *text)
 	return obj;
 }
 
-/* The LIST page in the buffer, parsed; its continue token and version noted. NULL when malformed. */
+/*
+ * The LIST page in the buffer, parsed; its continue token and version
+ * noted. NULL when malformed.
+ */
 static struct json_object *
 watch_list_parse(struct watch *w)
 {
@@ -363,7 +370,7 @@ watch_list_done_cb(int status, const char *err, int retry_after, void *arg)
 		watch_backoff(w, NEXT_LIST, 0, "malformed list body");
 		return;
 	}
-	/* The next page is asked for first: the server makes it while this one is decoded. */
+	/* The next page first: the server makes it while this one is decoded. */
 	if (w->cont != NULL)
 		watch_list(w);
 	watch_list_decode(w, page);
@@ -651,6 +658,12 @@ watch_new(struct event_base *base, struct kube *kube, struct store *store,
 	w->timer = evtimer_new(base, watch_timer_cb, w);
 	watch_backoff_reset(w);
 	return w;
+}
+
+void
+watch_set_trim(struct watch *w, void (*fn)(struct object *))
+{
+	w->trim = fn;
 }
 
 void

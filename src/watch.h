@@ -42,6 +42,8 @@ typedef void (*watch_synced_fn)(struct watch *, void *arg);
 struct watch *watch_new(struct event_base *, struct kube *, struct store *,
 	    enum object_kind, const char *path, const char *label_selector,
 	    const struct watch_params *, watch_synced_fn, void *arg);
+/* fn trims every object decoded before the store takes it (what is never read). */
+void	watch_set_trim(struct watch *, void (*fn)(struct object *));
 void	watch_start(struct watch *);
 /* Stops and frees; NULL is a no-op. */
 void	watch_free(struct watch *);

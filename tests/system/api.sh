@@ -110,11 +110,15 @@ wait_answer "deletion missed during the outage applied by the relist" "" after-c
 check "one relist at least" "yes" "$([ "$(grep -c "listed [0-9]* services" "$PETDNS_LOG")" -gt "$lists_before" ] && echo yes)"
 check "other services kept" "10.96.7.4" "$(ask +short after-huge.default.svc.cluster.local)"
 
-# 500 and 429 with Retry-After on the relist: back off, then recover.
+# 500 and 429 with Retry-After on the relist: back off, then recover. The
+# change comes first, so that the compaction is past the version of the
+# services watch even when it sits in a backoff (no stream to expire).
 ctl POST /faults '[{"status":500,"verb":"list","resource":"services"},{"status":429,"retry_after":1,"verb":"list","resource":"services"}]' >/dev/null
-ctl POST /compact '{"expire_watches":true}' >/dev/null
 ctl POST /objects "$(svc after-errors 10.96.7.5)" >/dev/null
+ctl POST /compact '{"expire_watches":true}' >/dev/null
 wait_answer "change after 500 and 429" "10.96.7.5" after-errors.default.svc.cluster.local
+end=$(($(date +%s) + $(lib_secs 15)))
+until grep -q "list services: HTTP 429" "$PETDNS_LOG" || [ "$(date +%s)" -ge "$end" ]; do sleep 0.1; done
 check_match "500 logged with a retry" "list services: HTTP 500; retrying in" "$(cat "$PETDNS_LOG")"
 check_match "429 honoured Retry-After" "list services: HTTP 429; retrying in 1\.[0-9]s" "$(cat "$PETDNS_LOG")"
 
@@ -141,6 +145,14 @@ until [ "$(ask +short after-stall.default.svc.cluster.local)" = 10.96.7.7 ] || [
 	sleep 0.2
 done
 check "change after a stalled watch" "10.96.7.7" "$(ask +short after-stall.default.svc.cluster.local)"
+
+# endpoint_pod_names needs the pods' names that slices carry (targetRef),
+# which are dropped for memory when nothing reads them.
+podnames=$(mktemp "$certs/Corefile.XXXXXX")
+printf 'cluster.local:%s {\n    kubernetes cluster.local {\n        kubeconfig %s\n        %s\n    }\n}\n' \
+    "$(free_port)" "$certs/kubeconfig" endpoint_pod_names >"$podnames"
+check_match "endpoint_pod_names: named by its pod" "^stray\.nginx\.default\.svc\.cluster\.local\.[[:space:]].*10\.244\.1\.12" \
+    "$("$PETDNS" -conf "$podnames" -quiet -zone-dump 2>&1)"
 
 # The API goes away: the last zone keeps serving.
 kill "$FAKEAPI_PID"
