@@ -158,15 +158,19 @@ struct object {
 	} u;
 };
 
-/* A zeroed object of kind with copies of ns (may be NULL) and name. */
+/*
+ * A zeroed object of kind with copies of ns (may be NULL) and name. It has
+ * room for its kind's member of u only: never copy one by value.
+ */
 struct object *object_new(enum object_kind, const char *ns, const char *name);
 /* Frees obj and everything it owns; NULL is a no-op. */
 void	object_free(struct object *);
 /*
  * Drops what petdns never reads, for memory (real services often carry a
  * whole last-applied configuration as an annotation): annotations other
- * than the few it reads, uid and controller of Services and EndpointSlices,
- * and the labels of EndpointSlices (their service is object_slice.service).
+ * than the few it reads, uid, controller and resource version of Services
+ * and EndpointSlices, and the labels of EndpointSlices (their service is
+ * object_slice.service).
  */
 void	object_slim(struct object *);
 /*
