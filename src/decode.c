@@ -641,23 +641,29 @@ decode_endpoint_addrs(struct decode_ctx *dc, struct json_object *item,
     const char *prefix, uint8_t family, struct object_endpoint *e)
 {
 	struct json_object	*arr, *v;
+	struct object_ip	 one, *ips;
 	char			 apath[DECODE_PATHMAX], path[DECODE_PATHMAX];
 	size_t			 len;
+	int			 rc = 0;
 
 	if (decode_array(dc, item, prefix, "addresses", &arr, &len) == -1)
 		return -1;
 	decode_path(apath, sizeof(apath), prefix, "addresses");
 	if (arr == NULL)
 		return decode_fail(dc, "%s: missing", apath);
-	e->addrs = len ? xcalloc(len, sizeof(*e->addrs)) : NULL;
-	for (size_t i = 0; i < len; i++) {
+	if (len > UINT16_MAX)
+		return decode_fail(dc, "%s: %zu addresses", apath, len);
+	ips = len > 1 ? xreallocarray(NULL, len, sizeof(*ips)) : &one;
+	for (size_t i = 0; i < len && rc == 0; i++) {
 		decode_path_index(path, sizeof(path), apath, i);
 		v = json_object_array_get_idx(arr, i);
-		if (decode_ip(dc, v, path, family, &e->addrs[i]) == -1)
-			return -1;
-		e->naddrs++;
+		rc = decode_ip(dc, v, path, family, &ips[i]);
 	}
-	return 0;
+	if (rc == 0)
+		object_endpoint_set_addrs(e, ips, len);
+	if (ips != &one)
+		free(ips);
+	return rc;
 }
 
 static int

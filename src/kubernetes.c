@@ -228,8 +228,8 @@ kubernetes_self_cb(const struct object *obj, void *arg)
 	for (size_t i = 0; i < sl->nendpoints; i++)
 		for (size_t j = 0; j < sl->endpoints[i].naddrs; j++)
 			for (size_t p = 0; p < s->k->npod_ips; p++)
-				if (object_ip_equal(&sl->endpoints[i].addrs[j],
-				    &s->k->pod_ips[p]))
+				if (object_ip_equal(object_endpoint_addr(
+				    &sl->endpoints[i], j), &s->k->pod_ips[p]))
 					s->found = true;
 }
 

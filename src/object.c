@@ -133,11 +133,33 @@ object_ips_dup(const struct object_ip *ips, size_t n)
 	return c;
 }
 
+const struct object_ip *
+object_endpoint_addr(const struct object_endpoint *e, size_t i)
+{
+	return i == 0 ? &e->first : &e->more[i - 1];
+}
+
+bool
+object_endpoint_set_addrs(struct object_endpoint *e,
+    const struct object_ip *ips, size_t n)
+{
+	if (n > UINT16_MAX)
+		return false;
+	free(e->more);
+	e->more = NULL;
+	e->naddrs = (uint16_t)n;
+	if (n > 0)
+		e->first = ips[0];
+	if (n > 1)
+		e->more = object_ips_dup(ips + 1, n - 1);
+	return true;
+}
+
 static void
 object_endpoints_free(struct object_endpoint *e, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		free(e[i].addrs);
+		free(e[i].more);
 		free(e[i].hostname);
 		free(e[i].pod_name);
 	}
@@ -304,7 +326,8 @@ object_dup_kind(struct object *c, const struct object *obj)
 			struct object_endpoint *d = &c->u.slice.endpoints[i];
 
 			*d = *e;
-			d->addrs = object_ips_dup(e->addrs, e->naddrs);
+			d->more = e->naddrs > 1 ?
+			    object_ips_dup(e->more, e->naddrs - 1) : NULL;
 			d->hostname = object_strdup(e->hostname);
 			d->pod_name = object_strdup(e->pod_name);
 		}
@@ -420,7 +443,10 @@ object_slice_equal(const struct object_slice *a, const struct object_slice *b)
 		if (x->ready != y->ready ||
 		    !object_str_equal(x->hostname, y->hostname) ||
 		    !object_str_equal(x->pod_name, y->pod_name) ||
-		    !object_ips_equal(x->addrs, x->naddrs, y->addrs, y->naddrs))
+		    x->naddrs != y->naddrs || (x->naddrs > 0 &&
+		    !object_ip_equal(&x->first, &y->first)) ||
+		    (x->naddrs > 1 && !object_ips_equal(x->more, x->naddrs - 1,
+		    y->more, y->naddrs - 1)))
 			return false;
 	}
 	return true;

@@ -57,10 +57,16 @@ struct object_service {
 	bool	dual_stack;		/* ipFamilyPolicy PreferDualStack or RequireDualStack */
 };
 
+/*
+ * The first address is kept inline: the EndpointSlice controller writes
+ * exactly one (memory: a 32-byte allocation an endpoint less). Read them
+ * with object_endpoint_addr.
+ */
 struct object_endpoint {
-	struct object_ip *addrs;
-	size_t	naddrs;
+	struct object_ip first;		/* addresses[0], when naddrs > 0 */
 	bool	ready;			/* conditions.ready; absent means ready */
+	uint16_t naddrs;
+	struct object_ip *more;		/* addresses[1..naddrs - 1], or NULL */
 	char	*hostname;		/* NULL when absent */
 	char	*pod_name;		/* targetRef.name when targetRef.kind is Pod */
 };
@@ -158,6 +164,12 @@ struct object {
 	} u;
 };
 
+/* Address i (< e->naddrs) of an endpoint. */
+const struct object_ip *object_endpoint_addr(const struct object_endpoint *e,
+	    size_t i);
+/* Sets an endpoint's n addresses (copied); false when n is over UINT16_MAX. */
+bool	object_endpoint_set_addrs(struct object_endpoint *,
+	    const struct object_ip *, size_t n);
 /*
  * A zeroed object of kind with copies of ns (may be NULL) and name. It has
  * room for its kind's member of u only: never copy one by value.

@@ -197,9 +197,11 @@ records_walk_cb(const struct object *obj, void *arg)
 		const struct object_endpoint *e = &s->endpoints[i];
 
 		for (size_t j = 0; j < e->naddrs; j++) {
+			const struct object_ip *ip = object_endpoint_addr(e, j);
+
 			records_endpoint_label(w->cfg, e->hostname,
-			    e->pod_name, &e->addrs[j], label, sizeof(label));
-			w->fn(obj, e, &e->addrs[j], label, w->arg);
+			    e->pod_name, ip, label, sizeof(label));
+			w->fn(obj, e, ip, label, w->arg);
 		}
 	}
 }

@@ -612,9 +612,7 @@ simulate_endpoint_fill(struct object_endpoint *ep, const struct object *pobj,
 {
 	const struct object_pod	*pod = &pobj->u.pod;
 
-	ep->addrs = xcalloc(1, sizeof(*ep->addrs));
-	ep->addrs[0] = *addr;
-	ep->naddrs = 1;
+	object_endpoint_set_addrs(ep, addr, 1);
 	/* publishNotReadyAddresses: the controller reports every pod ready. */
 	ep->ready = pod->ready || svcobj->u.svc.publish_not_ready;
 	/* A pet's name needs spec.subdomain to name this very service. */

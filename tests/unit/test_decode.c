@@ -202,7 +202,7 @@ test_slice(void **state)
 	assert_int_equal(sl->family, AF_INET);
 	assert_int_equal(sl->nendpoints, 3);
 	assert_int_equal(sl->endpoints[0].naddrs, 1);
-	assert_ip(&sl->endpoints[0].addrs[0], "10.244.1.5");
+	assert_ip(object_endpoint_addr(&sl->endpoints[0], 0), "10.244.1.5");
 	assert_true(sl->endpoints[0].ready);
 	assert_string_equal(sl->endpoints[0].hostname, "web-0");
 	assert_string_equal(sl->endpoints[0].pod_name, "web-0");
@@ -251,7 +251,7 @@ test_slice_ipv6(void **state)
 	struct object_slice	*sl = &o->u.slice;
 
 	assert_int_equal(sl->family, AF_INET6);
-	assert_ip(&sl->endpoints[0].addrs[0], "fd00:10:244:1::5");
+	assert_ip(object_endpoint_addr(&sl->endpoints[0], 0), "fd00:10:244:1::5");
 	/* An empty name is no name; a port without number ("all") is out. */
 	assert_int_equal(sl->nports, 2);
 	assert_port(&sl->ports[0], "http", 8080, IPPROTO_TCP);

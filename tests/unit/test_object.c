@@ -91,14 +91,12 @@ make_slice(void)
 	sl->family = AF_INET;
 	sl->endpoints = xcalloc(2, sizeof(*sl->endpoints));
 	sl->nendpoints = 2;
-	sl->endpoints[0].addrs = xcalloc(1, sizeof(struct object_ip));
-	sl->endpoints[0].addrs[0] = ip("10.244.1.5");
+	sl->endpoints[0].first = ip("10.244.1.5");
 	sl->endpoints[0].naddrs = 1;
 	sl->endpoints[0].ready = true;
 	sl->endpoints[0].hostname = xstrdup("web-0");
 	sl->endpoints[0].pod_name = xstrdup("web-0");
-	sl->endpoints[1].addrs = xcalloc(1, sizeof(struct object_ip));
-	sl->endpoints[1].addrs[0] = ip("10.244.2.7");
+	sl->endpoints[1].first = ip("10.244.2.7");
 	sl->endpoints[1].naddrs = 1;
 	sl->ports = xcalloc(1, sizeof(*sl->ports));
 	sl->ports[0] = (struct object_port){ xstrdup("web"), 80, IPPROTO_TCP,
@@ -208,7 +206,7 @@ test_service_differs(void **state)
 }
 
 static void
-test_slice_pod_differ(void **state)
+test_slice_differs(void **state)
 {
 	struct object	*a = make_slice(), *b = object_dup(a);
 
@@ -221,6 +219,44 @@ test_slice_pod_differ(void **state)
 	assert_false(object_equal(a, b));
 	object_free(b);
 	object_free(a);
+}
+
+/* The first address inline, the others apart: each counts, copies are deep. */
+static void
+test_slice_addresses(void **state)
+{
+	struct object		*a = make_slice(), *b;
+	struct object_ip	 three[3] = { ip("10.244.1.5"), ip("10.244.1.6"),
+				    ip("10.244.1.7") };
+	struct object_endpoint	*e = &a->u.slice.endpoints[0];
+
+	assert_true(object_endpoint_set_addrs(e, three, 3));
+	assert_int_equal(e->naddrs, 3);
+	for (size_t i = 0; i < 3; i++)
+		assert_true(object_ip_equal(object_endpoint_addr(e, i),
+		    &three[i]));
+	b = object_dup(a);
+	assert_true(object_equal(a, b));
+	assert_ptr_not_equal(b->u.slice.endpoints[0].more, e->more);
+	b->u.slice.endpoints[0].more[1] = ip("10.244.1.8");
+	assert_false(object_equal(a, b));
+	object_free(b);
+	b = object_dup(a);
+	assert_true(object_endpoint_set_addrs(&b->u.slice.endpoints[0], three,
+	    2));
+	assert_false(object_equal(a, b));
+	object_free(b);
+	/* Back to one: nothing apart any more. */
+	assert_true(object_endpoint_set_addrs(e, three, 1));
+	assert_null(e->more);
+	assert_true(object_ip_equal(object_endpoint_addr(e, 0), &three[0]));
+	object_free(a);
+}
+
+static void
+test_pod_differ(void **state)
+{
+	struct object	*a, *b;
 
 	a = make_pod();
 	b = object_dup(a);
@@ -324,8 +360,10 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dup_equal),
 		cmocka_unit_test(test_equal_ignores_resource_version),
+		cmocka_unit_test(test_slice_addresses),
+		cmocka_unit_test(test_pod_differ),
 		cmocka_unit_test(test_service_differs),
-		cmocka_unit_test(test_slice_pod_differ),
+		cmocka_unit_test(test_slice_differs),
 		cmocka_unit_test(test_new_and_names),
 		cmocka_unit_test(test_selector),
 		cmocka_unit_test(test_ip),

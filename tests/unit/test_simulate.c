@@ -247,9 +247,9 @@ test_petset_example(void **state)
 	assert_string_equal(slice->endpoints[1].hostname, "web-1");
 	assert_true(slice->endpoints[0].ready && slice->endpoints[1].ready);
 	assert_int_equal(slice->endpoints[0].naddrs, 1);
-	assert_true(object_ip_equal(&slice->endpoints[0].addrs[0],
+	assert_true(object_ip_equal(object_endpoint_addr(&slice->endpoints[0], 0),
 	    &p0->ips[0]));
-	assert_true(object_ip_equal(&slice->endpoints[1].addrs[0],
+	assert_true(object_ip_equal(object_endpoint_addr(&slice->endpoints[1], 0),
 	    &p1->ips[0]));
 	assert_int_equal(slice->nports, 1);
 	assert_string_equal(slice->ports[0].name, "web");
@@ -314,7 +314,7 @@ test_not_ready_pod(void **state)
 	slice = one_slice(f, "default", "db");
 	assert_int_equal(slice->nendpoints, 1);
 	assert_string_equal(slice->endpoints[0].pod_name, "db-0");
-	assert_string_equal(fmt(&slice->endpoints[0].addrs[0]), "10.1.0.5");
+	assert_string_equal(fmt(object_endpoint_addr(&slice->endpoints[0], 0)), "10.1.0.5");
 	assert_false(slice->endpoints[0].ready);
 	assert_null(slice->ports[0].name);
 	assert_int_equal(slice->ports[0].port, 5432);
@@ -453,7 +453,7 @@ test_dual_stack(void **state)
 		const struct object_slice *x = &sl.v[i]->u.slice;
 
 		assert_int_equal(x->nendpoints, 1);
-		assert_string_equal(fmt(&x->endpoints[0].addrs[0]),
+		assert_string_equal(fmt(object_endpoint_addr(&x->endpoints[0], 0)),
 		    x->family == AF_INET ? "10.1.0.9" : "fd00:10:244::9");
 	}
 }
