@@ -72,6 +72,9 @@ struct res {
 	const char		*chain_path;
 	struct res		*done_cancel;
 	bool			 cancel_self_in_done;
+	/* After chaining, wait in done for the server to have the request. */
+	bool			 chain_wait_mark;
+	bool			 mark_seen;
 };
 
 struct fixture {
@@ -316,6 +319,11 @@ done_cb(int status, const char *err, int retry_after, void *arg)
 		r->chain--;
 		r->req = kube_get(r->k, r->chain_path, 5, body_cb, done_cb, r);
 		assert_non_null(r->req);
+		for (int i = 0; r->chain_wait_mark && !r->mark_seen && i < 500;
+		    i++) {
+			r->mark_seen = access(srv_file("mark"), F_OK) == 0;
+			usleep(10000);
+		}
 		r->done_calls = 0;
 		r->len = 0;
 		r->body[0] = '\0';
@@ -612,6 +620,27 @@ test_send_and_cancel_in_done(void **state)
 	assert_int_equal(victim.done_calls, 0);
 }
 
+/*
+ * A request made in a done callback reaches the server before the callback
+ * returns (a LIST's next page is asked for before this one is decoded).
+ */
+static void
+test_send_in_done_goes_at_once(void **state)
+{
+	struct fixture	*f = *state;
+	struct res	 r = { 0 };
+
+	unlink(srv_file("mark"));
+	r.chain = 1;
+	r.chain_path = "/mark";
+	r.chain_wait_mark = true;
+	start(f->k, &r, "GET", "/json", NULL, NULL, 5);
+	assert_true(WAIT(f->base, 10, &r));
+	assert_true(r.mark_seen);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "marked");
+}
+
 static void
 test_cancel_before_start(void **state)
 {
@@ -891,6 +920,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_cancel_other_in_body,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_send_and_cancel_in_done,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_send_in_done_goes_at_once,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_before_start,
 		    setup, teardown),

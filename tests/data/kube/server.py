@@ -17,6 +17,7 @@ listens on 127.0.0.1, and exits when its stdin closes (the test ended).
   /stall        reads the request, never answers
   /stall-mid    headers and one chunk, then nothing
   /whoami       the client certificate's CN, or "anonymous"
+  /mark         200, after creating the file "mark" beside the token file
 """
 
 import argparse
@@ -126,6 +127,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.chunk("x\n")
             self.wait_client_gone(30)
             self.close_connection = True
+        elif path == "/mark":
+            open(os.path.join(os.path.dirname(self.token_file), "mark"),
+                 "w").close()
+            self.reply(200, "marked")
         elif path == "/whoami":
             cn = "anonymous"
             cert = getattr(self.connection, "getpeercert", lambda: None)()
