@@ -13,6 +13,7 @@
 #include "config.h"
 #include "dname.h"
 #include "explain.h"
+#include "explain_int.h"
 #include "object.h"
 #include "ordinal.h"
 #include "petsets.h"
@@ -22,13 +23,7 @@
 #include "xmalloc.h"
 #include "zone.h"
 
-/* A pod's resolv.conf as the kubelet writes it, for a pod in "default". */
-#define EXPLAIN_NDOTS		5
-#define EXPLAIN_SEARCH_NS	"default"
-#define EXPLAIN_LIST_MAX	8	/* names one line lists */
-#define EXPLAIN_LINE_MAX	1024
 #define EXPLAIN_LABEL		64	/* a DNS label and its NUL */
-#define EXPLAIN_PRINTF(a, b)	__attribute__((format(printf, a, b)))
 
 /* What a name under a zone apex means, by the Kubernetes DNS schema. */
 enum explain_shape {
@@ -73,9 +68,6 @@ struct explain_run {
 	struct explain			*e;
 };
 
-static void	explain_in_zone(const struct explain_view *,
-		    struct explain *, const uint8_t *lname, uint16_t type);
-
 static void
 explain_vline(struct explain *e, const char *fmt, va_list ap)
 {
@@ -85,10 +77,7 @@ explain_vline(struct explain *e, const char *fmt, va_list ap)
 	xstrv_push(&e->lines, &e->nlines, xstrdup(buf));
 }
 
-static void explain_line(struct explain *, const char *, ...)
-    EXPLAIN_PRINTF(2, 3);
-
-static void
+void
 explain_line(struct explain *e, const char *fmt, ...)
 {
 	va_list	ap;
@@ -98,11 +87,8 @@ explain_line(struct explain *e, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void explain_cause(struct explain *, enum explain_cause, const char *,
-    ...) EXPLAIN_PRINTF(3, 4);
-
 /* Sets the cause and states it: the first line of the explanation. */
-static void
+void
 explain_cause(struct explain *e, enum explain_cause c, const char *fmt, ...)
 {
 	va_list	ap;
@@ -113,10 +99,8 @@ explain_cause(struct explain *e, enum explain_cause c, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void explain_fmt(char *, size_t, const char *, ...) EXPLAIN_PRINTF(3, 4);
-
 /* snprintf for names that may not fit: a cut one is left empty. */
-static void
+void
 explain_fmt(char *buf, size_t len, const char *fmt, ...)
 {
 	va_list	ap;
@@ -136,7 +120,7 @@ explain_str_cmp(const void *a, const void *b)
 }
 
 /* "a, b, c and 4 more" from in (sorted, duplicates dropped), into buf. */
-static const char *
+const char *
 explain_join(const char *const *in, size_t n, char *buf, size_t len)
 {
 	const char	**v = xcalloc(n + 1, sizeof(*v));
@@ -619,7 +603,7 @@ explain_rr_text(const ldns_rr *rr, const uint8_t *lname)
 }
 
 /* The answer's records, each with where it came from. */
-static void
+void
 explain_records(const struct explain_view *v, struct explain *e,
     const uint8_t *lname, const ldns_rr_list *an)
 {
@@ -1302,7 +1286,7 @@ explain_nodata(const struct explain_view *v, struct explain *e,
 }
 
 /* A name in one of the zones: the answer's records, or why there are none. */
-static void
+void
 explain_in_zone(const struct explain_view *v, struct explain *e,
     const uint8_t *lname, uint16_t type)
 {
@@ -1338,7 +1322,7 @@ explain_in_zone(const struct explain_view *v, struct explain *e,
 }
 
 /* Asks the zone; the rcode (-1 outside it) and how many records answer. */
-static int
+int
 explain_probe(const struct explain_view *v, const uint8_t *wire,
     uint16_t type, ldns_pkt **keep)
 {
@@ -1355,120 +1339,6 @@ explain_probe(const struct explain_view *v, const uint8_t *wire,
 	else
 		ldns_pkt_free(resp);
 	return rcode;
-}
-
-static bool
-explain_answers(const struct explain_view *v, const char *name, uint16_t type)
-{
-	uint8_t		 wire[DNAME_MAX];
-	ldns_pkt	*hit = NULL;
-
-	if (dname_from_str(name, wire) == -1)
-		return false;
-	explain_probe(v, wire, type, &hit);
-	ldns_pkt_free(hit);
-	return hit != NULL;
-}
-
-struct explain_ns_hits {
-	const struct explain_view *v;
-	const char	*rel;
-	const char	*zone;
-	uint16_t	 type;
-	const char	*ns[EXPLAIN_LIST_MAX];
-	size_t		 n;
-};
-
-static void
-explain_ns_hits_cb(const struct object *ns, void *arg)
-{
-	struct explain_ns_hits	*h = arg;
-	char			 name[DNAME_MAX * 4];
-
-	if (h->n == EXPLAIN_LIST_MAX ||
-	    strcmp(ns->name, EXPLAIN_SEARCH_NS) == 0)
-		return;
-	explain_fmt(name, sizeof(name), "%s.%s.svc.%s.", h->rel, ns->name,
-	    h->zone);
-	if (explain_answers(h->v, name, h->type))
-		h->ns[h->n++] = ns->name;
-}
-
-/* No search-list name answers: where it would, and why the first fails. */
-static void
-explain_search_miss(const struct explain_view *v, struct explain *e,
-    const char *rel, const char *zone, const char *first, uint16_t type)
-{
-	struct explain_ns_hits	 h = { .v = v, .rel = rel, .zone = zone,
-				    .type = type };
-	struct explain		*t = xcalloc(1, sizeof(*t));
-	uint8_t			 wire[DNAME_MAX];
-	char			 list[EXPLAIN_LINE_MAX / 2];
-
-	store_foreach(v->store, OBJECT_NAMESPACE, NULL, explain_ns_hits_cb, &h);
-	if (h.n > 0)
-		explain_line(e, "it resolves from pods in namespace %s (as "
-		    "%s.<namespace>.svc.%s); elsewhere, add the namespace",
-		    explain_join(h.ns, h.n, list, sizeof(list)), rel, zone);
-	t->name = xstrdup(first);
-	t->type = type;
-	if (dname_from_str(first, wire) != -1 && zone_match(v->zone,
-	    wire) >= 0) {
-		explain_in_zone(v, t, wire, type);
-		explain_line(e, "%s fails because:", first);
-		for (size_t i = 0; i < t->nlines; i++)
-			explain_line(e, "  %s", t->lines[i]);
-		e->rcode = t->rcode;
-	}
-	explain_free(t);
-}
-
-/*
- * A short name outside the zones: a pod's resolver (ndots:5) tries its
- * search list first, and the first expansion that answers wins.
- */
-static void
-explain_search(const struct explain_view *v, struct explain *e,
-    const uint8_t *asked, const char *rel, int dots, const char *zone,
-    uint16_t type)
-{
-	char		 cand[4][DNAME_MAX * 4];
-	char		*tname = ldns_rr_type2str(type);
-	uint8_t		 wire[DNAME_MAX];
-	ldns_pkt	*hit = NULL;
-	int		 rcode;
-
-	/* Too long for a name: dname_from_str refuses it below. */
-	explain_fmt(cand[0], sizeof(cand[0]), "%s.%s.svc.%s.", rel,
-	    EXPLAIN_SEARCH_NS, zone);
-	explain_fmt(cand[1], sizeof(cand[1]), "%s.svc.%s.", rel, zone);
-	explain_fmt(cand[2], sizeof(cand[2]), "%s.%s.", rel, zone);
-	explain_fmt(cand[3], sizeof(cand[3]), "%s.", rel);
-	explain_cause(e, EXPLAIN_SEARCH_PATH, "\"%s\" has %d dot%s, fewer "
-	    "than ndots:5, so a pod in namespace %s (search %s.svc.%s svc.%s "
-	    "%s) asks in turn:", rel, dots, dots == 1 ? "" : "s",
-	    EXPLAIN_SEARCH_NS, EXPLAIN_SEARCH_NS, zone, zone, zone);
-	for (int i = 0; i < 4 && hit == NULL; i++) {
-		if (cand[i][0] == '\0' || dname_from_str(cand[i], wire) == -1)
-			continue;
-		rcode = explain_probe(v, wire, type, &hit);
-		if (hit != NULL) {
-			explain_line(e, "  %d. %s %s: answers", i + 1, cand[i],
-			    tname);
-			e->rcode = LDNS_RCODE_NOERROR;
-			explain_records(v, e, asked, ldns_pkt_answer(hit));
-		} else if (rcode == -1)
-			explain_line(e, "  %d. %s %s: not a cluster name, "
-			    "forwarded", i + 1, cand[i], tname);
-		else
-			explain_line(e, "  %d. %s %s: %s", i + 1, cand[i],
-			    tname, rcode == LDNS_RCODE_NXDOMAIN ? "NXDOMAIN" :
-			    "no records (NODATA)");
-	}
-	if (hit == NULL)
-		explain_search_miss(v, e, rel, zone, cand[0], type);
-	ldns_pkt_free(hit);
-	free(tname);
 }
 
 /* The first zone of names (not a reverse one), or NULL. */
