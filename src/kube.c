@@ -276,7 +276,7 @@ kube_finish(struct kube_request *r, CURLcode result, const char *why)
 	kube_request_free(r);
 }
 
-/* Tells the owners of the transfers curl finished; true when there were any. */
+/* Tells the owners of the transfers curl finished; true when any had. */
 static bool
 kube_report(struct kube *k)
 {
@@ -295,7 +295,10 @@ kube_report(struct kube *k)
 	return any;
 }
 
-/* The adds and removals asked for while curl was running; true when one failed (reported). */
+/*
+ * The adds and removals asked for while curl was running; true when one
+ * failed (and was reported).
+ */
 static bool
 kube_deferred(struct kube *k)
 {

@@ -272,7 +272,7 @@ object_slim(struct object *obj)
 	}
 	if (obj->kind != OBJECT_SERVICE && obj->kind != OBJECT_ENDPOINTSLICE)
 		return;
-	/* Only the controller writes (pods, PetSets, claims) with versions. */
+	/* Nothing reads the version of a service or a slice. */
 	free(obj->resource_version);
 	obj->resource_version = NULL;
 	/* Ownership matters to the controller, which owns pods and claims. */
