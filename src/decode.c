@@ -80,23 +80,54 @@ static const char *const decode_type_names[] = {
 };
 
 /*
- * "prefix.key", or "key" at the top level. Paths are bounded by our own
- * nesting; a truncated one would still name the field well enough, and
- * testing for it keeps -Wformat-truncation quiet once this is inlined.
+ * Appends the n bytes of s to buf at *at, cut to fit len with its NUL:
+ * paths are made for every item decoded and used only in errors, so no
+ * snprintf (5 calls an endpoint were ~7% of the CPU of a 100k-pod sync).
  */
+static void
+decode_append(char *buf, size_t len, size_t *at, const char *s, size_t n)
+{
+	if (*at + 1 >= len)
+		return;
+	if (n > len - 1 - *at)
+		n = len - 1 - *at;
+	memcpy(buf + *at, s, n);
+	*at += n;
+	buf[*at] = '\0';
+}
+
+/* "prefix.key", or "key" at the top level; cut to fit len. */
 static void
 decode_path(char *buf, size_t len, const char *prefix, const char *key)
 {
-	if (snprintf(buf, len, "%s%s%s", prefix, *prefix ? "." : "", key) < 0)
-		buf[0] = '\0';
+	size_t	at = 0;
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	decode_append(buf, len, &at, prefix, strlen(prefix));
+	if (*prefix != '\0')
+		decode_append(buf, len, &at, ".", 1);
+	decode_append(buf, len, &at, key, strlen(key));
 }
 
-/* "prefix[i]". */
+/* "prefix[i]"; cut to fit len. */
 static void
 decode_path_index(char *buf, size_t len, const char *prefix, size_t i)
 {
-	if (snprintf(buf, len, "%s[%zu]", prefix, i) < 0)
-		buf[0] = '\0';
+	char	digits[24];
+	size_t	at = 0, n = sizeof(digits);
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	do
+		digits[--n] = (char)('0' + i % 10);
+	while ((i /= 10) > 0);
+	decode_append(buf, len, &at, prefix, strlen(prefix));
+	decode_append(buf, len, &at, "[", 1);
+	decode_append(buf, len, &at, digits + n, sizeof(digits) - n);
+	decode_append(buf, len, &at, "]", 1);
 }
 
 /*

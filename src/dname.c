@@ -151,11 +151,20 @@ dname_reverse(const struct object_ip *ip, uint8_t wire[DNAME_MAX])
 	size_t	pos = 0;
 
 	if (ip->family == AF_INET) {
-		for (int i = 3; i >= 0; i--) {
-			int n = snprintf((char *)wire + pos + 1, 4, "%u",
-			    ip->addr[i]);
-			wire[pos] = (uint8_t)n;
-			pos += (size_t)n + 1;
+		char	text[INET_ADDRSTRLEN], *end;
+
+		/* "a.b.c.d" -> d.c.b.a: the labels in reverse order. */
+		object_ip_format(ip, text, sizeof(text));
+		end = text + strlen(text);
+		while (end > text) {
+			char	*dot = end;
+
+			while (dot > text && dot[-1] != '.')
+				dot--;
+			wire[pos] = (uint8_t)(end - dot);
+			memcpy(wire + pos + 1, dot, (size_t)(end - dot));
+			pos += (size_t)(end - dot) + 1;
+			end = dot > text ? dot - 1 : text;
 		}
 		memcpy(wire + pos, in_addr, sizeof(in_addr));
 		return (int)(pos + sizeof(in_addr));

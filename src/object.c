@@ -571,6 +571,26 @@ object_ip_parse(const char *s, struct object_ip *ip)
 char *
 object_ip_format(const struct object_ip *ip, char *buf, size_t len)
 {
+	char	v4[INET_ADDRSTRLEN], *p = v4;
+
+	/* IPv4 by hand: inet_ntop's sprintf was ~3% of a 100k-pod sync. */
+	if (ip->family == AF_INET) {
+		for (int i = 0; i < 4; i++) {
+			uint8_t	b = ip->addr[i];
+
+			if (b >= 100)
+				*p++ = (char)('0' + b / 100);
+			if (b >= 10)
+				*p++ = (char)('0' + b / 10 % 10);
+			*p++ = (char)('0' + b % 10);
+			*p++ = i < 3 ? '.' : '\0';
+		}
+		if ((size_t)(p - v4) <= len)
+			memcpy(buf, v4, (size_t)(p - v4));
+		else if (len > 0)
+			buf[0] = '\0';	/* as inet_ntop's ENOSPC */
+		return buf;
+	}
 	if (inet_ntop(ip->family, ip->addr, buf, len) == NULL && len > 0)
 		buf[0] = '\0';
 	return buf;

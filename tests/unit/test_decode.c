@@ -421,6 +421,7 @@ test_unsupported(void **state)
 	"\"metadata\":{\"name\":\"web\"},\"spec\":" spec "}"
 #define SLICE(body) "{\"kind\":\"EndpointSlice\",\"apiVersion\":" \
 	"\"discovery.k8s.io/v1\",\"metadata\":{\"name\":\"web-1\"}," body "}"
+#define EP "{\"addresses\":[\"10.0.0.1\"]},"
 #define POD(body) "{\"kind\":\"Pod\",\"metadata\":" \
 	"{\"name\":\"web-0\"}," body "}"
 
@@ -521,6 +522,10 @@ static const struct {
 	    "endpoints[0].addresses[0]: bad IP address \"nope\"" },
 	{ SLICE("\"addressType\":\"IPv4\",\"endpoints\":[{}]"),
 	    "endpoints[0].addresses: missing" },
+	/* A two-digit index, spelled without printf. */
+	{ SLICE("\"addressType\":\"IPv4\",\"endpoints\":[" EP EP EP EP EP
+	    EP EP EP EP EP "{\"addresses\":[\"nope\"]}]"),
+	    "endpoints[10].addresses[0]: bad IP address \"nope\"" },
 	{ SLICE("\"addressType\":\"IPv4\",\"endpoints\":["
 	    "{\"addresses\":[\"10.0.0.1\"],"
 	    "\"conditions\":{\"ready\":\"true\"}}]"),

@@ -327,6 +327,8 @@ test_ip(void **state)
 	} good[] = {
 		{ "10.96.0.10", AF_INET, "10.96.0.10" },
 		{ "0.0.0.0", AF_INET, "0.0.0.0" },
+		{ "255.100.99.9", AF_INET, "255.100.99.9" },
+		{ "1.20.200.0", AF_INET, "1.20.200.0" },
 		{ "fd00:10:96::a", AF_INET6, "fd00:10:96::a" },
 		{ "FD00:0:0:0:0:0:0:1", AF_INET6, "fd00::1" },
 		{ "::ffff:10.0.0.1", AF_INET6, "::ffff:10.0.0.1" },
@@ -352,6 +354,10 @@ test_ip(void **state)
 	assert_int_equal(a.addr[3], 1);
 	b = ip("::ffff:10.0.0.1");
 	assert_false(object_ip_equal(&a, &b));
+	/* Too small a buffer gives "", as inet_ntop's ENOSPC did. */
+	a = ip("255.255.255.255");
+	assert_string_equal(object_ip_format(&a, buf, 15), "");
+	assert_string_equal(object_ip_format(&a, buf, 16), "255.255.255.255");
 }
 
 int
