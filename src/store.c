@@ -62,15 +62,18 @@ struct store {
 static char *
 store_key(char *buf, size_t len, const char *ns, const char *name)
 {
-	int	n;
+	size_t	nl = ns != NULL ? strlen(ns) + 1 : 0, l = strlen(name);
 
-	if (ns == NULL)
-		n = snprintf(buf, len, "%s", name);
-	else
-		n = snprintf(buf, len, "%s/%s", ns, name);
-	if (n >= 0 && (size_t)n < len)
-		return buf;
-	return ns == NULL ? xstrdup(name) : xasprintf("%s/%s", ns, name);
+	/* By hand: snprintf was 1% of the CPU of a 100k-pod sync. */
+	if (nl + l >= len)
+		return ns == NULL ? xstrdup(name) : xasprintf("%s/%s", ns,
+		    name);
+	if (ns != NULL) {
+		memcpy(buf, ns, nl - 1);
+		buf[nl - 1] = '/';
+	}
+	memcpy(buf + nl, name, l + 1);
+	return buf;
 }
 
 static void

@@ -106,12 +106,12 @@ zone_match_cb(struct cds_lfht_node *ht, const void *key)
 }
 
 static struct zone_node *
-zone_lookup(const struct zone *z, const uint8_t *lname,
+zone_lookup(const struct zone *z, const uint8_t *lname, uint64_t hash,
     struct cds_lfht_iter *iter)
 {
 	struct cds_lfht_node	*ht;
 
-	cds_lfht_lookup(z->ht, dname_hash(lname), zone_match_cb, lname, iter);
+	cds_lfht_lookup(z->ht, hash, zone_match_cb, lname, iter);
 	ht = cds_lfht_iter_get_node(iter);
 	return ht ? caa_container_of(ht, struct zone_node, ht) : NULL;
 }
@@ -121,7 +121,7 @@ zone_find(const struct zone *z, const uint8_t *lname)
 {
 	struct cds_lfht_iter	 iter;
 
-	return zone_lookup(z, lname, &iter);
+	return zone_lookup(z, lname, dname_hash(lname), &iter);
 }
 
 struct zone_owned_key {
@@ -136,8 +136,7 @@ zone_owned_cb(struct cds_lfht_node *ht, const void *key)
 	    ht);
 	const struct zone_owned_key *k = key;
 
-	if (dname_hash(zone_node_lname(node)) != k->hash)
-		return 0;
+	/* liburcu compares the whole hash before it asks: no need here. */
 	for (size_t i = 0; i < node->nrr; i++)
 		if (node->rr[i].owner == k->owner)
 			return 1;
@@ -256,9 +255,9 @@ zone_retire_flush(struct zone *z)
 }
 
 static void
-zone_node_add(struct zone *z, struct zone_node *node)
+zone_node_add(struct zone *z, struct zone_node *node, uint64_t hash)
 {
-	cds_lfht_add(z->ht, dname_hash(zone_node_lname(node)), &node->ht);
+	cds_lfht_add(z->ht, hash, &node->ht);
 	z->nnodes++;
 }
 
@@ -285,7 +284,9 @@ zone_size(struct zone *z)
 static void
 zone_ref(struct zone *z, const uint8_t *name)
 {
-	struct zone_node *node = (struct zone_node *)zone_find(z, name);
+	struct cds_lfht_iter	 iter;
+	uint64_t		 hash = dname_hash(name);
+	struct zone_node	*node = zone_lookup(z, name, hash, &iter);
 
 	if (node != NULL) {
 		node->nchild++;
@@ -295,7 +296,7 @@ zone_ref(struct zone *z, const uint8_t *name)
 		return;
 	node = zone_node_alloc(name, 0, 0);
 	node->nchild = 1;
-	zone_node_add(z, node);
+	zone_node_add(z, node, hash);
 	zone_ref(z, dname_parent(name));
 }
 
@@ -395,9 +396,9 @@ zone_served(const struct zone_node *node)
 	return n;
 }
 
-/* Republishes one name. Returns true when it changed. */
+/* Republishes one name (hash: its dname_hash). Returns true when it changed. */
 static bool
-zone_rebuild(struct zone *z, const uint8_t *name, uint32_t id,
+zone_rebuild(struct zone *z, const uint8_t *name, uint64_t hash, uint32_t id,
     struct records_rr *const *new, size_t nnew)
 {
 	struct zone_node	*old, *node;
@@ -405,7 +406,7 @@ zone_rebuild(struct zone *z, const uint8_t *name, uint32_t id,
 
 	if (zone_match(z, name) < 0)
 		return false;
-	old = zone_lookup(z, name, &iter);	/* iter serves the replace below */
+	old = zone_lookup(z, name, hash, &iter);	/* iter serves the replace below */
 	if (zone_node_unchanged(old, id, new, nnew))
 		return false;
 	if (nnew > (size_t)UINT16_MAX - (old ? old->nrr : 0)) {
@@ -416,7 +417,7 @@ zone_rebuild(struct zone *z, const uint8_t *name, uint32_t id,
 	z->nrecords += zone_served(node);
 	z->nrecords -= zone_served(old);
 	if (old == NULL) {
-		zone_node_add(z, node);
+		zone_node_add(z, node, hash);
 		zone_ref(z, dname_parent(name));
 		return true;
 	}
@@ -426,7 +427,7 @@ zone_rebuild(struct zone *z, const uint8_t *name, uint32_t id,
 		zone_unref(z, dname_parent(name));
 		free(node);
 	} else
-		cds_lfht_replace(z->ht, &iter, dname_hash(name), zone_match_cb,
+		cds_lfht_replace(z->ht, &iter, hash, zone_match_cb,
 		    name, &node->ht);
 	zone_node_retire(z, old);
 	return true;
@@ -513,7 +514,7 @@ zone_update(struct zone *z, const char *key, const struct records_list *list)
 		was = o->nnames > 0 ? bsearch(n, o->names, o->nnames,
 		    sizeof(*n), zone_owned_cmp) : NULL;
 		if (was == NULL || was->sum != n->sum)
-			changed |= zone_rebuild(z, sorted[i]->name, o->id,
+			changed |= zone_rebuild(z, sorted[i]->name, n->hash, o->id,
 			    &sorted[i], j - i);
 	}
 	if (nnames > 0) {	/* a name may hold many records: keep only what is used */
@@ -537,7 +538,8 @@ zone_update(struct zone *z, const char *key, const struct records_list *list)
 			continue;
 		memcpy(name, zone_node_lname(node),
 		    dname_length(zone_node_lname(node)));
-		changed |= zone_rebuild(z, name, o->id, NULL, 0);
+		changed |= zone_rebuild(z, name, o->names[i].hash, o->id, NULL,
+		    0);
 	}
 	rcu_read_unlock();
 	zone_retire_flush(z);
@@ -571,7 +573,8 @@ zone_new(const uint8_t *const *apexes, size_t n)
 		z->apexes[i] = xmalloc(dname_length(apexes[i]));
 		memcpy(z->apexes[i], apexes[i], dname_length(apexes[i]));
 		if (zone_find(z, apexes[i]) == NULL)
-			zone_node_add(z, zone_node_alloc(apexes[i], 0, 0));
+			zone_node_add(z, zone_node_alloc(apexes[i], 0, 0),
+			    dname_hash(apexes[i]));
 	}
 	rcu_read_unlock();
 	return z;
