@@ -470,7 +470,7 @@ decode_controller(struct decode_ctx *dc, struct json_object *meta,
 	struct json_object	*arr, *item;
 	char			 path[DECODE_PATHMAX];
 	size_t			 n;
-	bool			 controller;
+	bool			 controller, found = false;
 
 	if (decode_array(dc, meta, "metadata", "ownerReferences", &arr,
 	    &n) == -1)
@@ -481,8 +481,10 @@ decode_controller(struct decode_ctx *dc, struct json_object *meta,
 		    decode_bool(dc, item, path, "controller", false,
 		    &controller) == -1)
 			return -1;
-		if (!controller || obj->controller_uid != NULL)
+		/* The first controller only (one without a uid counts too). */
+		if (!controller || found)
 			continue;
+		found = true;
 		if (decode_strdup(dc, item, path, "kind",
 		    &obj->controller_kind) == -1 ||
 		    decode_strdup(dc, item, path, "name",

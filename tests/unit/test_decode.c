@@ -323,6 +323,29 @@ test_petset(void **state)
 	object_free(o);
 }
 
+/* Two controllers (invalid, but seen): the first wins, even without a uid, and nothing leaks. */
+static void
+test_first_controller(void **state)
+{
+	struct json_object	*json = json_tokener_parse("{\"kind\":\"Pod\","
+	    "\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"web-0\","
+	    "\"namespace\":\"default\",\"ownerReferences\":["
+	    "{\"kind\":\"PetSet\",\"name\":\"first\",\"controller\":true},"
+	    "{\"kind\":\"ReplicaSet\",\"name\":\"second\",\"uid\":\"u2\","
+	    "\"controller\":true}]},\"spec\":{\"containers\":[]}}");
+	struct object		*o = NULL;
+	char			 err[256];
+
+	assert_non_null(json);
+	assert_int_equal(decode_object(json, NULL, &o, err, sizeof(err)),
+	    DECODE_OK);
+	assert_string_equal(o->controller_kind, "PetSet");
+	assert_string_equal(o->controller_name, "first");
+	assert_null(o->controller_uid);
+	object_free(o);
+	json_object_put(json);
+}
+
 static void
 test_pvc_and_owner(void **state)
 {
@@ -700,6 +723,7 @@ main(void)
 		cmocka_unit_test(test_slice_ipv6),
 		cmocka_unit_test(test_slice_fqdn),
 		cmocka_unit_test(test_pod),
+		cmocka_unit_test(test_first_controller),
 		cmocka_unit_test(test_pod_terminating_pending),
 		cmocka_unit_test(test_list_items_with_hint),
 		cmocka_unit_test(test_unsupported),
