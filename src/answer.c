@@ -77,34 +77,37 @@ static size_t
 answer_rrset(const struct answer *a, ldns_pkt_section sec,
     const uint8_t *owner, const struct zone_node *node, uint16_t type)
 {
-	size_t			 n, count = 0;
-	const struct zone_rr	*rr = zone_node_rrs(node, &n);
+	struct zone_walk	w;
+	struct zone_rr		rr;
+	size_t			count = 0;
 
-	for (size_t i = 0; i < n; i++)
-		if (rr[i].type == type && type != RECORDS_TYPE_MARKER) {
-			answer_push(a, sec, owner, &rr[i]);
+	zone_walk_init(&w, node);
+	while (zone_walk_next(&w, &rr))
+		if (rr.type == type && type != RECORDS_TYPE_MARKER) {
+			answer_push(a, sec, owner, &rr);
 			count++;
 		}
 	return count;
 }
 
-static const struct zone_rr *
-answer_first(const struct zone_node *node, uint16_t type)
+/* The node's first record of type (ANY: of any served type) into rr; false when none. */
+static bool
+answer_first(const struct zone_node *node, uint16_t type, struct zone_rr *rr)
 {
-	size_t			 n;
-	const struct zone_rr	*rr = zone_node_rrs(node, &n);
+	struct zone_walk	w;
 
-	for (size_t i = 0; i < n; i++)
-		if (type == LDNS_RR_TYPE_ANY ? rr[i].type != RECORDS_TYPE_MARKER :
-		    rr[i].type == type)
-			return &rr[i];
-	return NULL;
+	zone_walk_init(&w, node);
+	while (zone_walk_next(&w, rr))
+		if (type == LDNS_RR_TYPE_ANY ? rr->type != RECORDS_TYPE_MARKER :
+		    rr->type == type)
+			return true;
+	return false;
 }
 
 static void
 answer_soa(struct answer *a)
 {
-	const struct zone_node	*apex = zone_find(a->zone, a->apex);
+	const struct zone_node	*apex = zone_find(a->zone, a->apex, NULL);
 
 	if (apex != NULL)
 		answer_rrset(a, LDNS_SECTION_AUTHORITY, a->spelled, apex,
@@ -115,21 +118,21 @@ answer_soa(struct answer *a)
 static void
 answer_glue(struct answer *a, const struct zone_node *node, uint16_t type)
 {
-	size_t			 n;
-	const struct zone_rr	*rr = zone_node_rrs(node, &n);
+	struct zone_walk	w;
+	struct zone_rr		rr;
 
 	if (type != LDNS_RR_TYPE_SRV && type != LDNS_RR_TYPE_NS)
 		return;
-	for (size_t i = 0; i < n; i++) {
+	zone_walk_init(&w, node);
+	while (zone_walk_next(&w, &rr)) {
 		const struct zone_node	*t;
 		uint8_t			 target[DNAME_MAX];
 		size_t			 off = type == LDNS_RR_TYPE_SRV ? 6 : 0;
 
-		if (rr[i].type != type || rr[i].rdlen <= off)
+		if (rr.type != type || rr.rdlen <= off)
 			continue;
-		memcpy(target, rr[i].rdata + off, dname_length(rr[i].rdata +
-		    off));
-		if ((t = zone_find(a->zone, target)) == NULL)
+		memcpy(target, rr.rdata + off, dname_length(rr.rdata + off));
+		if ((t = zone_find(a->zone, target, NULL)) == NULL)
 			continue;
 		answer_spell(a, target);
 		answer_rrset(a, LDNS_SECTION_ADDITIONAL, target, t,
@@ -146,11 +149,11 @@ answer_pod(struct answer *a, const uint8_t *owner, const uint8_t *lname,
 {
 	struct object_ip	 ip;
 	char			 label[64];
-	struct zone_rr		 rr;
+	struct zone_rr		 rr = { 0 };
 
 	if (a->cfg->pods != PODS_INSECURE ||
 	    dname_labels(lname) != dname_labels(a->apex) + 3 ||
-	    zone_find(a->zone, dname_parent(lname)) == NULL)
+	    zone_find(a->zone, dname_parent(lname), NULL) == NULL)
 		return -1;
 	memcpy(label, lname + 1, lname[0]);
 	label[lname[0]] = '\0';
@@ -159,7 +162,6 @@ answer_pod(struct answer *a, const uint8_t *owner, const uint8_t *lname,
 	rr.type = ip.family == AF_INET ? LDNS_RR_TYPE_A : LDNS_RR_TYPE_AAAA;
 	rr.rdata = ip.addr;
 	rr.rdlen = ip.family == AF_INET ? 4 : 16;
-	rr.owner = 0;
 	if (qtype == rr.type || qtype == LDNS_RR_TYPE_ANY)
 		answer_push(a, LDNS_SECTION_ANSWER, owner, &rr);
 	else
@@ -188,8 +190,9 @@ answer_zone(const struct zone *z, const struct config_kubernetes *cfg,
 {
 	struct answer		 a = { .zone = z, .cfg = cfg, .resp = resp };
 	uint8_t			 owner[DNAME_MAX], lname[DNAME_MAX];
+	struct zone_scratch	 scratch;
 	const struct zone_node	*node;
-	const struct zone_rr	*rr;
+	struct zone_rr		 rr;
 
 	memcpy(owner, qname, dname_length(qname));
 	ldns_pkt_set_aa(resp, true);
@@ -198,22 +201,22 @@ answer_zone(const struct zone *z, const struct config_kubernetes *cfg,
 		dname_lower(lname);
 		if (!answer_enter(&a, owner, lname))
 			return LDNS_RCODE_NOERROR;	/* CNAME out of zone */
-		if ((node = zone_find(z, lname)) == NULL) {
+		if ((node = zone_find(z, lname, &scratch)) == NULL) {
 			if (answer_pod(&a, owner, lname, qtype) == 0)
 				return LDNS_RCODE_NOERROR;
 			answer_soa(&a);
 			return LDNS_RCODE_NXDOMAIN;
 		}
-		rr = answer_first(node, LDNS_RR_TYPE_CNAME);
-		if (rr != NULL && qtype != LDNS_RR_TYPE_CNAME) {
-			answer_push(&a, LDNS_SECTION_ANSWER, owner, rr);
-			memcpy(owner, rr->rdata, dname_length(rr->rdata));
+		if (qtype != LDNS_RR_TYPE_CNAME && answer_first(node,
+		    LDNS_RR_TYPE_CNAME, &rr)) {
+			answer_push(&a, LDNS_SECTION_ANSWER, owner, &rr);
+			memcpy(owner, rr.rdata, dname_length(rr.rdata));
 			answer_spell(&a, owner);
 			continue;
 		}
-		if (qtype == LDNS_RR_TYPE_ANY && (rr = answer_first(node,
-		    LDNS_RR_TYPE_ANY)) != NULL)
-			qtype = rr->type;	/* RFC 8482: one RRset */
+		if (qtype == LDNS_RR_TYPE_ANY && answer_first(node,
+		    LDNS_RR_TYPE_ANY, &rr))
+			qtype = rr.type;	/* RFC 8482: one RRset */
 		if (answer_rrset(&a, LDNS_SECTION_ANSWER, owner, node,
 		    qtype) == 0)
 			answer_soa(&a);
@@ -262,6 +265,29 @@ answer_wire_rdata(const struct answer *a, const struct zone_rr *zr,
 }
 
 /*
+ * True when a record before rr (the walk's last) has its type and rdata
+ * from off on (names compared from off), and another owner unless any.
+ */
+static bool
+answer_wire_seen(const struct zone_walk *at, const struct zone_rr *rr,
+    size_t off, bool any)
+{
+	struct zone_walk	w;
+	struct zone_rr		p;
+
+	zone_walk_init(&w, at->node);
+	while (w.i + 1 < at->i && zone_walk_next(&w, &p)) {
+		if (p.type != rr->type || (!any && p.owner == rr->owner))
+			continue;
+		if (off > 0 ? p.rdlen > off && dname_equal(p.rdata + off,
+		    rr->rdata + off) : p.rdlen == rr->rdlen && memcmp(p.rdata,
+		    rr->rdata, rr->rdlen) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
  * Writes the records of type at node, skipping those another owner already
  * gave (the ldns path's safe push keeps one of each); returns how many.
  */
@@ -270,25 +296,19 @@ answer_wire_rrset(const struct answer *a, struct wire_msg *m,
     enum wire_section sec, const uint8_t *owner, const struct zone_node *node,
     uint16_t type)
 {
-	size_t			 n, count = 0;
-	const struct zone_rr	*rr = zone_node_rrs(node, &n);
-	uint8_t			 buf[2 * DNAME_MAX + 32];
+	struct zone_walk	w;
+	struct zone_rr		rr;
+	size_t			count = 0;
+	uint8_t			buf[2 * DNAME_MAX + 32];
 
 	if (type == RECORDS_TYPE_MARKER)
 		return 0;
-	for (size_t i = 0; i < n; i++) {
-		bool	dup = false;
-
-		if (rr[i].type != type)
-			continue;
-		for (size_t j = 0; j < i && !dup; j++)
-			dup = rr[j].owner != rr[i].owner &&
-			    rr[j].type == type && rr[j].rdlen == rr[i].rdlen &&
-			    memcmp(rr[j].rdata, rr[i].rdata, rr[i].rdlen) == 0;
-		if (dup)
+	zone_walk_init(&w, node);
+	while (zone_walk_next(&w, &rr)) {
+		if (rr.type != type || answer_wire_seen(&w, &rr, 0, false))
 			continue;
 		wire_msg_rr(m, sec, owner, type, a->cfg->ttl,
-		    answer_wire_rdata(a, &rr[i], buf, sizeof(buf)), rr[i].rdlen);
+		    answer_wire_rdata(a, &rr, buf, sizeof(buf)), rr.rdlen);
 		count++;
 	}
 	return count;
@@ -297,7 +317,7 @@ answer_wire_rrset(const struct answer *a, struct wire_msg *m,
 static void
 answer_wire_soa(const struct answer *a, struct wire_msg *m)
 {
-	const struct zone_node	*apex = zone_find(a->zone, a->apex);
+	const struct zone_node	*apex = zone_find(a->zone, a->apex, NULL);
 
 	if (apex != NULL)
 		answer_wire_rrset(a, m, WIRE_AUTHORITY, a->spelled, apex,
@@ -309,24 +329,22 @@ static void
 answer_wire_glue(const struct answer *a, struct wire_msg *m,
     const struct zone_node *node, uint16_t type)
 {
-	size_t			 n, off = type == LDNS_RR_TYPE_SRV ? 6 : 0;
-	const struct zone_rr	*rr = zone_node_rrs(node, &n);
+	size_t			 off = type == LDNS_RR_TYPE_SRV ? 6 : 0;
+	struct zone_walk	 w;
+	struct zone_rr		 rr;
 
 	if (type != LDNS_RR_TYPE_SRV && type != LDNS_RR_TYPE_NS)
 		return;
-	for (size_t i = 0; i < n; i++) {
+	zone_walk_init(&w, node);
+	while (zone_walk_next(&w, &rr)) {
 		const struct zone_node	*t;
 		uint8_t			 target[DNAME_MAX];
-		bool			 seen = false;
 
-		if (rr[i].type != type || rr[i].rdlen <= off)
+		if (rr.type != type || rr.rdlen <= off ||
+		    answer_wire_seen(&w, &rr, off, true))
 			continue;
-		for (size_t j = 0; j < i && !seen; j++)
-			seen = rr[j].type == type && rr[j].rdlen > off &&
-			    dname_equal(rr[j].rdata + off, rr[i].rdata + off);
-		memcpy(target, rr[i].rdata + off, dname_length(rr[i].rdata +
-		    off));
-		if (seen || (t = zone_find(a->zone, target)) == NULL)
+		memcpy(target, rr.rdata + off, dname_length(rr.rdata + off));
+		if ((t = zone_find(a->zone, target, NULL)) == NULL)
 			continue;
 		answer_spell(a, target);
 		answer_wire_rrset(a, m, WIRE_ADDITIONAL, target, t,
@@ -342,28 +360,29 @@ answer_zone_wire(const struct zone *z, const struct config_kubernetes *cfg,
 {
 	struct answer		 a = { .zone = z, .cfg = cfg };
 	uint8_t			 lname[DNAME_MAX];
+	struct zone_scratch	 scratch;
 	const struct zone_node	*node;
-	const struct zone_rr	*rr;
+	struct zone_rr		 rr;
 
 	memcpy(lname, qname, dname_length(qname));
 	dname_lower(lname);
 	if (!answer_enter(&a, qname, lname))
 		return -1;
-	if ((node = zone_find(z, lname)) == NULL) {
+	if ((node = zone_find(z, lname, &scratch)) == NULL) {
 		/* A name answer_pod may make up: the ldns path's. */
 		if (cfg->pods == PODS_INSECURE &&
 		    dname_labels(lname) == dname_labels(a.apex) + 3 &&
-		    zone_find(z, dname_parent(lname)) != NULL)
+		    zone_find(z, dname_parent(lname), NULL) != NULL)
 			return -1;
 		answer_wire_soa(&a, m);
 		return LDNS_RCODE_NXDOMAIN;
 	}
 	if (qtype != LDNS_RR_TYPE_CNAME &&
-	    answer_first(node, LDNS_RR_TYPE_CNAME) != NULL)
+	    answer_first(node, LDNS_RR_TYPE_CNAME, &rr))
 		return -1;	/* a chase: the ldns path's */
-	if (qtype == LDNS_RR_TYPE_ANY && (rr = answer_first(node,
-	    LDNS_RR_TYPE_ANY)) != NULL)
-		qtype = rr->type;	/* RFC 8482: one RRset */
+	if (qtype == LDNS_RR_TYPE_ANY && answer_first(node, LDNS_RR_TYPE_ANY,
+	    &rr))
+		qtype = rr.type;	/* RFC 8482: one RRset */
 	if (answer_wire_rrset(&a, m, WIRE_ANSWER, qname, node, qtype) == 0)
 		answer_wire_soa(&a, m);
 	answer_wire_glue(&a, m, node, qtype);

@@ -143,11 +143,13 @@ dname_hash(const uint8_t *n)
 	return h;
 }
 
+/* The reverse zones' apexes, in wire form. */
+static const uint8_t dname_in_addr[] = "\7in-addr\4arpa";
+static const uint8_t dname_ip6[] = "\3ip6\4arpa";
+
 int
 dname_reverse(const struct object_ip *ip, uint8_t wire[DNAME_MAX])
 {
-	static const uint8_t in_addr[] = "\7in-addr\4arpa";
-	static const uint8_t ip6[] = "\3ip6\4arpa";
 	size_t	pos = 0;
 
 	if (ip->family == AF_INET) {
@@ -166,8 +168,8 @@ dname_reverse(const struct object_ip *ip, uint8_t wire[DNAME_MAX])
 			pos += (size_t)(end - dot) + 1;
 			end = dot > text ? dot - 1 : text;
 		}
-		memcpy(wire + pos, in_addr, sizeof(in_addr));
-		return (int)(pos + sizeof(in_addr));
+		memcpy(wire + pos, dname_in_addr, sizeof(dname_in_addr));
+		return (int)(pos + sizeof(dname_in_addr));
 	}
 	for (int i = 15; i >= 0; i--) {
 		static const char hex[] = "0123456789abcdef";
@@ -177,8 +179,58 @@ dname_reverse(const struct object_ip *ip, uint8_t wire[DNAME_MAX])
 		wire[pos++] = 1;
 		wire[pos++] = (uint8_t)hex[ip->addr[i] >> 4];
 	}
-	memcpy(wire + pos, ip6, sizeof(ip6));
-	return (int)(pos + sizeof(ip6));
+	memcpy(wire + pos, dname_ip6, sizeof(dname_ip6));
+	return (int)(pos + sizeof(dname_ip6));
+}
+
+/* One label's value: decimal 0-255 (in-addr.arpa) or one hex digit (ip6.arpa); -1 when neither. */
+static int
+dname_octet(const uint8_t *label, bool v4)
+{
+	int	v = 0;
+
+	if (!v4) {
+		if (label[0] != 1 || !isxdigit(label[1]) || isupper(label[1]))
+			return -1;
+		return isdigit(label[1]) ? label[1] - '0' : label[1] - 'a' + 10;
+	}
+	if (label[0] < 1 || label[0] > 3)
+		return -1;
+	for (uint8_t i = 1; i <= label[0]; i++) {
+		if (!isdigit(label[i]))
+			return -1;
+		v = v * 10 + label[i] - '0';
+	}
+	return v;
+}
+
+int
+dname_address(const uint8_t *lname, struct object_ip *ip)
+{
+	int		 labels = dname_labels(lname);
+	bool		 v4 = labels == 6;
+	const uint8_t	*p = lname;
+	uint8_t		 canon[DNAME_MAX];
+
+	if (labels != 6 && labels != 34)
+		return -1;
+	memset(ip, 0, sizeof(*ip));
+	ip->family = v4 ? AF_INET : AF_INET6;
+	for (int i = 0; i < labels - 2; i++, p = dname_parent(p)) {
+		int	v = dname_octet(p, v4);
+
+		if (v < 0 || v > 255)
+			return -1;
+		if (v4)
+			ip->addr[3 - i] = (uint8_t)v;
+		else
+			ip->addr[15 - i / 2] |= (uint8_t)(i % 2 ? v << 4 : v);
+	}
+	if (!dname_equal(p, v4 ? dname_in_addr : dname_ip6))
+		return -1;
+	/* "01" or "001" name no address: only the canonical spelling does. */
+	dname_reverse(ip, canon);
+	return dname_equal(canon, lname) ? 0 : -1;
 }
 
 char *

@@ -33,6 +33,8 @@ int	dname_compare(const uint8_t *, const uint8_t *);
 uint64_t dname_hash(const uint8_t *);
 /* The in-addr.arpa or ip6.arpa name of ip; returns the length. */
 int	dname_reverse(const struct object_ip *, uint8_t wire[DNAME_MAX]);
+/* The address a full in-addr.arpa or ip6.arpa name (lower case, canonical) names: 0, else -1. */
+int	dname_address(const uint8_t *lname, struct object_ip *);
 /* Presentation form without the trailing dot ("." for the root) into buf. */
 char	*dname_to_str(const uint8_t *, char *buf, size_t len);
 

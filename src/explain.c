@@ -1257,18 +1257,20 @@ static void
 explain_nodata(const struct explain_view *v, struct explain *e,
     const uint8_t *lname, uint16_t type)
 {
-	const struct zone_node	*node = zone_find(v->zone, lname);
-	const struct zone_rr	*rr = NULL;
+	struct zone_scratch	 scratch;
+	const struct zone_node	*node = zone_find(v->zone, lname, &scratch);
+	struct zone_walk	 w;
+	struct zone_rr		 rr;
 	const char		*types[16];
 	char			*want = ldns_rr_type2str(type);
 	char			 list[256];
-	size_t			 nrr = 0, n = 0;
+	size_t			 n = 0;
 
 	if (node != NULL)
-		rr = zone_node_rrs(node, &nrr);
-	for (size_t i = 0; i < nrr && n < 16; i++)
-		if (rr[i].type != RECORDS_TYPE_MARKER)
-			types[n++] = ldns_rr_type2str(rr[i].type);
+		zone_walk_init(&w, node);
+	while (node != NULL && n < 16 && zone_walk_next(&w, &rr))
+		if (rr.type != RECORDS_TYPE_MARKER)
+			types[n++] = ldns_rr_type2str(rr.type);
 	if (node != NULL && n == 0)
 		explain_cause(e, EXPLAIN_NODATA, "the name exists only because "
 		    "names exist below it (an empty non-terminal): it has no "

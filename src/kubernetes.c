@@ -742,26 +742,27 @@ static void
 kubernetes_dump_cb(const struct zone_node *node, void *arg)
 {
 	struct kubernetes_lines	*l = arg;
-	size_t			 n;
-	const struct zone_rr	*rr = zone_node_rrs(node, &n);
+	struct zone_walk	 w;
+	struct zone_rr		 rr;
 	const uint8_t		*name = zone_node_name(node);
 	uint8_t			 buf[2 + UINT16_MAX];
 
-	for (size_t i = 0; i < n; i++) {
+	zone_walk_init(&w, node);
+	while (zone_walk_next(&w, &rr)) {
 		ldns_rr	*r;
 		size_t	 pos = 0;
 
-		if (rr[i].type == RECORDS_TYPE_MARKER)
+		if (rr.type == RECORDS_TYPE_MARKER)
 			continue;
 		r = ldns_rr_new();
 		ldns_rr_set_owner(r, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME,
 		    dname_length(name), name));
-		ldns_rr_set_type(r, rr[i].type);
+		ldns_rr_set_type(r, rr.type);
 		ldns_rr_set_ttl(r, l->ttl);
-		buf[0] = (uint8_t)(rr[i].rdlen >> 8);
-		buf[1] = (uint8_t)rr[i].rdlen;
-		memcpy(buf + 2, rr[i].rdata, rr[i].rdlen);
-		if (ldns_wire2rdf(r, buf, 2 + (size_t)rr[i].rdlen, &pos) ==
+		buf[0] = (uint8_t)(rr.rdlen >> 8);
+		buf[1] = (uint8_t)rr.rdlen;
+		memcpy(buf + 2, rr.rdata, rr.rdlen);
+		if (ldns_wire2rdf(r, buf, 2 + (size_t)rr.rdlen, &pos) ==
 		    LDNS_STATUS_OK) {
 			if (l->n == l->cap) {
 				l->cap = l->cap ? l->cap * 2 : 256;

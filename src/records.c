@@ -74,19 +74,22 @@ records_add(struct records_list *l, const uint8_t *name, uint16_t type,
 	memcpy(rr->name, name, nlen);
 	rr->type = type;
 	rr->rdlen = (uint16_t)rdlen;
+	rr->ptr = false;
 	rr->rdata = xmalloc(rdlen);
 	if (rdlen > 0)
 		memcpy(rr->rdata, rdata, rdlen);
 }
 
+/* An A or AAAA record; ptr: the address's reverse name also answers PTR with name. */
 static void
 records_add_ip(struct records_list *l, const uint8_t *name,
-    const struct object_ip *ip)
+    const struct object_ip *ip, bool ptr)
 {
 	if (ip->family == AF_INET)
 		records_add(l, name, LDNS_RR_TYPE_A, ip->addr, 4);
 	else
 		records_add(l, name, LDNS_RR_TYPE_AAAA, ip->addr, 16);
+	l->rr[l->n - 1].ptr = ptr;
 }
 
 static void
@@ -359,17 +362,6 @@ records_ep_cmp(const void *a, const void *b)
 	return strcmp(x->label, y->label);
 }
 
-/* Reverse records: ip -> target, for every address. */
-static void
-records_ptr(struct records_list *out, const struct object_ip *ip,
-    const uint8_t *target)
-{
-	uint8_t	rev[DNAME_MAX];
-
-	dname_reverse(ip, rev);
-	records_add_name(out, rev, LDNS_RR_TYPE_PTR, target);
-}
-
 /* Endpoint names, their PTRs and (headless) the service's A/AAAA and SRV. */
 static void
 records_endpoints(const struct object *svc, struct records_eps *eps,
@@ -388,12 +380,10 @@ records_endpoints(const struct object *svc, struct records_eps *eps,
 
 		if (dname_build(name, labels, 1, base) == -1)
 			continue;
-		if (!dup) {
-			records_add_ip(out, name, &ep->ip);
-			records_ptr(out, &ep->ip, name);
-		}
+		if (!dup)
+			records_add_ip(out, name, &ep->ip, true);
 		if (headless && !dupip)
-			records_add_ip(out, base, &ep->ip);
+			records_add_ip(out, base, &ep->ip, false);
 		if (!headless)
 			continue;
 		for (size_t p = 0; p < ep->slice->nports; p++)
@@ -421,10 +411,8 @@ records_service_zone(const struct config_kubernetes *cfg,
 		return;
 	}
 	if (s->type == SERVICE_CLUSTERIP) {
-		for (size_t i = 0; i < s->nips; i++) {
-			records_add_ip(out, base, &s->ips[i]);
-			records_ptr(out, &s->ips[i], base);
-		}
+		for (size_t i = 0; i < s->nips; i++)
+			records_add_ip(out, base, &s->ips[i], true);
 		for (size_t i = 0; i < s->nports; i++)
 			records_srv_port(&srvs, base, &s->ports[i], base);
 	}
@@ -498,7 +486,8 @@ records_pod(const struct config_kubernetes *cfg, const struct object *pod,
 			records_endpoint_label(NULL, NULL, NULL,
 			    &pod->u.pod.ips[i], label, sizeof(label));
 			if (dname_build(name, labels, 3, zone) != -1)
-				records_add_ip(out, name, &pod->u.pod.ips[i]);
+				records_add_ip(out, name, &pod->u.pod.ips[i],
+				    false);
 		}
 	}
 }
@@ -531,7 +520,7 @@ records_apex_zone(const struct config_kubernetes *cfg, const uint8_t *zone,
 	records_add(out, zone, LDNS_RR_TYPE_SOA, soa, pos + 20);
 	records_add_name(out, zone, LDNS_RR_TYPE_NS, ns);
 	for (size_t i = 0; i < nips; i++)
-		records_add_ip(out, ns, &ips[i]);
+		records_add_ip(out, ns, &ips[i], false);
 	if (forward && dname_build(name, ver_labels, 1, zone) != -1)
 		records_add(out, name, LDNS_RR_TYPE_TXT, version,
 		    sizeof(version) - 1);

@@ -2,6 +2,7 @@
 #ifndef PETDNS_RECORDS_H
 #define PETDNS_RECORDS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +19,7 @@ struct records_rr {
 	uint8_t	*name;		/* lower-case wire name */
 	uint16_t type;
 	uint16_t rdlen;
+	bool	 ptr;		/* A/AAAA: the address's reverse name answers PTR with name */
 	uint8_t	*rdata;		/* wire rdata, names uncompressed and lower case */
 };
 
@@ -33,7 +35,7 @@ void	records_clear(struct records_list *);
 void	records_free(struct records_list *);
 /*
  * Appends the records of service svc in every zone of cfg: its name, endpoint
- * names, SRV, PTR and CNAME records, from svc and its EndpointSlices in store.
+ * names, SRV and CNAME records (PTR: A/AAAA flagged ptr), from svc and its EndpointSlices in store.
  */
 void	records_service(const struct config_kubernetes *, const struct store *,
 	    const struct object *svc, struct records_list *);

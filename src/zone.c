@@ -1,68 +1,98 @@
 /* zone.c -- names to records in an RCU hash table: readers never wait, writers replace whole nodes. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
+#include <ldns/ldns.h>
 #include <urcu.h>
 #include <urcu/rculfhash.h>
 #include <uthash.h>
 
 #include "dname.h"
 #include "log.h"
+#include "object.h"
 #include "records.h"
 #include "xmalloc.h"
 #include "zone.h"
 
+/* A record's header in its node: 8 bytes, its rdata found by walking. */
+struct zone_rec {
+	uint32_t	owner : 31;
+	uint32_t	ptr : 1;
+	uint16_t	type;
+	uint16_t	rdlen;
+};
+
 /*
  * Immutable once published, except nchild, which only the writer reads.
- * One allocation: the header, nrr records, the name, then their rdata; the
- * name's place follows from nrr, so no pointer to it is kept (memory: about
- * 250k nodes for 100k pods).
+ * One allocation: the header, nrr record headers, the name, then their
+ * rdata in order; no pointers to the name or the rdata are kept (memory:
+ * about 140k nodes and 160k records for 100k pods).
  */
 struct zone_node {
 	struct cds_lfht_node ht;
 	uint32_t	 nchild;	/* existing names one label below */
 	uint16_t	 nrr;
-	struct zone_rr	 rr[];
+	struct zone_rec	 rec[];
 };
 
-/* Nodes unlinked by one update, freed together after a grace period. */
+_Static_assert(sizeof(struct zone_node) + ZONE_PTR_MAX * sizeof(struct zone_rec) +
+    (ZONE_PTR_MAX + 1) * DNAME_MAX <= sizeof(struct zone_scratch),
+    "zone_scratch too small");
+
+/* Memory unlinked by one update (nodes, addresses), freed together after a grace period. */
 struct zone_retired {
 	struct rcu_head	 rcu;
 	size_t		 n;
-	struct zone_node *nodes[];
+	void		*ptrs[];
 };
 
 /*
- * One name an owner has records at: a 64-bit hash of the name instead of a
- * copy saves about 30 bytes (the node is found again by hash and owner,
- * zone_find_owned), and a digest of the records, so that an update skips
- * the names whose records it leaves as they were without a table lookup
- * (an endpoint change rebuilds a whole service: most of its names stay).
+ * An address whose reverse name answers PTR with node's name: node has an
+ * A/AAAA record of that address flagged ptr. Hashed by the reverse name;
+ * one per address and node (24 bytes instead of a ~130-byte PTR node).
  */
-struct zone_owned {
-	uint64_t	hash;
-	uint64_t	sum;
+struct zone_addr {
+	struct cds_lfht_node	 ht;
+	struct zone_node	*node;	/* RCU: moved to the node's replacement */
 };
 
-/* What one owner contributed, sorted by hash. */
+/* What zone_addr_match looks for: an address, and a node unless NULL. */
+struct zone_addr_key {
+	const uint8_t		*addr;
+	uint16_t		 len;
+	const struct zone_node	*node;
+};
+
+/*
+ * What one owner contributed: the names it has records at, as 64-bit hashes
+ * sorted (a copy of each name would cost about 30 bytes more: the node is
+ * found again by hash and owner, zone_find_owned).
+ */
 struct zone_owner {
 	char		*key;
 	uint32_t	 id;
-	struct zone_owned *names;
+	uint64_t	*names;
 	size_t		 nnames;
 	UT_hash_handle	 hh;
 };
 
-struct zone {
+/* A table of liburcu's and the bucket count last asked of it. */
+struct zone_table {
 	struct cds_lfht	*ht;
+	unsigned long	 buckets;
+	size_t		 n;		/* entries */
+};
+
+struct zone {
+	struct zone_table names;
+	struct zone_table addrs;
 	uint8_t		**apexes;
 	size_t		 napexes;
 	struct zone_owner *owners;
 	uint32_t	 next_owner;
 	size_t		 nrecords;
-	size_t		 nnodes;	/* names in the table */
-	unsigned long	 buckets;	/* the size last asked of liburcu */
-	struct zone_node **retired;	/* unlinked, not yet handed to RCU */
+	void		**retired;	/* unlinked, not yet handed to RCU */
 	size_t		 nretired, retired_cap;
 };
 
@@ -93,7 +123,41 @@ zone_read_unlock(void)
 static uint8_t *
 zone_node_lname(const struct zone_node *node)
 {
-	return (uint8_t *)&node->rr[node->nrr];
+	return (uint8_t *)&node->rec[node->nrr];
+}
+
+/* Where the node's rdata starts: after its name. */
+static uint8_t *
+zone_node_data(const struct zone_node *node)
+{
+	uint8_t	*name = zone_node_lname(node);
+
+	return name + dname_length(name);
+}
+
+void
+zone_walk_init(struct zone_walk *w, const struct zone_node *node)
+{
+	w->node = node;
+	w->i = 0;
+	w->data = zone_node_data(node);
+}
+
+bool
+zone_walk_next(struct zone_walk *w, struct zone_rr *rr)
+{
+	const struct zone_rec	*r;
+
+	if (w->i >= w->node->nrr)
+		return false;
+	r = &w->node->rec[w->i++];
+	rr->rdata = w->data;
+	rr->owner = r->owner;
+	rr->ptr = r->ptr;
+	rr->type = r->type;
+	rr->rdlen = r->rdlen;
+	w->data += r->rdlen;
+	return true;
 }
 
 static int
@@ -111,17 +175,96 @@ zone_lookup(const struct zone *z, const uint8_t *lname, uint64_t hash,
 {
 	struct cds_lfht_node	*ht;
 
-	cds_lfht_lookup(z->ht, hash, zone_match_cb, lname, iter);
+	cds_lfht_lookup(z->names.ht, hash, zone_match_cb, lname, iter);
 	ht = cds_lfht_iter_get_node(iter);
 	return ht ? caa_container_of(ht, struct zone_node, ht) : NULL;
 }
 
+/* The index of node's first A/AAAA record of addr flagged ptr, or -1. */
+static int
+zone_node_ptr(const struct zone_node *node, const uint8_t *addr, uint16_t len)
+{
+	struct zone_walk	w;
+	struct zone_rr		rr;
+
+	zone_walk_init(&w, node);
+	while (zone_walk_next(&w, &rr))
+		if (rr.ptr && rr.rdlen == len && memcmp(rr.rdata, addr,
+		    len) == 0)
+			return (int)w.i - 1;
+	return -1;
+}
+
+static int
+zone_addr_match(struct cds_lfht_node *ht, const void *key)
+{
+	const struct zone_addr	*a = caa_container_of(ht, struct zone_addr,
+				    ht);
+	const struct zone_addr_key *k = key;
+	const struct zone_node	*node = rcu_dereference(a->node);
+
+	return (k->node == NULL || node == k->node) &&
+	    zone_node_ptr(node, k->addr, k->len) >= 0;
+}
+
+/*
+ * A reverse name's node made up in scratch: one PTR record for each name
+ * whose A/AAAA of the address is flagged ptr, those names copied as rdata.
+ */
+static const struct zone_node *
+zone_find_reverse(const struct zone *z, const uint8_t *lname,
+    struct zone_scratch *scratch)
+{
+	struct zone_node	*out = (struct zone_node *)scratch->space;
+	struct object_ip	 ip;
+	struct zone_addr_key	 key = { .addr = ip.addr };
+	struct cds_lfht_iter	 iter;
+	struct cds_lfht_node	*ht;
+	const struct zone_node	*targets[ZONE_PTR_MAX];
+	size_t			 n = 0;
+	uint8_t			*data;
+
+	if (dname_address(lname, &ip) == -1)
+		return NULL;
+	key.len = ip.family == AF_INET ? 4 : 16;
+	cds_lfht_lookup(z->addrs.ht, dname_hash(lname), zone_addr_match, &key,
+	    &iter);
+	while ((ht = cds_lfht_iter_get_node(&iter)) != NULL && n < ZONE_PTR_MAX) {
+		targets[n++] = rcu_dereference(caa_container_of(ht,
+		    struct zone_addr, ht)->node);
+		cds_lfht_next_duplicate(z->addrs.ht, zone_addr_match, &key,
+		    &iter);
+	}
+	if (n == 0)
+		return NULL;
+	out->nrr = (uint16_t)n;
+	out->nchild = 0;
+	memcpy(zone_node_lname(out), lname, dname_length(lname));
+	data = zone_node_data(out);
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t	*target = zone_node_lname(targets[i]);
+		int		 k = zone_node_ptr(targets[i], key.addr, key.len);
+
+		out->rec[i] = (struct zone_rec){ .owner = targets[i]->rec[k].owner,
+		    .type = LDNS_RR_TYPE_PTR,
+		    .rdlen = (uint16_t)dname_length(target) };
+		memcpy(data, target, out->rec[i].rdlen);
+		data += out->rec[i].rdlen;
+	}
+	return out;
+}
+
 const struct zone_node *
-zone_find(const struct zone *z, const uint8_t *lname)
+zone_find(const struct zone *z, const uint8_t *lname,
+    struct zone_scratch *scratch)
 {
 	struct cds_lfht_iter	 iter;
+	const struct zone_node	*node;
 
-	return zone_lookup(z, lname, dname_hash(lname), &iter);
+	node = zone_lookup(z, lname, dname_hash(lname), &iter);
+	if (node != NULL || scratch == NULL)
+		return node;
+	return zone_find_reverse(z, lname, scratch);
 }
 
 struct zone_owned_key {
@@ -138,7 +281,7 @@ zone_owned_cb(struct cds_lfht_node *ht, const void *key)
 
 	/* liburcu compares the whole hash before it asks: no need here. */
 	for (size_t i = 0; i < node->nrr; i++)
-		if (node->rr[i].owner == k->owner)
+		if (node->rec[i].owner == k->owner)
 			return 1;
 	return 0;
 }
@@ -151,17 +294,11 @@ zone_find_owned(const struct zone *z, uint64_t hash, uint32_t owner)
 	struct cds_lfht_iter	 iter;
 	struct cds_lfht_node	*ht;
 
-	cds_lfht_lookup(z->ht, hash, zone_owned_cb, &key, &iter);
+	cds_lfht_lookup(z->names.ht, hash, zone_owned_cb, &key, &iter);
 	ht = cds_lfht_iter_get_node(&iter);
 	return ht ? caa_container_of(ht, struct zone_node, ht) : NULL;
 }
 
-const struct zone_rr *
-zone_node_rrs(const struct zone_node *node, size_t *n)
-{
-	*n = node->nrr;
-	return node->rr;
-}
 
 const uint8_t *
 zone_node_name(const struct zone_node *node)
@@ -208,7 +345,7 @@ zone_node_alloc(const uint8_t *name, size_t n, size_t rdlen)
 	size_t		 nlen = dname_length(name);
 	struct zone_node *node;
 
-	node = xcalloc(1, sizeof(*node) + n * sizeof(struct zone_rr) + nlen +
+	node = xcalloc(1, sizeof(*node) + n * sizeof(struct zone_rec) + nlen +
 	    rdlen);
 	node->nrr = (uint16_t)n;
 	memcpy(zone_node_lname(node), name, nlen);
@@ -223,20 +360,20 @@ zone_retired_free_cb(struct rcu_head *head)
 	    rcu);
 
 	for (size_t i = 0; i < r->n; i++)
-		free(r->nodes[i]);
+		free(r->ptrs[i]);
 	free(r);
 }
 
-/* The node is unlinked; readers may still hold it until a grace period. */
+/* p (a node or an address) is unlinked; readers may still hold it until a grace period. */
 static void
-zone_node_retire(struct zone *z, struct zone_node *node)
+zone_retire(struct zone *z, void *p)
 {
 	if (z->nretired == z->retired_cap) {
 		z->retired_cap = z->retired_cap ? z->retired_cap * 2 : 64;
 		z->retired = xreallocarray(z->retired, z->retired_cap,
 		    sizeof(*z->retired));
 	}
-	z->retired[z->nretired++] = node;
+	z->retired[z->nretired++] = p;
 }
 
 /* One call_rcu per update instead of an rcu_head in every node. */
@@ -247,9 +384,9 @@ zone_retire_flush(struct zone *z)
 
 	if (z->nretired == 0)
 		return;
-	r = xmalloc(sizeof(*r) + z->nretired * sizeof(r->nodes[0]));
+	r = xmalloc(sizeof(*r) + z->nretired * sizeof(r->ptrs[0]));
 	r->n = z->nretired;
-	memcpy(r->nodes, z->retired, z->nretired * sizeof(r->nodes[0]));
+	memcpy(r->ptrs, z->retired, z->nretired * sizeof(r->ptrs[0]));
 	z->nretired = 0;
 	call_rcu(&r->rcu, zone_retired_free_cb);
 }
@@ -257,27 +394,38 @@ zone_retire_flush(struct zone *z)
 static void
 zone_node_add(struct zone *z, struct zone_node *node, uint64_t hash)
 {
-	cds_lfht_add(z->ht, hash, &node->ht);
-	z->nnodes++;
+	cds_lfht_add(z->names.ht, hash, &node->ht);
+	z->names.n++;
+}
+
+static void
+zone_table_new(struct zone_table *t)
+{
+	t->buckets = 1024;
+	t->ht = cds_lfht_new(1024, 1024, 0, CDS_LFHT_AUTO_RESIZE |
+	    CDS_LFHT_ACCOUNTING, NULL);
+	if (t->ht == NULL)
+		fatalx("zone: cannot create hash table");
 }
 
 /*
  * liburcu's automatic resize often stops short after a bulk load (100k
  * pods: lookups at 36-51% of the CPU, bench/README.md), so the writer asks
- * for a table at least as large as the names it holds, outside any read
- * side critical section.
+ * for a bucket for every two to four entries, outside any read side critical
+ * section. A bucket is 16 bytes: one an entry would cost 4.5 MB more at 100k
+ * pods (140k names, 108k addresses), for about one node less to walk a lookup.
  */
 static void
-zone_size(struct zone *z)
+zone_table_size(struct zone_table *t)
 {
-	unsigned long	want = z->buckets;
+	unsigned long	want = t->buckets;
 
-	while (want < z->nnodes)
+	while (want * 4 < t->n)
 		want *= 2;
-	if (want == z->buckets)
+	if (want == t->buckets)
 		return;
-	z->buckets = want;
-	cds_lfht_resize(z->ht, want);
+	t->buckets = want;
+	cds_lfht_resize(t->ht, want);
 }
 
 /* One more existing child below name: create empty non-terminals up to the apex. */
@@ -304,21 +452,21 @@ zone_ref(struct zone *z, const uint8_t *name)
 static void
 zone_unref(struct zone *z, const uint8_t *name)
 {
-	struct zone_node *node = (struct zone_node *)zone_find(z, name);
+	struct zone_node *node = (struct zone_node *)zone_find(z, name, NULL);
 
 	if (node == NULL || --node->nchild > 0 || node->nrr > 0 ||
 	    zone_is_apex(z, name))
 		return;
-	cds_lfht_del(z->ht, &node->ht);
-	z->nnodes--;
+	cds_lfht_del(z->names.ht, &node->ht);
+	z->names.n--;
 	zone_unref(z, dname_parent(name));
-	zone_node_retire(z, node);
+	zone_retire(z, node);
 }
 
 static bool
 zone_rr_same(const struct zone_rr *a, const struct records_rr *b)
 {
-	return a->type == b->type && a->rdlen == b->rdlen &&
+	return a->type == b->type && a->rdlen == b->rdlen && a->ptr == b->ptr &&
 	    memcmp(a->rdata, b->rdata, b->rdlen) == 0;
 }
 
@@ -327,30 +475,32 @@ static bool
 zone_node_unchanged(const struct zone_node *node, uint32_t id,
     struct records_rr *const *new, size_t nnew)
 {
-	size_t	k = 0;
+	struct zone_walk	w;
+	struct zone_rr		rr;
+	size_t			k = 0;
 
-	for (size_t i = 0; node != NULL && i < node->nrr; i++) {
-		if (node->rr[i].owner != id)
+	if (node == NULL)
+		return nnew == 0;
+	zone_walk_init(&w, node);
+	while (zone_walk_next(&w, &rr)) {
+		if (rr.owner != id)
 			continue;
-		if (k == nnew || !zone_rr_same(&node->rr[i], new[k]))
+		if (k == nnew || !zone_rr_same(&rr, new[k]))
 			return false;
 		k++;
 	}
 	return k == nnew;
 }
 
+/* Sets node's record i to rr, its rdata copied to *data. */
 static void
 zone_node_set_rr(struct zone_node *node, size_t i, uint8_t **data,
-    uint32_t owner, uint16_t type, const uint8_t *rdata, uint16_t rdlen)
+    const struct zone_rr *rr)
 {
-	struct zone_rr	*rr = &node->rr[i];
-
-	rr->owner = owner;
-	rr->type = type;
-	rr->rdlen = rdlen;
-	memcpy(*data, rdata, rdlen);
-	rr->rdata = *data;
-	*data += rdlen;
+	node->rec[i] = (struct zone_rec){ .owner = rr->owner & 0x7fffffff,
+	    .ptr = rr->ptr, .type = rr->type, .rdlen = rr->rdlen };
+	memcpy(*data, rr->rdata, rr->rdlen);
+	*data += rr->rdlen;
 }
 
 /* The node for name with owner id's records replaced by new. */
@@ -359,30 +509,33 @@ zone_node_merge(const uint8_t *name, const struct zone_node *old,
     uint32_t id, struct records_rr *const *new, size_t nnew)
 {
 	struct zone_node *node;
+	struct zone_walk w;
+	struct zone_rr	 rr;
 	size_t		 n = nnew, rdlen = 0, k = 0;
 	uint8_t		*data;
 
 	for (size_t i = 0; old != NULL && i < old->nrr; i++)
-		if (old->rr[i].owner != id) {
+		if (old->rec[i].owner != id) {
 			n++;
-			rdlen += old->rr[i].rdlen;
+			rdlen += old->rec[i].rdlen;
 		}
 	for (size_t i = 0; i < nnew; i++)
 		rdlen += new[i]->rdlen;
 	node = zone_node_alloc(name, n, rdlen);
-	data = zone_node_lname(node) + dname_length(name);
-	for (size_t i = 0; old != NULL && i < old->nrr; i++) {
-		const struct zone_rr *rr = &old->rr[i];
-
-		if (rr->owner != id)
-			zone_node_set_rr(node, k++, &data, rr->owner,
-			    rr->type, rr->rdata, rr->rdlen);
-	}
-	for (size_t i = 0; i < nnew; i++)
-		zone_node_set_rr(node, k++, &data, id, new[i]->type,
-		    new[i]->rdata, new[i]->rdlen);
-	if (old != NULL)
+	data = zone_node_data(node);
+	if (old != NULL) {
+		zone_walk_init(&w, old);
+		while (zone_walk_next(&w, &rr))
+			if (rr.owner != id)
+				zone_node_set_rr(node, k++, &data, &rr);
 		node->nchild = old->nchild;
+	}
+	for (size_t i = 0; i < nnew; i++) {
+		rr = (struct zone_rr){ .rdata = new[i]->rdata, .owner = id,
+		    .ptr = new[i]->ptr, .type = new[i]->type,
+		    .rdlen = new[i]->rdlen };
+		zone_node_set_rr(node, k++, &data, &rr);
+	}
 	return node;
 }
 
@@ -392,8 +545,89 @@ zone_served(const struct zone_node *node)
 	size_t	n = 0;
 
 	for (size_t i = 0; node != NULL && i < node->nrr; i++)
-		n += node->rr[i].type != RECORDS_TYPE_MARKER;
+		n += node->rec[i].type != RECORDS_TYPE_MARKER;
 	return n;
+}
+
+/*
+ * The reverse name of rr, node's record i, when it is one for the address
+ * index: flagged ptr, in a reverse zone of ours, the first of its address.
+ */
+static bool
+zone_rr_reverse(const struct zone *z, const struct zone_node *node, size_t i,
+    const struct zone_rr *rr, uint8_t rev[DNAME_MAX])
+{
+	struct object_ip	 ip = { 0 };
+
+	if (!rr->ptr || (rr->rdlen != 4 && rr->rdlen != 16) ||
+	    zone_node_ptr(node, rr->rdata, rr->rdlen) != (int)i)
+		return false;
+	ip.family = rr->rdlen == 4 ? AF_INET : AF_INET6;
+	memcpy(ip.addr, rr->rdata, rr->rdlen);
+	dname_reverse(&ip, rev);
+	return zone_match(z, rev) >= 0;
+}
+
+static struct zone_addr *
+zone_addr_find(const struct zone *z, const struct zone_rr *rr, uint64_t hash,
+    const struct zone_node *node)
+{
+	struct zone_addr_key	 key = { rr->rdata, rr->rdlen, node };
+	struct cds_lfht_iter	 iter;
+	struct cds_lfht_node	*ht;
+
+	cds_lfht_lookup(z->addrs.ht, hash, zone_addr_match, &key, &iter);
+	ht = cds_lfht_iter_get_node(&iter);
+	return ht ? caa_container_of(ht, struct zone_addr, ht) : NULL;
+}
+
+/*
+ * old is replaced by new (either may be NULL): addresses both flag move to
+ * new in place, so that no reader misses them; new ones are added and their
+ * reverse names made to exist, those only old had are removed.
+ */
+static void
+zone_addrs_move(struct zone *z, const struct zone_node *old,
+    struct zone_node *new)
+{
+	uint8_t			 rev[DNAME_MAX];
+	struct zone_addr	*a;
+	struct zone_walk	 w;
+	struct zone_rr		 rr;
+
+	if (new != NULL)
+		zone_walk_init(&w, new);
+	while (new != NULL && zone_walk_next(&w, &rr)) {
+		uint64_t	hash;
+
+		if (!zone_rr_reverse(z, new, w.i - 1, &rr, rev))
+			continue;
+		hash = dname_hash(rev);
+		if (old != NULL && (a = zone_addr_find(z, &rr, hash, old)) !=
+		    NULL) {
+			rcu_assign_pointer(a->node, new);
+			continue;
+		}
+		a = xmalloc(sizeof(*a));
+		cds_lfht_node_init(&a->ht);
+		a->node = new;
+		cds_lfht_add(z->addrs.ht, hash, &a->ht);
+		z->addrs.n++;
+		z->nrecords++;
+		zone_ref(z, dname_parent(rev));
+	}
+	if (old != NULL)
+		zone_walk_init(&w, old);
+	while (old != NULL && zone_walk_next(&w, &rr)) {
+		if (!zone_rr_reverse(z, old, w.i - 1, &rr, rev) ||
+		    (a = zone_addr_find(z, &rr, dname_hash(rev), old)) == NULL)
+			continue;
+		cds_lfht_del(z->addrs.ht, &a->ht);
+		z->addrs.n--;
+		z->nrecords--;
+		zone_unref(z, dname_parent(rev));
+		zone_retire(z, a);
+	}
 }
 
 /* Republishes one name (hash: its dname_hash). Returns true when it changed. */
@@ -419,17 +653,21 @@ zone_rebuild(struct zone *z, const uint8_t *name, uint64_t hash, uint32_t id,
 	if (old == NULL) {
 		zone_node_add(z, node, hash);
 		zone_ref(z, dname_parent(name));
+		zone_addrs_move(z, NULL, node);
 		return true;
 	}
 	if (node->nrr == 0 && node->nchild == 0 && !zone_is_apex(z, name)) {
-		cds_lfht_del(z->ht, &old->ht);
-		z->nnodes--;
+		zone_addrs_move(z, old, NULL);
+		cds_lfht_del(z->names.ht, &old->ht);
+		z->names.n--;
 		zone_unref(z, dname_parent(name));
 		free(node);
-	} else
-		cds_lfht_replace(z->ht, &iter, hash, zone_match_cb,
+	} else {
+		cds_lfht_replace(z->names.ht, &iter, hash, zone_match_cb,
 		    name, &node->ht);
-	zone_node_retire(z, old);
+		zone_addrs_move(z, old, node);
+	}
+	zone_retire(z, old);
 	return true;
 }
 
@@ -461,30 +699,11 @@ zone_owner_get(struct zone *z, const char *key)
 
 
 static int
-zone_owned_cmp(const void *a, const void *b)
+zone_hash_cmp(const void *a, const void *b)
 {
-	uint64_t	x = ((const struct zone_owned *)a)->hash;
-	uint64_t	y = ((const struct zone_owned *)b)->hash;
+	uint64_t	x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
 	return x < y ? -1 : x > y;
-}
-
-/* FNV-1a over the records one owner has at one name, in order. */
-static uint64_t
-zone_digest(struct records_rr *const *rrs, size_t n)
-{
-	uint64_t	h = 14695981039346656037ULL;
-
-	for (size_t i = 0; i < n; i++) {
-		uint8_t	hdr[4] = { rrs[i]->type >> 8, rrs[i]->type & 0xff,
-			    rrs[i]->rdlen >> 8, rrs[i]->rdlen & 0xff };
-
-		for (size_t k = 0; k < sizeof(hdr); k++)
-			h = (h ^ hdr[k]) * 1099511628211ULL;
-		for (size_t k = 0; k < rrs[i]->rdlen; k++)
-			h = (h ^ rrs[i]->rdata[k]) * 1099511628211ULL;
-	}
-	return h;
 }
 
 bool
@@ -492,7 +711,7 @@ zone_update(struct zone *z, const char *key, const struct records_list *list)
 {
 	struct zone_owner	 *o = zone_owner_get(z, key);
 	struct records_rr	**sorted;
-	struct zone_owned	 *names, *was;
+	uint64_t		 *names;
 	size_t			  nnames = 0;
 	bool			  changed = false;
 
@@ -503,26 +722,21 @@ zone_update(struct zone *z, const char *key, const struct records_list *list)
 	names = list->n > 0 ? xreallocarray(NULL, list->n, sizeof(*names)) :
 	    NULL;
 	rcu_read_lock();
+	/* Names whose records stay as they were are found unchanged, not rebuilt. */
 	for (size_t i = 0, j; i < list->n; i = j) {
-		struct zone_owned	*n = &names[nnames++];
-
 		for (j = i + 1; j < list->n && dname_equal(sorted[j]->name,
 		    sorted[i]->name); j++)
 			;
-		n->hash = dname_hash(sorted[i]->name);
-		n->sum = zone_digest(&sorted[i], j - i);
-		was = o->nnames > 0 ? bsearch(n, o->names, o->nnames,
-		    sizeof(*n), zone_owned_cmp) : NULL;
-		if (was == NULL || was->sum != n->sum)
-			changed |= zone_rebuild(z, sorted[i]->name, n->hash, o->id,
-			    &sorted[i], j - i);
+		names[nnames] = dname_hash(sorted[i]->name);
+		changed |= zone_rebuild(z, sorted[i]->name, names[nnames++],
+		    o->id, &sorted[i], j - i);
 	}
 	if (nnames > 0) {	/* a name may hold many records: keep only what is used */
 		names = xreallocarray(names, nnames, sizeof(*names));
-		qsort(names, nnames, sizeof(*names), zone_owned_cmp);
+		qsort(names, nnames, sizeof(*names), zone_hash_cmp);
 	}
 	for (size_t i = 1; i < nnames; i++)
-		if (names[i].hash == names[i - 1].hash)
+		if (names[i] == names[i - 1])
 			log_warnx("zone: %s: two names share a 64-bit hash; "
 			    "one may keep stale records", key);
 	/* Names the owner had and no longer has lose its records. */
@@ -531,19 +745,18 @@ zone_update(struct zone *z, const char *key, const struct records_list *list)
 		uint8_t			 name[DNAME_MAX];
 
 		if (nnames > 0 && bsearch(&o->names[i], names, nnames,
-		    sizeof(*names), zone_owned_cmp) != NULL)
+		    sizeof(*names), zone_hash_cmp) != NULL)
 			continue;
-		if ((node = zone_find_owned(z, o->names[i].hash, o->id)) ==
-		    NULL)
+		if ((node = zone_find_owned(z, o->names[i], o->id)) == NULL)
 			continue;
 		memcpy(name, zone_node_lname(node),
 		    dname_length(zone_node_lname(node)));
-		changed |= zone_rebuild(z, name, o->names[i].hash, o->id, NULL,
-		    0);
+		changed |= zone_rebuild(z, name, o->names[i], o->id, NULL, 0);
 	}
 	rcu_read_unlock();
 	zone_retire_flush(z);
-	zone_size(z);
+	zone_table_size(&z->names);
+	zone_table_size(&z->addrs);
 	free(o->names);
 	o->names = names;
 	o->nnames = nnames;
@@ -561,23 +774,47 @@ zone_new(const uint8_t *const *apexes, size_t n)
 {
 	struct zone	*z = xcalloc(1, sizeof(*z));
 
-	z->buckets = 1024;
-	z->ht = cds_lfht_new(1024, 1024, 0, CDS_LFHT_AUTO_RESIZE |
-	    CDS_LFHT_ACCOUNTING, NULL);
-	if (z->ht == NULL)
-		fatalx("zone: cannot create hash table");
+	zone_table_new(&z->names);
+	zone_table_new(&z->addrs);
 	z->apexes = xcalloc(n, sizeof(*z->apexes));
 	z->napexes = n;
 	rcu_read_lock();
 	for (size_t i = 0; i < n; i++) {
 		z->apexes[i] = xmalloc(dname_length(apexes[i]));
 		memcpy(z->apexes[i], apexes[i], dname_length(apexes[i]));
-		if (zone_find(z, apexes[i]) == NULL)
+		if (zone_find(z, apexes[i], NULL) == NULL)
 			zone_node_add(z, zone_node_alloc(apexes[i], 0, 0),
 			    dname_hash(apexes[i]));
 	}
 	rcu_read_unlock();
 	return z;
+}
+
+/* Calls fn with the PTR record of each address node has in the index. */
+static void
+zone_foreach_ptr(const struct zone *z, const struct zone_node *node,
+    void (*fn)(const struct zone_node *, void *), void *arg)
+{
+	struct zone_scratch	 scratch;
+	struct zone_node	*out = (struct zone_node *)scratch.space;
+	uint8_t			 rev[DNAME_MAX];
+	const uint8_t		*target = zone_node_lname(node);
+	struct zone_walk	 w;
+	struct zone_rr		 rr;
+
+	zone_walk_init(&w, node);
+	while (zone_walk_next(&w, &rr)) {
+		if (!zone_rr_reverse(z, node, w.i - 1, &rr, rev))
+			continue;
+		out->nrr = 1;
+		out->nchild = 0;
+		out->rec[0] = (struct zone_rec){ .owner = rr.owner,
+		    .type = LDNS_RR_TYPE_PTR,
+		    .rdlen = (uint16_t)dname_length(target) };
+		memcpy(zone_node_lname(out), rev, dname_length(rev));
+		memcpy(zone_node_data(out), target, out->rec[0].rdlen);
+		fn(out, arg);
+	}
 }
 
 void
@@ -587,8 +824,10 @@ zone_foreach(const struct zone *z, void (*fn)(const struct zone_node *,
 	struct cds_lfht_iter	 iter;
 	struct zone_node	*node;
 
-	cds_lfht_for_each_entry(z->ht, &iter, node, ht)
+	cds_lfht_for_each_entry(z->names.ht, &iter, node, ht) {
 		fn(node, arg);
+		zone_foreach_ptr(z, node, fn, arg);
+	}
 }
 
 size_t
@@ -603,18 +842,25 @@ zone_free(struct zone *z)
 	struct zone_owner	*o, *tmp;
 	struct cds_lfht_iter	 iter;
 	struct zone_node	*node;
+	struct zone_addr	*a;
 
 	if (z == NULL)
 		return;
+
 	rcu_read_lock();
-	cds_lfht_for_each_entry(z->ht, &iter, node, ht) {
-		cds_lfht_del(z->ht, &node->ht);
-		zone_node_retire(z, node);
+	cds_lfht_for_each_entry(z->names.ht, &iter, node, ht) {
+		cds_lfht_del(z->names.ht, &node->ht);
+		zone_retire(z, node);
+	}
+	cds_lfht_for_each_entry(z->addrs.ht, &iter, a, ht) {
+		cds_lfht_del(z->addrs.ht, &a->ht);
+		zone_retire(z, a);
 	}
 	rcu_read_unlock();
 	zone_retire_flush(z);
 	rcu_barrier();
-	cds_lfht_destroy(z->ht, NULL);
+	cds_lfht_destroy(z->names.ht, NULL);
+	cds_lfht_destroy(z->addrs.ht, NULL);
 	HASH_ITER(hh, z->owners, o, tmp) {
 		HASH_DEL(z->owners, o);
 		free(o->names);

@@ -43,6 +43,7 @@ add(struct records_list *l, const char *name, uint16_t type, uint8_t byte)
 	memcpy(l->rr[l->n].name, wire, dname_length(wire));
 	l->rr[l->n].type = type;
 	l->rr[l->n].rdlen = type == RECORDS_TYPE_MARKER ? 0 : 4;
+	l->rr[l->n].ptr = false;
 	l->rr[l->n].rdata = malloc(4);
 	memcpy(l->rr[l->n].rdata, rdata, 4);
 	l->n++;
@@ -54,13 +55,17 @@ count_at(struct zone *z, const char *name)
 {
 	uint8_t			 wire[DNAME_MAX];
 	const struct zone_node	*node;
+	struct zone_scratch	 scratch;
+	struct zone_walk	 w;
+	struct zone_rr		 rr;
 	size_t			 n = 0;
 
 	assert_true(dname_from_str(name, wire) > 0);
 	zone_read_lock();
-	node = zone_find(z, wire);
+	node = zone_find(z, wire, &scratch);
 	if (node != NULL)
-		zone_node_rrs(node, &n);
+		for (zone_walk_init(&w, node); zone_walk_next(&w, &rr); )
+			n++;
 	zone_read_unlock();
 	return node == NULL ? -1 : (int)n;
 }
@@ -183,7 +188,7 @@ node_at(struct zone *z, const char *name)
 
 	assert_true(dname_from_str(name, wire) > 0);
 	zone_read_lock();
-	node = zone_find(z, wire);
+	node = zone_find(z, wire, NULL);
 	zone_read_unlock();
 	return node;
 }
@@ -193,13 +198,16 @@ static int
 last_octet(struct zone *z, const char *name, size_t i)
 {
 	const struct zone_node	*node = node_at(z, name);
-	const struct zone_rr	*rr;
-	size_t			 n;
+	struct zone_walk	 w;
+	struct zone_rr		 rr;
 
 	if (node == NULL)
 		return -1;
-	rr = zone_node_rrs(node, &n);
-	return i < n ? rr[i].rdata[3] : -1;
+	zone_walk_init(&w, node);
+	while (zone_walk_next(&w, &rr))
+		if (w.i == i + 1)
+			return rr.rdata[3];
+	return -1;
 }
 
 /* The list becomes spec's records: "a:1 c:3" is 10.0.0.1 at a.s.ns.svc.cluster.local, ... */
@@ -262,6 +270,139 @@ test_partial_update(void **state)
 	zone_free(z);
 }
 
+/* add() of an A record whose reverse name answers PTR with name. */
+static void
+add_ptr(struct records_list *l, const char *name, uint8_t byte)
+{
+	add(l, name, 1, byte);
+	l->rr[l->n - 1].ptr = true;
+}
+
+/* The PTR targets of a reverse name, sorted and joined by spaces ("" when none). */
+static void
+ptrs_at(struct zone *z, const char *name, char *out, size_t len)
+{
+	uint8_t			 wire[DNAME_MAX];
+	struct zone_scratch	 scratch;
+	const struct zone_node	*node;
+	struct zone_walk	 w;
+	struct zone_rr		 rr;
+	size_t			 n = 0;
+	char			 targets[8][DNAME_MAX + 1];
+
+	assert_true(dname_from_str(name, wire) > 0);
+	out[0] = '\0';
+	zone_read_lock();
+	if ((node = zone_find(z, wire, &scratch)) != NULL)
+		zone_walk_init(&w, node);
+	while (node != NULL && zone_walk_next(&w, &rr)) {
+		assert_true(n < 8);
+		assert_int_equal(rr.type, 12);
+		dname_to_str(rr.rdata, targets[n++], sizeof(targets[0]));
+	}
+	zone_read_unlock();
+	qsort(targets, n, sizeof(targets[0]), (int (*)(const void *,
+	    const void *))strcmp);
+	for (size_t i = 0; i < n; i++) {
+		strncat(out, targets[i], len - strlen(out) - 1);
+		if (i + 1 < n)
+			strncat(out, " ", len - strlen(out) - 1);
+	}
+}
+
+struct ptr_count {
+	size_t	ptrs;
+	size_t	names;
+};
+
+static void
+count_ptr_cb(const struct zone_node *node, void *arg)
+{
+	struct ptr_count	*c = arg;
+	struct zone_walk	 w;
+	struct zone_rr		 rr;
+
+	c->names++;
+	for (zone_walk_init(&w, node); zone_walk_next(&w, &rr); )
+		c->ptrs += rr.type == 12;
+}
+
+/*
+ * PTR records come from A records flagged ptr: one for each name that
+ * flags an address, the reverse name and its parents existing while any
+ * does, following a node that is replaced, gone with the last flag; only
+ * the canonical reverse name answers; zone_foreach lists them.
+ */
+static void
+test_ptr_index(void **state)
+{
+	static const char *const apex[] = { "cluster.local", "in-addr.arpa" };
+	struct zone		*z = zone_of(apex, 2);
+	struct records_list	 api = { 0 }, web = { 0 };
+	struct ptr_count	 c = { 0 };
+	char			 got[512];
+
+	add_ptr(&api, "api.default.svc.cluster.local", 5);
+	add(&api, "api.default.svc.cluster.local", 1, 7);	/* no PTR */
+	add_ptr(&web, "web-0.nginx.default.svc.cluster.local", 5);
+	add_ptr(&web, "web-1.nginx.default.svc.cluster.local", 6);
+	add(&web, "nginx.default.svc.cluster.local", 1, 5);
+	assert_true(zone_update(z, "svc/default/api", &api));
+	assert_true(zone_update(z, "svc/default/web", &web));
+	ptrs_at(z, "5.0.0.10.in-addr.arpa", got, sizeof(got));
+	assert_string_equal(got, "api.default.svc.cluster.local "
+	    "web-0.nginx.default.svc.cluster.local");
+	ptrs_at(z, "6.0.0.10.in-addr.arpa", got, sizeof(got));
+	assert_string_equal(got, "web-1.nginx.default.svc.cluster.local");
+	assert_int_equal(count_at(z, "7.0.0.10.in-addr.arpa"), -1);
+	assert_int_equal(count_at(z, "05.0.0.10.in-addr.arpa"), -1);
+	assert_int_equal(count_at(z, "0.0.10.in-addr.arpa"), 0);
+	assert_int_equal(count_at(z, "10.in-addr.arpa"), 0);
+	assert_int_equal(zone_count(z), 5 + 3);
+	zone_read_lock();
+	zone_foreach(z, count_ptr_cb, &c);
+	zone_read_unlock();
+	assert_int_equal(c.ptrs, 3);
+	/* web-0's node is replaced (one more record): its PTR follows it. */
+	add(&web, "web-0.nginx.default.svc.cluster.local", 16, 9);
+	assert_true(zone_update(z, "svc/default/web", &web));
+	ptrs_at(z, "5.0.0.10.in-addr.arpa", got, sizeof(got));
+	assert_string_equal(got, "api.default.svc.cluster.local "
+	    "web-0.nginx.default.svc.cluster.local");
+	/* The flag alone is a change: api no longer answers PTR. */
+	api.rr[0].ptr = false;
+	assert_true(zone_update(z, "svc/default/api", &api));
+	ptrs_at(z, "5.0.0.10.in-addr.arpa", got, sizeof(got));
+	assert_string_equal(got, "web-0.nginx.default.svc.cluster.local");
+	assert_int_equal(zone_count(z), 6 + 2);
+	/* The last flags go: so do the reverse names, up to the apex. */
+	records_clear(&web);
+	assert_true(zone_update(z, "svc/default/web", &web));
+	assert_int_equal(count_at(z, "5.0.0.10.in-addr.arpa"), -1);
+	assert_int_equal(count_at(z, "0.0.10.in-addr.arpa"), -1);
+	assert_int_equal(count_at(z, "in-addr.arpa"), 0);
+	assert_int_equal(zone_count(z), 2);
+	records_free(&api);
+	records_free(&web);
+	zone_free(z);
+}
+
+/* Without a reverse zone, a ptr flag makes no PTR record. */
+static void
+test_ptr_without_reverse_zone(void **state)
+{
+	static const char *const apex[] = { "cluster.local" };
+	struct zone		*z = zone_of(apex, 1);
+	struct records_list	 l = { 0 };
+
+	add_ptr(&l, "api.default.svc.cluster.local", 5);
+	assert_true(zone_update(z, "svc/default/api", &l));
+	assert_int_equal(zone_count(z), 1);
+	assert_int_equal(count_at(z, "5.0.0.10.in-addr.arpa"), -1);
+	records_free(&l);
+	zone_free(z);
+}
+
 int
 main(void)
 {
@@ -271,6 +412,8 @@ main(void)
 		cmocka_unit_test(test_outside_and_markers),
 		cmocka_unit_test(test_many_names),
 		cmocka_unit_test(test_partial_update),
+		cmocka_unit_test(test_ptr_index),
+		cmocka_unit_test(test_ptr_without_reverse_zone),
 	};
 
 	zone_thread_register();
