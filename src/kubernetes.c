@@ -736,6 +736,7 @@ struct kubernetes_lines {
 	size_t	  n;
 	size_t	  cap;
 	uint32_t  ttl;
+	const struct zone *zone;
 };
 
 static void
@@ -744,9 +745,9 @@ kubernetes_dump_cb(const struct zone_node *node, void *arg)
 	struct kubernetes_lines	*l = arg;
 	struct zone_walk	 w;
 	struct zone_rr		 rr;
-	const uint8_t		*name = zone_node_name(node);
-	uint8_t			 buf[2 + UINT16_MAX];
+	uint8_t			 name[DNAME_MAX], buf[2 + UINT16_MAX];
 
+	zone_node_name(l->zone, node, name);
 	zone_walk_init(&w, node);
 	while (zone_walk_next(&w, &rr)) {
 		ldns_rr	*r;
@@ -784,7 +785,7 @@ kubernetes_line_cmp(const void *a, const void *b)
 void
 kubernetes_dump(struct kubernetes *k, FILE *out)
 {
-	struct kubernetes_lines	l = { .ttl = k->cfg->ttl };
+	struct kubernetes_lines	l = { .ttl = k->cfg->ttl, .zone = k->zone };
 
 	kubernetes_flush(k);
 	zone_read_lock();

@@ -25,14 +25,16 @@ struct zone_rec {
 
 /*
  * Immutable once published, except nchild, which only the writer reads.
- * One allocation: the header, nrr record headers, the name, then their
- * rdata in order; no pointers to the name or the rdata are kept (memory:
- * about 140k nodes and 160k records for 100k pods).
+ * One allocation: the header, nrr record headers, the name's labels above
+ * its apex and a root byte, then their rdata in order; no pointers to the
+ * name or the rdata are kept (memory: about 140k nodes and 160k records
+ * for 100k pods; the apex alone is 15 bytes of each name in cluster.local).
  */
 struct zone_node {
 	struct cds_lfht_node ht;
 	uint32_t	 nchild;	/* existing names one label below */
 	uint16_t	 nrr;
+	uint8_t		 apex;		/* index in zone.apexes */
 	struct zone_rec	 rec[];
 };
 
@@ -70,11 +72,11 @@ struct zone_addr_key {
  * found again by hash and owner, zone_find_owned).
  */
 struct zone_owner {
-	char		*key;
 	uint32_t	 id;
 	uint64_t	*names;
 	size_t		 nnames;
 	UT_hash_handle	 hh;
+	char		 key[];
 };
 
 /* A table of liburcu's and the bucket count last asked of it. */
@@ -120,8 +122,9 @@ zone_read_unlock(void)
 	rcu_read_unlock();
 }
 
+/* The node's name without its apex, as a wire name of its own. */
 static uint8_t *
-zone_node_lname(const struct zone_node *node)
+zone_node_rel(const struct zone_node *node)
 {
 	return (uint8_t *)&node->rec[node->nrr];
 }
@@ -130,9 +133,34 @@ zone_node_lname(const struct zone_node *node)
 static uint8_t *
 zone_node_data(const struct zone_node *node)
 {
-	uint8_t	*name = zone_node_lname(node);
+	uint8_t	*rel = zone_node_rel(node);
 
-	return name + dname_length(name);
+	return rel + dname_length(rel);
+}
+
+/* Stores lname, under apex i, in node; returns its length there. */
+static size_t
+zone_node_set_name(const struct zone *z, struct zone_node *node,
+    const uint8_t *lname, int i)
+{
+	size_t	len = dname_length(lname) - dname_length(z->apexes[i]);
+
+	node->apex = (uint8_t)i;
+	memcpy(zone_node_rel(node), lname, len);
+	zone_node_rel(node)[len] = 0;
+	return len + 1;
+}
+
+const uint8_t *
+zone_node_name(const struct zone *z, const struct zone_node *node,
+    uint8_t *buf)
+{
+	size_t	len = dname_length(zone_node_rel(node)) - 1;
+
+	memcpy(buf, zone_node_rel(node), len);
+	memcpy(buf + len, z->apexes[node->apex],
+	    dname_length(z->apexes[node->apex]));
+	return buf;
 }
 
 void
@@ -160,22 +188,35 @@ zone_walk_next(struct zone_walk *w, struct zone_rr *rr)
 	return true;
 }
 
+/* What zone_match_cb compares a node with: a whole name; the zone has the apexes. */
+struct zone_name_key {
+	const struct zone	*z;
+	const uint8_t		*lname;
+};
+
 static int
 zone_match_cb(struct cds_lfht_node *ht, const void *key)
 {
-	const struct zone_node *node = caa_container_of(ht, struct zone_node,
-	    ht);
+	const struct zone_node	*node = caa_container_of(ht,
+				    struct zone_node, ht);
+	const struct zone_name_key *k = key;
+	const uint8_t		*rel = zone_node_rel(node), *n = k->lname;
 
-	return dname_equal(zone_node_lname(node), key);
+	/* Label by label: lname may be shorter than the node's name. */
+	for (; *rel != 0; rel += *rel + 1, n += *n + 1)
+		if (*n != *rel || memcmp(n + 1, rel + 1, *rel) != 0)
+			return 0;
+	return dname_equal(n, k->z->apexes[node->apex]);
 }
 
 static struct zone_node *
 zone_lookup(const struct zone *z, const uint8_t *lname, uint64_t hash,
     struct cds_lfht_iter *iter)
 {
+	struct zone_name_key	 key = { z, lname };
 	struct cds_lfht_node	*ht;
 
-	cds_lfht_lookup(z->names.ht, hash, zone_match_cb, lname, iter);
+	cds_lfht_lookup(z->names.ht, hash, zone_match_cb, &key, iter);
 	ht = cds_lfht_iter_get_node(iter);
 	return ht ? caa_container_of(ht, struct zone_node, ht) : NULL;
 }
@@ -223,8 +264,9 @@ zone_find_reverse(const struct zone *z, const uint8_t *lname,
 	const struct zone_node	*targets[ZONE_PTR_MAX];
 	size_t			 n = 0;
 	uint8_t			*data;
+	int			 apex = zone_match(z, lname);
 
-	if (dname_address(lname, &ip) == -1)
+	if (apex < 0 || dname_address(lname, &ip) == -1)
 		return NULL;
 	key.len = ip.family == AF_INET ? 4 : 16;
 	cds_lfht_lookup(z->addrs.ht, dname_hash(lname), zone_addr_match, &key,
@@ -239,16 +281,14 @@ zone_find_reverse(const struct zone *z, const uint8_t *lname,
 		return NULL;
 	out->nrr = (uint16_t)n;
 	out->nchild = 0;
-	memcpy(zone_node_lname(out), lname, dname_length(lname));
-	data = zone_node_data(out);
+	data = zone_node_rel(out) + zone_node_set_name(z, out, lname, apex);
 	for (size_t i = 0; i < n; i++) {
-		const uint8_t	*target = zone_node_lname(targets[i]);
-		int		 k = zone_node_ptr(targets[i], key.addr, key.len);
+		int	k = zone_node_ptr(targets[i], key.addr, key.len);
 
+		zone_node_name(z, targets[i], data);
 		out->rec[i] = (struct zone_rec){ .owner = targets[i]->rec[k].owner,
 		    .type = LDNS_RR_TYPE_PTR,
-		    .rdlen = (uint16_t)dname_length(target) };
-		memcpy(data, target, out->rec[i].rdlen);
+		    .rdlen = (uint16_t)dname_length(data) };
 		data += out->rec[i].rdlen;
 	}
 	return out;
@@ -300,12 +340,6 @@ zone_find_owned(const struct zone *z, uint64_t hash, uint32_t owner)
 }
 
 
-const uint8_t *
-zone_node_name(const struct zone_node *node)
-{
-	return zone_node_lname(node);
-}
-
 int
 zone_match(const struct zone *z, const uint8_t *lname)
 {
@@ -338,17 +372,18 @@ zone_is_apex(const struct zone *z, const uint8_t *name)
 	return false;
 }
 
-/* A node with room for n records totalling rdlen bytes of rdata. */
+/* A node for name under apex i, with room for n records totalling rdlen bytes of rdata. */
 static struct zone_node *
-zone_node_alloc(const uint8_t *name, size_t n, size_t rdlen)
+zone_node_alloc(const struct zone *z, const uint8_t *name, int i, size_t n,
+    size_t rdlen)
 {
-	size_t		 nlen = dname_length(name);
+	size_t		 nlen = dname_length(name) - dname_length(z->apexes[i]) + 1;
 	struct zone_node *node;
 
 	node = xcalloc(1, sizeof(*node) + n * sizeof(struct zone_rec) + nlen +
 	    rdlen);
 	node->nrr = (uint16_t)n;
-	memcpy(zone_node_lname(node), name, nlen);
+	zone_node_set_name(z, node, name, i);
 	cds_lfht_node_init(&node->ht);
 	return node;
 }
@@ -435,14 +470,15 @@ zone_ref(struct zone *z, const uint8_t *name)
 	struct cds_lfht_iter	 iter;
 	uint64_t		 hash = dname_hash(name);
 	struct zone_node	*node = zone_lookup(z, name, hash, &iter);
+	int			 apex;
 
 	if (node != NULL) {
 		node->nchild++;
 		return;
 	}
-	if (zone_match(z, name) < 0)
+	if ((apex = zone_match(z, name)) < 0)
 		return;
-	node = zone_node_alloc(name, 0, 0);
+	node = zone_node_alloc(z, name, apex, 0, 0);
 	node->nchild = 1;
 	zone_node_add(z, node, hash);
 	zone_ref(z, dname_parent(name));
@@ -503,10 +539,11 @@ zone_node_set_rr(struct zone_node *node, size_t i, uint8_t **data,
 	*data += rr->rdlen;
 }
 
-/* The node for name with owner id's records replaced by new. */
+/* The node for name (under apex) with owner id's records replaced by new. */
 static struct zone_node *
-zone_node_merge(const uint8_t *name, const struct zone_node *old,
-    uint32_t id, struct records_rr *const *new, size_t nnew)
+zone_node_merge(const struct zone *z, const uint8_t *name, int apex,
+    const struct zone_node *old, uint32_t id, struct records_rr *const *new,
+    size_t nnew)
 {
 	struct zone_node *node;
 	struct zone_walk w;
@@ -521,7 +558,7 @@ zone_node_merge(const uint8_t *name, const struct zone_node *old,
 		}
 	for (size_t i = 0; i < nnew; i++)
 		rdlen += new[i]->rdlen;
-	node = zone_node_alloc(name, n, rdlen);
+	node = zone_node_alloc(z, name, apex, n, rdlen);
 	data = zone_node_data(node);
 	if (old != NULL) {
 		zone_walk_init(&w, old);
@@ -637,8 +674,10 @@ zone_rebuild(struct zone *z, const uint8_t *name, uint64_t hash, uint32_t id,
 {
 	struct zone_node	*old, *node;
 	struct cds_lfht_iter	 iter;
+	struct zone_name_key	 key = { z, name };
+	int			 apex = zone_match(z, name);
 
-	if (zone_match(z, name) < 0)
+	if (apex < 0)
 		return false;
 	old = zone_lookup(z, name, hash, &iter);	/* iter serves the replace below */
 	if (zone_node_unchanged(old, id, new, nnew))
@@ -647,7 +686,7 @@ zone_rebuild(struct zone *z, const uint8_t *name, uint64_t hash, uint32_t id,
 		log_warnx("zone: too many records at one name; update dropped");
 		return false;
 	}
-	node = zone_node_merge(name, old, id, new, nnew);
+	node = zone_node_merge(z, name, apex, old, id, new, nnew);
 	z->nrecords += zone_served(node);
 	z->nrecords -= zone_served(old);
 	if (old == NULL) {
@@ -664,7 +703,7 @@ zone_rebuild(struct zone *z, const uint8_t *name, uint64_t hash, uint32_t id,
 		free(node);
 	} else {
 		cds_lfht_replace(z->names.ht, &iter, hash, zone_match_cb,
-		    name, &node->ht);
+		    &key, &node->ht);
 		zone_addrs_move(z, old, node);
 	}
 	zone_retire(z, old);
@@ -690,8 +729,8 @@ zone_owner_get(struct zone *z, const char *key)
 	HASH_FIND_STR(z->owners, key, o);
 	if (o != NULL)
 		return o;
-	o = xcalloc(1, sizeof(*o));
-	o->key = xstrdup(key);
+	o = xcalloc(1, sizeof(*o) + strlen(key) + 1);
+	memcpy(o->key, key, strlen(key) + 1);
 	o->id = ++z->next_owner;
 	HASH_ADD_KEYPTR(hh, z->owners, o->key, strlen(o->key), o);
 	return o;
@@ -749,9 +788,8 @@ zone_update(struct zone *z, const char *key, const struct records_list *list)
 			continue;
 		if ((node = zone_find_owned(z, o->names[i], o->id)) == NULL)
 			continue;
-		memcpy(name, zone_node_lname(node),
-		    dname_length(zone_node_lname(node)));
-		changed |= zone_rebuild(z, name, o->names[i], o->id, NULL, 0);
+		changed |= zone_rebuild(z, zone_node_name(z, node, name),
+		    o->names[i], o->id, NULL, 0);
 	}
 	rcu_read_unlock();
 	zone_retire_flush(z);
@@ -762,7 +800,6 @@ zone_update(struct zone *z, const char *key, const struct records_list *list)
 	o->nnames = nnames;
 	if (nnames == 0) {
 		HASH_DEL(z->owners, o);
-		free(o->key);
 		free(o);
 	}
 	free(sorted);
@@ -774,16 +811,21 @@ zone_new(const uint8_t *const *apexes, size_t n)
 {
 	struct zone	*z = xcalloc(1, sizeof(*z));
 
+	if (n > UINT8_MAX)	/* zone_node.apex */
+		fatalx("zone: more than %d zones", UINT8_MAX);
 	zone_table_new(&z->names);
 	zone_table_new(&z->addrs);
 	z->apexes = xcalloc(n, sizeof(*z->apexes));
 	z->napexes = n;
-	rcu_read_lock();
 	for (size_t i = 0; i < n; i++) {
 		z->apexes[i] = xmalloc(dname_length(apexes[i]));
 		memcpy(z->apexes[i], apexes[i], dname_length(apexes[i]));
+	}
+	rcu_read_lock();
+	for (size_t i = 0; i < n; i++) {
 		if (zone_find(z, apexes[i], NULL) == NULL)
-			zone_node_add(z, zone_node_alloc(apexes[i], 0, 0),
+			zone_node_add(z, zone_node_alloc(z, apexes[i],
+			    zone_match(z, apexes[i]), 0, 0),
 			    dname_hash(apexes[i]));
 	}
 	rcu_read_unlock();
@@ -797,11 +839,11 @@ zone_foreach_ptr(const struct zone *z, const struct zone_node *node,
 {
 	struct zone_scratch	 scratch;
 	struct zone_node	*out = (struct zone_node *)scratch.space;
-	uint8_t			 rev[DNAME_MAX];
-	const uint8_t		*target = zone_node_lname(node);
+	uint8_t			 rev[DNAME_MAX], target[DNAME_MAX];
 	struct zone_walk	 w;
 	struct zone_rr		 rr;
 
+	zone_node_name(z, node, target);
 	zone_walk_init(&w, node);
 	while (zone_walk_next(&w, &rr)) {
 		if (!zone_rr_reverse(z, node, w.i - 1, &rr, rev))
@@ -811,7 +853,7 @@ zone_foreach_ptr(const struct zone *z, const struct zone_node *node,
 		out->rec[0] = (struct zone_rec){ .owner = rr.owner,
 		    .type = LDNS_RR_TYPE_PTR,
 		    .rdlen = (uint16_t)dname_length(target) };
-		memcpy(zone_node_lname(out), rev, dname_length(rev));
+		zone_node_set_name(z, out, rev, zone_match(z, rev));
 		memcpy(zone_node_data(out), target, out->rec[0].rdlen);
 		fn(out, arg);
 	}
@@ -864,7 +906,6 @@ zone_free(struct zone *z)
 	HASH_ITER(hh, z->owners, o, tmp) {
 		HASH_DEL(z->owners, o);
 		free(o->names);
-		free(o->key);
 		free(o);
 	}
 	for (size_t i = 0; i < z->napexes; i++)

@@ -69,8 +69,9 @@ const struct zone_node *zone_find(const struct zone *, const uint8_t *lname,
 void	zone_walk_init(struct zone_walk *, const struct zone_node *);
 /* The next record into rr; false after the last. */
 bool	zone_walk_next(struct zone_walk *, struct zone_rr *);
-/* The node's lower-case wire name. */
-const uint8_t *zone_node_name(const struct zone_node *);
+/* The node's lower-case wire name, put together in buf (DNAME_MAX bytes: nodes keep it without its apex). */
+const uint8_t *zone_node_name(const struct zone *, const struct zone_node *,
+	    uint8_t *buf);
 /* Calls fn for every node, in no fixed order (a reverse name with several PTR records may come once for each). Under zone_read_lock. */
 void	zone_foreach(const struct zone *,
 	    void (*fn)(const struct zone_node *, void *), void *arg);
