@@ -724,8 +724,13 @@ decode_endpoint(struct decode_ctx *dc, struct json_object *item,
 	decode_path(cpath, sizeof(cpath), path, "targetRef");
 	if (decode_str(dc, ref, cpath, "kind", &kind) == -1)
 		return -1;
-	if (kind != NULL && strcmp(kind, "Pod") == 0)
-		return decode_strdup(dc, ref, cpath, "name", &e->pod_name);
+	if (kind != NULL && strcmp(kind, "Pod") == 0) {
+		char	*name = NULL;
+
+		if (decode_strdup(dc, ref, cpath, "name", &name) == -1)
+			return -1;
+		object_endpoint_set_pod_name(e, name);
+	}
 	return 0;
 }
 

@@ -370,14 +370,14 @@ explain_ep_from(const struct explain_view *v, const struct explain_ep *x)
 
 	if (x->ep->hostname != NULL && *x->ep->hostname != '\0')
 		snprintf(what, sizeof(what), "hostname %s", x->ep->hostname);
-	else if (v->cfg->endpoint_pod_names && x->ep->pod_name != NULL)
-		snprintf(what, sizeof(what), "pod name %s", x->ep->pod_name);
+	else if (v->cfg->endpoint_pod_names && object_endpoint_pod_name(x->ep) != NULL)
+		snprintf(what, sizeof(what), "pod name %s", object_endpoint_pod_name(x->ep));
 	else
 		snprintf(what, sizeof(what), "address %s",
 		    object_ip_format(x->ip, ip, sizeof(ip)));
-	if (x->ep->pod_name != NULL)
+	if (object_endpoint_pod_name(x->ep) != NULL)
 		snprintf(pod, sizeof(pod), " <- Pod %s/%s", x->slice->ns,
-		    x->ep->pod_name);
+		    object_endpoint_pod_name(x->ep));
 	return xasprintf("EndpointSlice %s/%s endpoint %s%s", x->slice->ns,
 	    x->slice->name, what, pod);
 }
@@ -684,9 +684,9 @@ explain_not_ready(const struct explain_view *v, struct explain *e,
 	const struct object	*pod = NULL;
 	char			 state[128], ip[INET6_ADDRSTRLEN];
 
-	if (x->ep->pod_name != NULL)
+	if (object_endpoint_pod_name(x->ep) != NULL)
 		pod = store_find(v->store, OBJECT_POD, x->slice->ns,
-		    x->ep->pod_name);
+		    object_endpoint_pod_name(x->ep));
 	if (pod != NULL)
 		explain_line(e, "pod %s/%s (endpoint %s) is not Ready: %s",
 		    pod->ns, pod->name, x->label,
@@ -979,8 +979,8 @@ explain_ep_pod(const struct explain_view *v, struct explain *e,
 	if (pod == NULL) {
 		/* No pods in the store (API mode): the slice still names it. */
 		for (size_t i = 0; i < eps->n; i++)
-			if (eps->ep[i].ep->pod_name != NULL &&
-			    strcmp(eps->ep[i].ep->pod_name, p->ep) == 0) {
+			if (object_endpoint_pod_name(eps->ep[i].ep) != NULL &&
+			    strcmp(object_endpoint_pod_name(eps->ep[i].ep), p->ep) == 0) {
 				explain_cause(e, EXPLAIN_NO_HOSTNAME, "the "
 				    "endpoint of Pod %s/%s in EndpointSlice "
 				    "%s/%s has no hostname, so it is named %s: "

@@ -129,7 +129,30 @@ object_ips_dup(const struct object_ip *ips, size_t n)
 const struct object_ip *
 object_endpoint_addr(const struct object_endpoint *e, size_t i)
 {
-	return i == 0 ? &e->first : &e->more[i - 1];
+	return i == 0 ? &e->first : &e->rest->more[i - 1];
+}
+
+const char *
+object_endpoint_pod_name(const struct object_endpoint *e)
+{
+	return e->rest != NULL ? e->rest->pod_name : NULL;
+}
+
+/* Gives e a rest for pod_name and addresses more[0..nmore - 1], or none when it needs none. */
+static void
+object_endpoint_set_rest(struct object_endpoint *e, char *pod_name,
+    const struct object_ip *more, size_t nmore)
+{
+	struct object_endpoint_rest *r = NULL;
+
+	if (pod_name != NULL || nmore > 0) {
+		r = xmalloc(sizeof(*r) + nmore * sizeof(r->more[0]));
+		r->pod_name = pod_name;
+		if (nmore > 0)
+			memcpy(r->more, more, nmore * sizeof(r->more[0]));
+	}
+	free(e->rest);
+	e->rest = r;
 }
 
 bool
@@ -138,23 +161,31 @@ object_endpoint_set_addrs(struct object_endpoint *e,
 {
 	if (n > UINT16_MAX)
 		return false;
-	free(e->more);
-	e->more = NULL;
+	object_endpoint_set_rest(e, e->rest ? e->rest->pod_name : NULL,
+	    ips + 1, n > 1 ? n - 1 : 0);
 	e->naddrs = (uint16_t)n;
 	if (n > 0)
 		e->first = ips[0];
-	if (n > 1)
-		e->more = object_ips_dup(ips + 1, n - 1);
 	return true;
+}
+
+void
+object_endpoint_set_pod_name(struct object_endpoint *e, char *name)
+{
+	if (e->rest != NULL)
+		free(e->rest->pod_name);
+	object_endpoint_set_rest(e, name, e->rest ? e->rest->more : NULL,
+	    e->naddrs > 1 ? e->naddrs - 1u : 0);
 }
 
 static void
 object_endpoints_free(struct object_endpoint *e, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		free(e[i].more);
+		if (e[i].rest != NULL)
+			free(e[i].rest->pod_name);
+		free(e[i].rest);
 		free(e[i].hostname);
-		free(e[i].pod_name);
 	}
 	free(e);
 }
@@ -288,10 +319,8 @@ object_drop_pod_names(struct object *obj)
 {
 	if (obj->kind != OBJECT_ENDPOINTSLICE)
 		return;
-	for (size_t i = 0; i < obj->u.slice.nendpoints; i++) {
-		free(obj->u.slice.endpoints[i].pod_name);
-		obj->u.slice.endpoints[i].pod_name = NULL;
-	}
+	for (size_t i = 0; i < obj->u.slice.nendpoints; i++)
+		object_endpoint_set_pod_name(&obj->u.slice.endpoints[i], NULL);
 }
 
 static void
@@ -319,10 +348,11 @@ object_dup_kind(struct object *c, const struct object *obj)
 			struct object_endpoint *d = &c->u.slice.endpoints[i];
 
 			*d = *e;
-			d->more = e->naddrs > 1 ?
-			    object_ips_dup(e->more, e->naddrs - 1) : NULL;
+			d->rest = NULL;
+			object_endpoint_set_rest(d, object_strdup(
+			    object_endpoint_pod_name(e)), e->rest ? e->rest->more :
+			    NULL, e->naddrs > 1 ? e->naddrs - 1u : 0);
 			d->hostname = object_strdup(e->hostname);
-			d->pod_name = object_strdup(e->pod_name);
 		}
 		break;
 	case OBJECT_PETSET:
@@ -435,11 +465,12 @@ object_slice_equal(const struct object_slice *a, const struct object_slice *b)
 
 		if (x->ready != y->ready ||
 		    !object_str_equal(x->hostname, y->hostname) ||
-		    !object_str_equal(x->pod_name, y->pod_name) ||
+		    !object_str_equal(object_endpoint_pod_name(x),
+		    object_endpoint_pod_name(y)) ||
 		    x->naddrs != y->naddrs || (x->naddrs > 0 &&
 		    !object_ip_equal(&x->first, &y->first)) ||
-		    (x->naddrs > 1 && !object_ips_equal(x->more, x->naddrs - 1,
-		    y->more, y->naddrs - 1)))
+		    (x->naddrs > 1 && !object_ips_equal(x->rest->more,
+		    x->naddrs - 1, y->rest->more, y->naddrs - 1)))
 			return false;
 	}
 	return true;

@@ -57,18 +57,24 @@ struct object_service {
 	bool	dual_stack;		/* ipFamilyPolicy PreferDualStack or RequireDualStack */
 };
 
+/* What few endpoints have: more than one address, a pod name kept. */
+struct object_endpoint_rest {
+	char		*pod_name;	/* targetRef.name when targetRef.kind is Pod */
+	struct object_ip more[];	/* addresses[1..naddrs - 1] */
+};
+
 /*
- * The first address is kept inline: the EndpointSlice controller writes
- * exactly one (memory: a 32-byte allocation an endpoint less). Read them
- * with object_endpoint_addr.
+ * 40 bytes: the first address is kept inline (the EndpointSlice controller
+ * writes exactly one), the rest apart and only when there is some (pod
+ * names are dropped unless read: object_drop_pod_names). Read them with
+ * object_endpoint_addr and object_endpoint_pod_name.
  */
 struct object_endpoint {
 	struct object_ip first;		/* addresses[0], when naddrs > 0 */
 	bool	ready;			/* conditions.ready; absent means ready */
 	uint16_t naddrs;
-	struct object_ip *more;		/* addresses[1..naddrs - 1], or NULL */
 	char	*hostname;		/* NULL when absent */
-	char	*pod_name;		/* targetRef.name when targetRef.kind is Pod */
+	struct object_endpoint_rest *rest;	/* NULL when no pod name and one address */
 };
 
 struct object_slice {
@@ -170,6 +176,10 @@ const struct object_ip *object_endpoint_addr(const struct object_endpoint *e,
 /* Sets an endpoint's n addresses (copied); false when n is over UINT16_MAX. */
 bool	object_endpoint_set_addrs(struct object_endpoint *,
 	    const struct object_ip *, size_t n);
+/* The endpoint's pod name, or NULL. */
+const char *object_endpoint_pod_name(const struct object_endpoint *);
+/* Sets the endpoint's pod name (owned from now on; NULL drops it). */
+void	object_endpoint_set_pod_name(struct object_endpoint *, char *);
 /*
  * A zeroed object of kind with copies of ns (may be NULL) and name. It has
  * room for its kind's member of u only: never copy one by value.

@@ -219,7 +219,7 @@ records_walk_cb(const struct object *obj, void *arg)
 			const struct object_ip *ip = object_endpoint_addr(e, j);
 
 			records_endpoint_label(w->cfg, e->hostname,
-			    e->pod_name, ip, label, sizeof(label));
+			    object_endpoint_pod_name(e), ip, label, sizeof(label));
 			w->fn(obj, e, ip, label, w->arg);
 		}
 	}

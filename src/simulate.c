@@ -619,7 +619,7 @@ simulate_endpoint_fill(struct object_endpoint *ep, const struct object *pobj,
 	if (pod->hostname != NULL && pod->subdomain != NULL &&
 	    strcmp(pod->subdomain, svcobj->name) == 0)
 		ep->hostname = xstrdup(pod->hostname);
-	ep->pod_name = xstrdup(pobj->name);
+	object_endpoint_set_pod_name(ep, xstrdup(pobj->name));
 }
 
 /*

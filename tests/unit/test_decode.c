@@ -205,13 +205,13 @@ test_slice(void **state)
 	assert_ip(object_endpoint_addr(&sl->endpoints[0], 0), "10.244.1.5");
 	assert_true(sl->endpoints[0].ready);
 	assert_string_equal(sl->endpoints[0].hostname, "web-0");
-	assert_string_equal(sl->endpoints[0].pod_name, "web-0");
+	assert_string_equal(object_endpoint_pod_name(&sl->endpoints[0]), "web-0");
 	assert_false(sl->endpoints[1].ready);
 	assert_string_equal(sl->endpoints[1].hostname, "web-1");
 	/* Empty conditions: ready. A Node targetRef names no pod. */
 	assert_true(sl->endpoints[2].ready);
 	assert_null(sl->endpoints[2].hostname);
-	assert_null(sl->endpoints[2].pod_name);
+	assert_null(object_endpoint_pod_name(&sl->endpoints[2]));
 	assert_int_equal(sl->nports, 1);
 	assert_port(&sl->ports[0], "web", 80, IPPROTO_TCP);
 	/* What petdns reads stays (the programming metric's trigger time). */
@@ -236,7 +236,7 @@ test_slice_v1beta1(void **state)
 	assert_true(sl->endpoints[0].ready);
 	/* "ready": null means ready. */
 	assert_true(sl->endpoints[1].ready);
-	assert_string_equal(sl->endpoints[1].pod_name,
+	assert_string_equal(object_endpoint_pod_name(&sl->endpoints[1]),
 	    "coredns-74ff55c5b-x8kcm");
 	assert_int_equal(sl->nports, 3);
 	assert_port(&sl->ports[1], "dns", 53, IPPROTO_UDP);

@@ -95,7 +95,7 @@ make_slice(void)
 	sl->endpoints[0].naddrs = 1;
 	sl->endpoints[0].ready = true;
 	sl->endpoints[0].hostname = xstrdup("web-0");
-	sl->endpoints[0].pod_name = xstrdup("web-0");
+	object_endpoint_set_pod_name(&sl->endpoints[0], xstrdup("web-0"));
 	sl->endpoints[1].first = ip("10.244.2.7");
 	sl->endpoints[1].naddrs = 1;
 	sl->ports = xcalloc(1, sizeof(*sl->ports));
@@ -237,8 +237,8 @@ test_slice_addresses(void **state)
 		    &three[i]));
 	b = object_dup(a);
 	assert_true(object_equal(a, b));
-	assert_ptr_not_equal(b->u.slice.endpoints[0].more, e->more);
-	b->u.slice.endpoints[0].more[1] = ip("10.244.1.8");
+	assert_ptr_not_equal(b->u.slice.endpoints[0].rest, e->rest);
+	b->u.slice.endpoints[0].rest->more[1] = ip("10.244.1.8");
 	assert_false(object_equal(a, b));
 	object_free(b);
 	b = object_dup(a);
@@ -246,10 +246,13 @@ test_slice_addresses(void **state)
 	    2));
 	assert_false(object_equal(a, b));
 	object_free(b);
-	/* Back to one: nothing apart any more. */
+	/* Back to one: only the pod name stays apart, and goes when dropped. */
 	assert_true(object_endpoint_set_addrs(e, three, 1));
-	assert_null(e->more);
+	assert_string_equal(object_endpoint_pod_name(e), "web-0");
 	assert_true(object_ip_equal(object_endpoint_addr(e, 0), &three[0]));
+	object_drop_pod_names(a);
+	assert_null(e->rest);
+	assert_null(object_endpoint_pod_name(e));
 	object_free(a);
 }
 

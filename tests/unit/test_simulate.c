@@ -243,7 +243,7 @@ test_petset_example(void **state)
 	assert_int_equal(slice->nendpoints, 2);
 	/* Sorted by pod name, whatever the manifest order. */
 	assert_string_equal(slice->endpoints[0].hostname, "web-0");
-	assert_string_equal(slice->endpoints[0].pod_name, "web-0");
+	assert_string_equal(object_endpoint_pod_name(&slice->endpoints[0]), "web-0");
 	assert_string_equal(slice->endpoints[1].hostname, "web-1");
 	assert_true(slice->endpoints[0].ready && slice->endpoints[1].ready);
 	assert_int_equal(slice->endpoints[0].naddrs, 1);
@@ -313,7 +313,7 @@ test_not_ready_pod(void **state)
 	/* Failed, deleting and IP-less pods are no endpoints. */
 	slice = one_slice(f, "default", "db");
 	assert_int_equal(slice->nendpoints, 1);
-	assert_string_equal(slice->endpoints[0].pod_name, "db-0");
+	assert_string_equal(object_endpoint_pod_name(&slice->endpoints[0]), "db-0");
 	assert_string_equal(fmt(object_endpoint_addr(&slice->endpoints[0], 0)), "10.1.0.5");
 	assert_false(slice->endpoints[0].ready);
 	assert_null(slice->ports[0].name);
