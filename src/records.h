@@ -35,7 +35,8 @@ void	records_clear(struct records_list *);
 void	records_free(struct records_list *);
 /*
  * Appends the records of service svc in every zone of cfg: its name, endpoint
- * names, SRV and CNAME records (PTR: A/AAAA flagged ptr), from svc and its EndpointSlices in store.
+ * names, SRV and CNAME records, from svc and its EndpointSlices in store.
+ * PTR records are A/AAAA records flagged ptr (the zone indexes them).
  */
 void	records_service(const struct config_kubernetes *, const struct store *,
 	    const struct object *svc, struct records_list *);

@@ -264,9 +264,11 @@ zone_find_reverse(const struct zone *z, const uint8_t *lname,
 	const struct zone_node	*targets[ZONE_PTR_MAX];
 	size_t			 n = 0;
 	uint8_t			*data;
-	int			 apex = zone_match(z, lname);
+	int			 apex;
 
-	if (apex < 0 || dname_address(lname, &ip) == -1)
+	/* Most names asked and not found are no reverse names: that first. */
+	if (dname_address(lname, &ip) == -1 || (apex = zone_match(z,
+	    lname)) < 0)
 		return NULL;
 	key.len = ip.family == AF_INET ? 4 : 16;
 	cds_lfht_lookup(z->addrs.ht, dname_hash(lname), zone_addr_match, &key,

@@ -10,7 +10,7 @@ struct records_list;
 struct zone;
 struct zone_node;
 
-/* One record as a walk gives it; the TTL is the configuration's, the same for every record. */
+/* One record as a walk gives it; the TTL is the configuration's, one for all. */
 struct zone_rr {
 	const uint8_t *rdata;	/* borrowed like its node */
 	uint32_t owner;		/* which zone_update() contributed it */
@@ -29,8 +29,8 @@ struct zone_walk {
 /*
  * PTR records are not names of the table: an address index finds the names
  * whose A/AAAA records are flagged ptr (about 40% fewer names to keep), and
- * zone_find makes the reverse name's node up in a caller's scratch, with at
- * most ZONE_PTR_MAX records.
+ * zone_find makes the reverse name's node up in a caller's scratch (room for
+ * a header, the name and at most ZONE_PTR_MAX records with their names).
  */
 #define ZONE_PTR_MAX	32
 struct zone_scratch {
@@ -69,10 +69,16 @@ const struct zone_node *zone_find(const struct zone *, const uint8_t *lname,
 void	zone_walk_init(struct zone_walk *, const struct zone_node *);
 /* The next record into rr; false after the last. */
 bool	zone_walk_next(struct zone_walk *, struct zone_rr *);
-/* The node's lower-case wire name, put together in buf (DNAME_MAX bytes: nodes keep it without its apex). */
+/*
+ * The node's lower-case wire name, put together in buf (DNAME_MAX bytes:
+ * nodes keep their names without the apex).
+ */
 const uint8_t *zone_node_name(const struct zone *, const struct zone_node *,
 	    uint8_t *buf);
-/* Calls fn for every node, in no fixed order (a reverse name with several PTR records may come once for each). Under zone_read_lock. */
+/*
+ * Calls fn for every node, in no fixed order; a reverse name with several
+ * PTR records may come once for each. Under zone_read_lock.
+ */
 void	zone_foreach(const struct zone *,
 	    void (*fn)(const struct zone_node *, void *), void *arg);
 /* Number of served records (markers not counted). */
