@@ -249,43 +249,23 @@ zone_addr_match(struct cds_lfht_node *ht, const void *key)
 }
 
 /*
- * A reverse name's node made up in scratch: one PTR record for each name
- * whose A/AAAA of the address is flagged ptr, those names copied as rdata.
+ * Makes up in scratch the node of reverse name rev (under apex): a PTR
+ * record for each of the n targets, nodes whose A/AAAA record of addr is
+ * flagged ptr, their names copied as rdata.
  */
 static const struct zone_node *
-zone_find_reverse(const struct zone *z, const uint8_t *lname,
-    struct zone_scratch *scratch)
+zone_reverse_node(const struct zone *z, struct zone_scratch *scratch,
+    const uint8_t *rev, int apex, const uint8_t *addr, uint16_t len,
+    const struct zone_node *const *targets, size_t n)
 {
 	struct zone_node	*out = (struct zone_node *)scratch->space;
-	struct object_ip	 ip;
-	struct zone_addr_key	 key = { .addr = ip.addr };
-	struct cds_lfht_iter	 iter;
-	struct cds_lfht_node	*ht;
-	const struct zone_node	*targets[ZONE_PTR_MAX];
-	size_t			 n = 0;
 	uint8_t			*data;
-	int			 apex;
 
-	/* Most names asked and not found are no reverse names: that first. */
-	if (dname_address(lname, &ip) == -1 || (apex = zone_match(z,
-	    lname)) < 0)
-		return NULL;
-	key.len = ip.family == AF_INET ? 4 : 16;
-	cds_lfht_lookup(z->addrs.ht, dname_hash(lname), zone_addr_match, &key,
-	    &iter);
-	while ((ht = cds_lfht_iter_get_node(&iter)) != NULL && n < ZONE_PTR_MAX) {
-		targets[n++] = rcu_dereference(caa_container_of(ht,
-		    struct zone_addr, ht)->node);
-		cds_lfht_next_duplicate(z->addrs.ht, zone_addr_match, &key,
-		    &iter);
-	}
-	if (n == 0)
-		return NULL;
 	out->nrr = (uint16_t)n;
 	out->nchild = 0;
-	data = zone_node_rel(out) + zone_node_set_name(z, out, lname, apex);
+	data = zone_node_rel(out) + zone_node_set_name(z, out, rev, apex);
 	for (size_t i = 0; i < n; i++) {
-		int	k = zone_node_ptr(targets[i], key.addr, key.len);
+		int	k = zone_node_ptr(targets[i], addr, len);
 
 		zone_node_name(z, targets[i], data);
 		out->rec[i] = (struct zone_rec){ .owner = targets[i]->rec[k].owner,
@@ -296,17 +276,47 @@ zone_find_reverse(const struct zone *z, const uint8_t *lname,
 	return out;
 }
 
+/* The node of reverse name lname (hash: its dname_hash), from the address index, or NULL. */
+static const struct zone_node *
+zone_find_reverse(const struct zone *z, const uint8_t *lname, uint64_t hash,
+    struct zone_scratch *scratch)
+{
+	struct object_ip	 ip;
+	struct zone_addr_key	 key = { .addr = ip.addr };
+	struct cds_lfht_iter	 iter;
+	struct cds_lfht_node	*ht;
+	const struct zone_node	*targets[ZONE_PTR_MAX];
+	size_t			 n = 0;
+	int			 apex;
+
+	/* Most names asked and not found are no reverse names: that first. */
+	if (dname_address(lname, &ip) == -1 || (apex = zone_match(z,
+	    lname)) < 0)
+		return NULL;
+	key.len = ip.family == AF_INET ? 4 : 16;
+	cds_lfht_lookup(z->addrs.ht, hash, zone_addr_match, &key, &iter);
+	while ((ht = cds_lfht_iter_get_node(&iter)) != NULL && n < ZONE_PTR_MAX) {
+		targets[n++] = rcu_dereference(caa_container_of(ht,
+		    struct zone_addr, ht)->node);
+		cds_lfht_next_duplicate(z->addrs.ht, zone_addr_match, &key,
+		    &iter);
+	}
+	return n == 0 ? NULL : zone_reverse_node(z, scratch, lname, apex,
+	    key.addr, key.len, targets, n);
+}
+
 const struct zone_node *
 zone_find(const struct zone *z, const uint8_t *lname,
     struct zone_scratch *scratch)
 {
 	struct cds_lfht_iter	 iter;
 	const struct zone_node	*node;
+	uint64_t		 hash = dname_hash(lname);
 
-	node = zone_lookup(z, lname, dname_hash(lname), &iter);
+	node = zone_lookup(z, lname, hash, &iter);
 	if (node != NULL || scratch == NULL)
 		return node;
-	return zone_find_reverse(z, lname, scratch);
+	return zone_find_reverse(z, lname, hash, scratch);
 }
 
 struct zone_owned_key {
@@ -535,7 +545,7 @@ static void
 zone_node_set_rr(struct zone_node *node, size_t i, uint8_t **data,
     const struct zone_rr *rr)
 {
-	node->rec[i] = (struct zone_rec){ .owner = rr->owner & 0x7fffffff,
+	node->rec[i] = (struct zone_rec){ .owner = rr->owner,
 	    .ptr = rr->ptr, .type = rr->type, .rdlen = rr->rdlen };
 	memcpy(*data, rr->rdata, rr->rdlen);
 	*data += rr->rdlen;
@@ -731,6 +741,9 @@ zone_owner_get(struct zone *z, const char *key)
 	HASH_FIND_STR(z->owners, key, o);
 	if (o != NULL)
 		return o;
+	/* zone_rec.owner has 31 bits: two billion owners made in one process. */
+	if (z->next_owner == 0x7fffffff)
+		fatalx("zone: out of owner ids");
 	o = xcalloc(1, sizeof(*o) + strlen(key) + 1);
 	memcpy(o->key, key, strlen(key) + 1);
 	o->id = ++z->next_owner;
@@ -840,25 +853,15 @@ zone_foreach_ptr(const struct zone *z, const struct zone_node *node,
     void (*fn)(const struct zone_node *, void *), void *arg)
 {
 	struct zone_scratch	 scratch;
-	struct zone_node	*out = (struct zone_node *)scratch.space;
-	uint8_t			 rev[DNAME_MAX], target[DNAME_MAX];
+	uint8_t			 rev[DNAME_MAX];
 	struct zone_walk	 w;
 	struct zone_rr		 rr;
 
-	zone_node_name(z, node, target);
 	zone_walk_init(&w, node);
-	while (zone_walk_next(&w, &rr)) {
-		if (!zone_rr_reverse(z, node, w.i - 1, &rr, rev))
-			continue;
-		out->nrr = 1;
-		out->nchild = 0;
-		out->rec[0] = (struct zone_rec){ .owner = rr.owner,
-		    .type = LDNS_RR_TYPE_PTR,
-		    .rdlen = (uint16_t)dname_length(target) };
-		zone_node_set_name(z, out, rev, zone_match(z, rev));
-		memcpy(zone_node_data(out), target, out->rec[0].rdlen);
-		fn(out, arg);
-	}
+	while (zone_walk_next(&w, &rr))
+		if (zone_rr_reverse(z, node, w.i - 1, &rr, rev))
+			fn(zone_reverse_node(z, &scratch, rev, zone_match(z,
+			    rev), rr.rdata, rr.rdlen, &node, 1), arg);
 }
 
 void
