@@ -21,15 +21,35 @@ dname_length(const uint8_t *n)
 	return (size_t)(p - n) + 1;
 }
 
+/* ASCII only, as RFC 4343 folds case: no locale, no branch. */
+static uint8_t
+dname_lower_byte(uint8_t c)
+{
+	return (uint8_t)(c | (uint8_t)((unsigned)(c - 'A') < 26) << 5);
+}
+
+/*
+ * Eight bytes a step (SWAR): 0x20 is added to each byte in 'A'..'Z'. Length
+ * bytes (0-63) are never in that range, so the whole name is folded as is.
+ */
 void
 dname_lower(uint8_t *n)
 {
-	while (*n != 0) {
-		uint8_t	len = *n++;
+	const uint64_t	ones = 0x0101010101010101u;
+	size_t		len = dname_length(n), i = 0;
+	uint64_t	w, low, upper;
 
-		for (uint8_t i = 0; i < len; i++, n++)
-			*n = (uint8_t)tolower(*n);
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, n + i, 8);
+		low = w & 0x7f * ones;
+		/* High bit of each byte: >= 'A', and not > 'Z', and ASCII. */
+		upper = (low + (0x80 - 'A') * ones) & ~(low + (0x7f - 'Z') * ones) &
+		    ~w & 0x80 * ones;
+		w |= upper >> 2;
+		memcpy(n + i, &w, 8);
 	}
+	for (; i < len; i++)
+		n[i] = dname_lower_byte(n[i]);
 }
 
 int
@@ -102,7 +122,7 @@ dname_equal_nocase(const uint8_t *a, const uint8_t *b)
 	if (la != dname_length(b))
 		return false;
 	for (size_t i = 0; i < la; i++)
-		if (tolower(a[i]) != tolower(b[i]))
+		if (dname_lower_byte(a[i]) != dname_lower_byte(b[i]))
 			return false;
 	return true;
 }
@@ -110,13 +130,14 @@ dname_equal_nocase(const uint8_t *a, const uint8_t *b)
 bool
 dname_is_under(const uint8_t *name, const uint8_t *apex)
 {
-	int	skip = dname_labels(name) - dname_labels(apex);
+	size_t		 left = dname_length(name), alen = dname_length(apex);
 
-	if (skip < 0)
-		return false;
-	while (skip-- > 0)
-		name = dname_parent(name);
-	return dname_equal(name, apex);
+	/* Down to the first label boundary no longer than apex: it or none. */
+	while (left > alen) {
+		left -= (size_t)*name + 1;
+		name += *name + 1;
+	}
+	return left == alen && memcmp(name, apex, alen) == 0;
 }
 
 int
@@ -130,16 +151,31 @@ dname_compare(const uint8_t *a, const uint8_t *b)
 	return la < lb ? -1 : 1;
 }
 
+/*
+ * Eight bytes a step, then a final mix (a murmur3-style finalizer) so that
+ * every byte reaches the low bits liburcu's buckets are picked by.
+ */
 uint64_t
 dname_hash(const uint8_t *n)
 {
-	size_t		len = dname_length(n);
-	uint64_t	h = 14695981039346656037u;	/* FNV-1a, 64 bits */
+	size_t		len = dname_length(n), i = 0;
+	uint64_t	h = 14695981039346656037u ^ len, w;
 
-	for (size_t i = 0; i < len; i++) {
-		h ^= n[i];
-		h *= 1099511628211u;
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, n + i, 8);
+		h = (h ^ w) * 0x9e3779b97f4a7c15u;
+		h ^= h >> 32;
 	}
+	if (i < len) {
+		w = 0;
+		memcpy(&w, n + i, len - i);
+		h = (h ^ w) * 0x9e3779b97f4a7c15u;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdu;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53u;
+	h ^= h >> 33;
 	return h;
 }
 

@@ -579,12 +579,13 @@ responder_udp_cb(evutil_socket_t fd, short what, void *arg)
 	struct responder_listener	*l = arg;
 	int				 done = 0, n;
 
+	/*
+	 * Read until empty: under load the next datagrams are queued already,
+	 * and a read that finds them saves the epoll_wait that would.
+	 */
 	while (done < RESPONDER_UDP_BATCH &&
-	    (n = responder_udp_batch(l)) > 0) {
+	    (n = responder_udp_batch(l)) > 0)
 		done += n;
-		if (n < RESPONDER_MMSG)
-			break;		/* drained */
-	}
 }
 
 /* --- TCP ------------------------------------------------------------- */

@@ -453,10 +453,11 @@ server_route(struct server *s, const uint8_t *qname, const uint8_t **zone)
 	dname_lower(lname);
 	for (size_t i = 0; i < s->nblocks; i++)
 		for (size_t z = 0; z < s->blocks[i].cfg->nzones; z++) {
-			int	labels = dname_labels(s->blocks[i].zones[z]);
+			int	labels;
 
-			if (labels > best_labels &&
-			    dname_is_under(lname, s->blocks[i].zones[z])) {
+			if (dname_is_under(lname, s->blocks[i].zones[z]) &&
+			    (labels = dname_labels(s->blocks[i].zones[z])) >
+			    best_labels) {
 				best = &s->blocks[i];
 				best_labels = labels;
 				*zone = s->blocks[i].zones[z];
@@ -1282,7 +1283,8 @@ server_fast_answer(struct server_query *sq, const struct wire_query *q,
 		}
 		sq->cacheable = true;
 	}
-	if (b->k == NULL || !kubernetes_serves(b->k, q->qname))
+	/* A name outside the plugin's zones: -1, as for any not answered here. */
+	if (b->k == NULL)
 		return false;
 	wire_msg_init(&m, out, max, q);
 	*rcode = kubernetes_answer_wire(b->k, q->qname, q->qtype, &m);

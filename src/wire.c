@@ -152,6 +152,14 @@ wire_room(struct wire_msg *m, size_t n)
 static void
 wire_put_name(struct wire_msg *m, const uint8_t *name)
 {
+	/* Most owners are the question's name as asked: its offset at once. */
+	if (name == m->q->qname && m->nptrs > 0) {
+		if (wire_room(m, 2)) {
+			put16(m->buf + m->len, (uint16_t)(0xc000 | WIRE_HEADER));
+			m->len += 2;
+		}
+		return;
+	}
 	for (;;) {
 		if (name[0] == 0) {
 			if (wire_room(m, 1))
@@ -159,7 +167,9 @@ wire_put_name(struct wire_msg *m, const uint8_t *name)
 			return;
 		}
 		for (size_t i = 0; i < m->nptrs; i++)
-			if (wire_name_eq(m->buf, m->len, m->ptrs[i], name)) {
+			/* ptrs are where labels were written: length bytes. */
+			if (m->buf[m->ptrs[i]] == name[0] &&
+			    wire_name_eq(m->buf, m->len, m->ptrs[i], name)) {
 				if (wire_room(m, 2)) {
 					put16(m->buf + m->len,
 					    (uint16_t)(0xc000 | m->ptrs[i]));

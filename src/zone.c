@@ -359,10 +359,10 @@ zone_match(const struct zone *z, const uint8_t *lname)
 	int	best = -1, best_labels = -1;
 
 	for (size_t i = 0; i < z->napexes; i++) {
-		int	labels = dname_labels(z->apexes[i]);
+		int	labels;
 
-		if (labels > best_labels && dname_is_under(lname,
-		    z->apexes[i])) {
+		if (dname_is_under(lname, z->apexes[i]) &&
+		    (labels = dname_labels(z->apexes[i])) > best_labels) {
 			best = (int)i;
 			best_labels = labels;
 		}
