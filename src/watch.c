@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 
 #include "decode.h"
+#include "jsonlist.h"
 #include "kube.h"
 #include "log.h"
 #include "store.h"
@@ -47,6 +48,7 @@ struct watch {
 	size_t			 cap;
 	bool			 oversize;	/* a LIST page past its cap */
 	char			*cont;		/* LIST continue token */
+	bool			 next_asked;	/* this page's next, already */
 	struct object		**objs;		/* LIST pages so far */
 	size_t			 nobjs;
 	size_t			 objcap;
@@ -261,52 +263,52 @@ watch_parse(struct watch *w, const char *text)
 	return obj;
 }
 
-/*
- * The LIST page in the buffer, parsed; its continue token and version
- * noted. NULL when malformed.
- */
-static struct json_object *
-watch_list_parse(struct watch *w)
+/* A decoded LIST item joins the page's others. */
+static void
+watch_list_item_cb(struct json_object *item, void *arg)
 {
-	struct json_object	*page, *items;
-	const char		*cont;
+	struct watch	*w = arg;
+	struct object	*o;
 
-	if ((page = watch_parse(w, w->buf)) == NULL ||
-	    !json_object_object_get_ex(page, "items", &items) ||
-	    !json_object_is_type(items, json_type_array)) {
-		json_object_put(page);
-		return NULL;
+	if ((o = watch_decode(w, item)) == NULL)
+		return;
+	if (w->nobjs == w->objcap) {
+		w->objcap = w->objcap ? w->objcap * 2 : 64;
+		w->objs = xreallocarray(w->objs, w->objcap, sizeof(*w->objs));
 	}
-	cont = watch_json_str(page, "metadata", "continue");
-	free(w->cont);
-	w->cont = cont != NULL && *cont != '\0' ? xstrdup(cont) : NULL;
-	if (w->cont == NULL)
-		watch_set_rv(w, watch_json_str(page, "metadata",
-		    "resourceVersion"));
-	return page;
+	w->objs[w->nobjs++] = o;
 }
 
-/* A parsed page's items join the others; frees page. */
+/* The page's metadata: its continue token, and on the last page its version. */
 static void
-watch_list_decode(struct watch *w, struct json_object *page)
+watch_list_member_cb(const char *key, struct json_object *value, void *arg)
 {
-	struct json_object	*items;
+	struct watch	*w = arg;
+	struct json_object *v;
+	const char	*s;
 
-	json_object_object_get_ex(page, "items", &items);
-	for (size_t i = 0; i < json_object_array_length(items); i++) {
-		struct object *o;
+	if (strcmp(key, "metadata") != 0)
+		return;
+	free(w->cont);
+	w->cont = NULL;
+	if (json_object_object_get_ex(value, "continue", &v) &&
+	    json_object_is_type(v, json_type_string) &&
+	    *(s = json_object_get_string(v)) != '\0')
+		w->cont = xstrdup(s);
+	if (w->cont == NULL)
+		watch_set_rv(w, watch_json_str(value, "resourceVersion", NULL));
+}
 
-		if ((o = watch_decode(w, json_object_array_get_idx(items,
-		    i))) == NULL)
-			continue;
-		if (w->nobjs == w->objcap) {
-			w->objcap = w->objcap ? w->objcap * 2 : 64;
-			w->objs = xreallocarray(w->objs, w->objcap,
-			    sizeof(*w->objs));
-		}
-		w->objs[w->nobjs++] = o;
+/* The next page first: the server makes it while this one is decoded. */
+static void
+watch_list_items_cb(void *arg)
+{
+	struct watch	*w = arg;
+
+	if (w->cont != NULL && !w->next_asked) {
+		w->next_asked = true;
+		watch_list(w);
 	}
-	json_object_put(page);
 }
 
 /* A LIST page may hold many objects, each up to max_line. */
@@ -342,9 +344,12 @@ watch_list_body_cb(const char *data, size_t len, void *arg)
 static void
 watch_list_done_cb(int status, const char *err, int retry_after, void *arg)
 {
+	static const struct jsonlist_cb cb = { watch_list_member_cb,
+				    watch_list_items_cb, watch_list_item_cb };
 	struct watch		*w = arg;
-	struct json_object	*page;
-	char			 why[256];
+	char			 why[256], *body;
+	size_t			 len;
+	int			 rc;
 
 	w->req = NULL;
 	if (err != NULL || status != 200) {
@@ -365,15 +370,30 @@ watch_list_done_cb(int status, const char *err, int retry_after, void *arg)
 		watch_backoff(w, NEXT_LIST, retry_after, why);
 		return;
 	}
-	if ((page = watch_list_parse(w)) == NULL) {
+	/* The body is ours: the next page's request starts a buffer anew. */
+	body = w->buf;
+	len = w->len;
+	w->buf = NULL;
+	w->len = w->cap = 0;
+	free(w->cont);
+	w->cont = NULL;
+	w->next_asked = false;
+	if (w->tok == NULL && (w->tok = json_tokener_new()) == NULL)
+		fatalx("watch: out of memory");
+	rc = jsonlist_walk(w->tok, body, len, &cb, w);
+	free(body);
+	if (rc == -1) {
+		if (w->req != NULL) {	/* the next page, asked already */
+			kube_cancel(w->req);
+			w->req = NULL;
+		}
+		free(w->cont);
+		w->cont = NULL;
 		watch_objs_clear(w);
 		watch_backoff(w, NEXT_LIST, 0, "malformed list body");
 		return;
 	}
-	/* The next page first: the server makes it while this one is decoded. */
-	if (w->cont != NULL)
-		watch_list(w);
-	watch_list_decode(w, page);
+	watch_list_items_cb(w);		/* "items" before "metadata" */
 	if (w->cont != NULL)
 		return;
 	store_replace(w->store, w->kind, w->objs, w->nobjs);

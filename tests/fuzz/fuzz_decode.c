@@ -9,6 +9,7 @@
 #include "config.h"
 #include "decode.h"
 #include "fuzz.h"
+#include "jsonlist.h"
 #include "kubernetes.h"
 #include "log.h"
 #include "object.h"
@@ -131,29 +132,62 @@ fuzz_str(struct json_object *obj, const char *a, const char *b)
 	return json_object_get_string(v);
 }
 
-/* A LIST page: its items of our kind replace the store's. */
+/* What a LIST page's walk gathers: its items of our kind. */
+struct fuzz_page {
+	enum object_kind	 kind;
+	struct object		**objs;
+	size_t			 n, cap;
+};
+
+static void
+fuzz_member(const char *key, struct json_object *value, void *arg)
+{
+	(void)key;
+	(void)value;
+	(void)arg;
+}
+
+static void
+fuzz_items(void *arg)
+{
+	(void)arg;
+}
+
+static void
+fuzz_item(struct json_object *item, void *arg)
+{
+	struct fuzz_page	*p = arg;
+	struct object		*o;
+
+	if ((o = fuzz_decode(item, p->kind)) == NULL)
+		return;
+	if (p->n == p->cap) {
+		p->cap = p->cap ? p->cap * 2 : 16;
+		if ((p->objs = realloc(p->objs, p->cap * sizeof(*p->objs))) ==
+		    NULL)
+			abort();
+	}
+	p->objs[p->n++] = o;
+}
+
+/* A LIST page, walked as watch.c walks it: its items of our kind replace the store's. */
 static void
 fuzz_list(struct store *st, enum object_kind kind, const char *text)
 {
-	struct json_object	*page, *items;
-	struct object		**objs;
-	size_t			 n = 0, len;
+	static const struct jsonlist_cb cb = { fuzz_member, fuzz_items,
+					    fuzz_item };
+	struct fuzz_page	 p = { .kind = kind };
+	struct json_tokener	*tok = json_tokener_new();
 
-	if ((page = json_tokener_parse(text)) == NULL)
-		return;
-	if (json_object_object_get_ex(page, "items", &items) &&
-	    json_object_is_type(items, json_type_array)) {
-		len = json_object_array_length(items);
-		if ((objs = calloc(len + 1, sizeof(*objs))) == NULL)
-			abort();
-		for (size_t i = 0; i < len; i++)
-			if ((objs[n] = fuzz_decode(json_object_array_get_idx(
-			    items, i), kind)) != NULL)
-				n++;
-		store_replace(st, kind, objs, n);
-		free(objs);
-	}
-	json_object_put(page);
+	if (tok == NULL)
+		abort();
+	if (jsonlist_walk(tok, text, strlen(text), &cb, &p) == 0)
+		store_replace(st, kind, p.objs, p.n);
+	else
+		for (size_t i = 0; i < p.n; i++)
+			object_free(p.objs[i]);
+	free(p.objs);
+	json_tokener_free(tok);
 }
 
 /* One WATCH event line: ADDED/MODIFIED put, DELETED removes. */
