@@ -129,8 +129,9 @@ print(sum(r["status"] is None for r in rs), sum(r["status"] == 200 for r in rs))
 zone_is_fresh "LIST that never answers (twice)"
 
 # A LIST cut in the middle of its body, then one that is not JSON, then one
-# of the wrong shape, while the relist after a 410 must bring in changes
-# the watches never saw.
+# of the wrong shape, then one that breaks after an item and a continue
+# token (its next page asked for already), while the relist after a 410
+# must bring in changes the watches never saw.
 ctl POST /faults '{"disconnect":"now","verb":"watch","resource":"services","times":-1}' >/dev/null
 ctl POST /drop-watches >/dev/null
 ctl POST /objects "[$(svc relisted 10.96.8.1)]" >/dev/null
@@ -139,11 +140,14 @@ ctl POST /compact '{}' >/dev/null
 ctl DELETE /faults >/dev/null
 ctl POST /faults '[{"disconnect":"mid-line","verb":"list","resource":"services"},
     {"malformed":true,"verb":"list","resource":"services"},
-    {"malformed":true,"line":"{\"kind\":\"ServiceList\",\"items\":{\"no\":\"array\"}}","verb":"list","resource":"services"}]' >/dev/null
-wait_answer "relisted through three bad LISTs: the new service" "10.96.8.1" relisted.default.svc.cluster.local
+    {"malformed":true,"line":"{\"kind\":\"ServiceList\",\"items\":{\"no\":\"array\"}}","verb":"list","resource":"services"},
+    {"malformed":true,"line":"{\"kind\":\"ServiceList\",\"metadata\":{\"continue\":\"half\"},\"items\":[{\"kind\":\"Service\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"half\",\"namespace\":\"default\"},\"spec\":{\"clusterIP\":\"10.96.8.7\"}},{\"kind\":","verb":"list","resource":"services"}]' >/dev/null
+wait_answer "relisted through four bad LISTs: the new service" "10.96.8.1" relisted.default.svc.cluster.local
+check_match "a LIST broken after an item: none of it served" "status: NXDOMAIN" \
+    "$(ask half.default.svc.cluster.local)"
 log_has "cut LIST logged" "list services: .*(transfer closed|[Pp]artial|outstanding read data)"
 log_has "garbage LIST logged" "list services: malformed list body"
-zone_is_fresh "LIST cut mid-body, garbage, wrong shape"
+zone_is_fresh "LIST cut mid-body, garbage, wrong shape, broken after an item"
 
 # Watch lines of the wrong shape: each aborts or is skipped, never applied.
 since=$(last_seq)
