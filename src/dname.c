@@ -29,7 +29,7 @@ dname_lower_byte(uint8_t c)
 }
 
 /*
- * Eight bytes a step (SWAR): 0x20 is added to each byte in 'A'..'Z'. Length
+ * Eight bytes a step (SWAR): each byte in 'A'..'Z' gets bit 0x20. Length
  * bytes (0-63) are never in that range, so the whole name is folded as is.
  */
 void
