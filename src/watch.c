@@ -246,15 +246,22 @@ watch_decode(struct watch *w, struct json_object *obj)
 	}
 }
 
+/* The watch's one tokener, made on first use. */
+static struct json_tokener *
+watch_tok(struct watch *w)
+{
+	if (w->tok == NULL && (w->tok = json_tokener_new()) == NULL)
+		fatalx("watch: out of memory");
+	return w->tok;
+}
+
 /* As json_tokener_parse, with the watch's tokener. */
 static struct json_object *
 watch_parse(struct watch *w, const char *text)
 {
 	struct json_object	*obj;
 
-	if (w->tok == NULL && (w->tok = json_tokener_new()) == NULL)
-		fatalx("watch: out of memory");
-	json_tokener_reset(w->tok);
+	json_tokener_reset(watch_tok(w));
 	obj = json_tokener_parse_ex(w->tok, text, -1);
 	if (json_tokener_get_error(w->tok) != json_tokener_success) {
 		json_object_put(obj);
@@ -284,17 +291,13 @@ static void
 watch_list_member_cb(const char *key, struct json_object *value, void *arg)
 {
 	struct watch	*w = arg;
-	struct json_object *v;
-	const char	*s;
+	const char	*cont;
 
 	if (strcmp(key, "metadata") != 0)
 		return;
+	cont = watch_json_str(value, "continue", NULL);
 	free(w->cont);
-	w->cont = NULL;
-	if (json_object_object_get_ex(value, "continue", &v) &&
-	    json_object_is_type(v, json_type_string) &&
-	    *(s = json_object_get_string(v)) != '\0')
-		w->cont = xstrdup(s);
+	w->cont = cont != NULL && *cont != '\0' ? xstrdup(cont) : NULL;
 	if (w->cont == NULL)
 		watch_set_rv(w, watch_json_str(value, "resourceVersion", NULL));
 }
@@ -378,9 +381,7 @@ watch_list_done_cb(int status, const char *err, int retry_after, void *arg)
 	free(w->cont);
 	w->cont = NULL;
 	w->next_asked = false;
-	if (w->tok == NULL && (w->tok = json_tokener_new()) == NULL)
-		fatalx("watch: out of memory");
-	rc = jsonlist_walk(w->tok, body, len, &cb, w);
+	rc = jsonlist_walk(watch_tok(w), body, len, &cb, w);
 	free(body);
 	if (rc == -1) {
 		if (w->req != NULL) {	/* the next page, asked already */
