@@ -32,9 +32,8 @@ answer_spell(const struct answer *a, uint8_t *name)
 		memcpy(name + len - alen, a->spelled, alen);
 }
 
-static ldns_rr *
-answer_rr(const struct answer *a, const uint8_t *owner, uint16_t type,
-    uint32_t ttl, const uint8_t *rdata, uint16_t rdlen)
+ldns_rr *
+answer_ldns_rr(const uint8_t *owner, const struct zone_rr *zr, uint32_t ttl)
 {
 	uint8_t	 buf[2 + UINT16_MAX];
 	size_t	 pos = 0;
@@ -42,17 +41,29 @@ answer_rr(const struct answer *a, const uint8_t *owner, uint16_t type,
 
 	ldns_rr_set_owner(rr, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME,
 	    dname_length(owner), owner));
-	ldns_rr_set_type(rr, type);
+	ldns_rr_set_type(rr, zr->type);
 	ldns_rr_set_class(rr, LDNS_RR_CLASS_IN);
 	ldns_rr_set_ttl(rr, ttl);
-	buf[0] = (uint8_t)(rdlen >> 8);
-	buf[1] = (uint8_t)rdlen;
-	memcpy(buf + 2, rdata, rdlen);
-	if (ldns_wire2rdf(rr, buf, 2 + (size_t)rdlen, &pos) != LDNS_STATUS_OK) {
+	/* ldns reads rdata with its length in front, as on the wire. */
+	buf[0] = (uint8_t)(zr->rdlen >> 8);
+	buf[1] = (uint8_t)zr->rdlen;
+	memcpy(buf + 2, zr->rdata, zr->rdlen);
+	if (ldns_wire2rdf(rr, buf, 2 + (size_t)zr->rdlen, &pos) !=
+	    LDNS_STATUS_OK) {
 		ldns_rr_free(rr);
 		return NULL;
 	}
-	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
+	return rr;
+}
+
+/* answer_ldns_rr, the zone part of the names in its rdata as asked. */
+static ldns_rr *
+answer_rr(const struct answer *a, const uint8_t *owner,
+    const struct zone_rr *zr)
+{
+	ldns_rr	*rr = answer_ldns_rr(owner, zr, a->cfg->ttl);
+
+	for (size_t i = 0; rr != NULL && i < ldns_rr_rd_count(rr); i++) {
 		ldns_rdf *rdf = ldns_rr_rdf(rr, i);
 
 		if (ldns_rdf_get_type(rdf) == LDNS_RDF_TYPE_DNAME)
@@ -65,8 +76,7 @@ static void
 answer_push(const struct answer *a, ldns_pkt_section sec, const uint8_t *owner,
     const struct zone_rr *zr)
 {
-	ldns_rr	*rr = answer_rr(a, owner, zr->type, a->cfg->ttl, zr->rdata,
-	    zr->rdlen);
+	ldns_rr	*rr = answer_rr(a, owner, zr);
 
 	if (rr != NULL && !ldns_pkt_safe_push_rr(a->resp, sec, rr))
 		ldns_rr_free(rr);

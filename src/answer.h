@@ -9,6 +9,7 @@
 struct config_kubernetes;
 struct wire_msg;
 struct zone;
+struct zone_rr;
 
 /*
  * Answers qname (wire, as asked) and qtype from zone into resp's answer,
@@ -28,5 +29,12 @@ ldns_pkt_rcode answer_zone(const struct zone *, const struct config_kubernetes *
  */
 int	answer_zone_wire(const struct zone *, const struct config_kubernetes *,
 	    const uint8_t *qname, uint16_t qtype, struct wire_msg *m);
+
+/*
+ * One zone record as an ldns_rr of class IN: owner (wire) and ttl as given,
+ * names in the rdata as stored. NULL when ldns cannot read the rdata.
+ */
+ldns_rr	*answer_ldns_rr(const uint8_t *owner, const struct zone_rr *,
+	    uint32_t ttl);
 
 #endif

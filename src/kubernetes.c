@@ -745,33 +745,21 @@ kubernetes_dump_cb(const struct zone_node *node, void *arg)
 	struct kubernetes_lines	*l = arg;
 	struct zone_walk	 w;
 	struct zone_rr		 rr;
-	uint8_t			 name[DNAME_MAX], buf[2 + UINT16_MAX];
+	uint8_t			 name[DNAME_MAX];
+	ldns_rr			*r;
 
 	zone_node_name(l->zone, node, name);
 	zone_walk_init(&w, node);
 	while (zone_walk_next(&w, &rr)) {
-		ldns_rr	*r;
-		size_t	 pos = 0;
-
-		if (rr.type == RECORDS_TYPE_MARKER)
+		if (rr.type == RECORDS_TYPE_MARKER ||
+		    (r = answer_ldns_rr(name, &rr, l->ttl)) == NULL)
 			continue;
-		r = ldns_rr_new();
-		ldns_rr_set_owner(r, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME,
-		    dname_length(name), name));
-		ldns_rr_set_type(r, rr.type);
-		ldns_rr_set_ttl(r, l->ttl);
-		buf[0] = (uint8_t)(rr.rdlen >> 8);
-		buf[1] = (uint8_t)rr.rdlen;
-		memcpy(buf + 2, rr.rdata, rr.rdlen);
-		if (ldns_wire2rdf(r, buf, 2 + (size_t)rr.rdlen, &pos) ==
-		    LDNS_STATUS_OK) {
-			if (l->n == l->cap) {
-				l->cap = l->cap ? l->cap * 2 : 256;
-				l->line = xreallocarray(l->line, l->cap,
-				    sizeof(*l->line));
-			}
-			l->line[l->n++] = ldns_rr2str(r);
+		if (l->n == l->cap) {
+			l->cap = l->cap ? l->cap * 2 : 256;
+			l->line = xreallocarray(l->line, l->cap,
+			    sizeof(*l->line));
 		}
+		l->line[l->n++] = ldns_rr2str(r);
 		ldns_rr_free(r);
 	}
 }
