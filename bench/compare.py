@@ -474,7 +474,7 @@ def perf_run(a, server, queries, mode, work, tag):
               "q_per_cpu_s": r["completed"] / cpu if cpu > 0 else float("nan"),
               "drops": d1 - d0, "servfail": r["codes"].get("SERVFAIL", 0),
               "nxdomain_pct": 100.0 * r["codes"].get("NXDOMAIN", 0) / max(1, r["completed"]),
-              "psi_pct": (p1 - p0) / 1e4 / (t1 - t0)})
+              "psi_pct": (p1 - p0) / 1e4 / (t1 - t0), "busy_pct": 100.0 * cpu / (t1 - t0)})
     return r
 
 
@@ -534,12 +534,15 @@ def churn_phase(a, work, preset, cluster, pd, cport, queries, udp_qps):
     res["qps_drop_pct"] = 100.0 * (1 - median([cc / qq for cc, qq in zip(c, q)]))
     res["qpcpu_quiet"] = median([w["q_per_cpu_s"] for w in windows["quiet"]])
     res["qpcpu_churn"] = median([w["q_per_cpu_s"] for w in windows["churn"]])
+    res["busy_quiet"] = median([w["busy_pct"] for w in windows["quiet"]])
+    res["busy_churn"] = median([w["busy_pct"] for w in windows["churn"]])
     res["churn_rate"] = median([s.get("rate", float("nan")) for s in windows["churn_stats"]])
     res["lost"] = sum(w["lost"] for w in windows["quiet"] + windows["churn"])
     res["servfail"] = sum(w["servfail"] for w in windows["quiet"] + windows["churn"])
     res["runs"] = windows["quiet"] + windows["churn"]
-    log("churn qps: quiet %s, churn %s (achieved churn %s/s): drop %.1f%%" % (
-        [round(x) for x in q], [round(x) for x in c], res["churn_rate"], res["qps_drop_pct"]))
+    log("churn qps: quiet %s, churn %s (achieved churn %s/s): drop %.1f%%; petdns busy %.0f%% / %.0f%%" % (
+        [round(x) for x in q], [round(x) for x in c], res["churn_rate"], res["qps_drop_pct"],
+        res["busy_quiet"], res["busy_churn"]))
 
     # What one endpoint change costs petdns: churn alone, no queries.
     time.sleep(1.0)
@@ -782,8 +785,8 @@ def report(a, results, meta):
              "pages, included in petdns's ready time; pd net: ready minus that, petdns's own part.)")
     if any("churn" in r for r in results):
         L.append("")
-        L.append("%-6s %9s %9s %6s %6s %8s %6s | %-10s %7s %7s %8s %8s %8s %6s %8s" % (
-            "preset", "qps quiet", "qps churn", "drop", "churn", "us/chg", "core", "latency",
+        L.append("%-6s %9s %9s %6s %9s %6s %8s %6s | %-10s %7s %7s %8s %8s %8s %6s %8s" % (
+            "preset", "qps quiet", "qps churn", "drop", "busy q/c", "churn", "us/chg", "core", "latency",
             "p50 ms", "p99 ms", "max ms", "wire p50", "wire p99", "unseen", "load qps"))
         for r in results:
             c = r.get("churn")
@@ -791,14 +794,18 @@ def report(a, results, meta):
                 continue
             for ph in ("load", "load+churn"):
                 x = c[ph]
-                L.append("%-6s %9s %9s %5.1f%% %6s %8s %5.1f%% | %-10s %7.2f %7.2f %8.2f %8.2f %8.2f %6d %8s" % (
+                L.append("%-6s %9s %9s %5.1f%% %4.0f/%3.0f%% %6s %8s %5.1f%% | %-10s %7.2f %7.2f %8.2f %8.2f %8.2f %6d %8s" % (
                     r["preset"], fmt(c["qps_quiet"]), fmt(c["qps_churn"]), c["qps_drop_pct"],
+                    c.get("busy_quiet", float("nan")), c.get("busy_churn", float("nan")),
                     fmt(c["churn_rate"]), fmt(c.get("cpu_us_per_change")),
                     100 * c.get("core_share_at_rate", float("nan")), ph, x["p50_ms"], x["p99_ms"],
                     x["max_ms"] or float("nan"), x.get("wire_p50_ms", float("nan")),
                     x.get("wire_p99_ms", float("nan")), x["lost_changes"], fmt(x["load_qps"])))
         L.append("(qps quiet/churn: dnsperf at full speed, alternating windows without and with "
-                 "churn, medians; churn: endpoint changes per second achieved by fakeapi; us/chg: "
+                 "churn, medians; busy q/c: petdns's CPU use in those windows, quiet/churn (below "
+                 "100%, petdns does not set the rate: dnsperf does, and during churn it shares its "
+                 "core with fakeapi and churn.py); churn: endpoint changes per second achieved by "
+                 "fakeapi; us/chg: "
                  "petdns CPU per endpoint change, churn alone; core: the share of one core that "
                  "costs at the target rate, the qps drop of a saturated petdns; latency: from a "
                  "change's control call returning to the first answer showing it, dnsperf at a "
@@ -829,9 +836,10 @@ def report(a, results, meta):
                          r["preset"], p99, "met" if p99 <= 10 else "NOT met", w99,
                          "met" if w99 <= 10 else "NOT met", fmt(x["churn"].get("rate"))))
             share = 100 * c.get("core_share_at_rate", float("nan"))
-            L.append("  %-5s qps drop during churn < 10%%: %.1f%% measured %s; %.1f%% of a core "
-                     "spent on %g changes/s %s" % (
+            L.append("  %-5s qps drop during churn < 10%%: %.1f%% measured %s (petdns busy %.0f%% -> "
+                     "%.0f%%); %.1f%% of a core spent on %g changes/s %s" % (
                          r["preset"], c["qps_drop_pct"], "met" if c["qps_drop_pct"] < 10 else "NOT met",
+                         c.get("busy_quiet", float("nan")), c.get("busy_churn", float("nan")),
                          share, a.churn_rate if hasattr(a, "churn_rate") else 1000,
                          "met" if share < 10 else "NOT met"))
         errs = sum(s["petdns_lost"] + s["petdns_servfail"] for s in r["throughput"])
