@@ -45,8 +45,7 @@ answer_ldns_rr(const uint8_t *owner, const struct zone_rr *zr, uint32_t ttl)
 	ldns_rr_set_class(rr, LDNS_RR_CLASS_IN);
 	ldns_rr_set_ttl(rr, ttl);
 	/* ldns reads rdata with its length in front, as on the wire. */
-	buf[0] = (uint8_t)(zr->rdlen >> 8);
-	buf[1] = (uint8_t)zr->rdlen;
+	wire_put16(buf, zr->rdlen);
 	memcpy(buf + 2, zr->rdata, zr->rdlen);
 	if (ldns_wire2rdf(rr, buf, 2 + (size_t)zr->rdlen, &pos) !=
 	    LDNS_STATUS_OK) {

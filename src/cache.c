@@ -459,26 +459,6 @@ enum cache_kind {
 	KIND_OTHER		/* errors, meta, updates: never cached */
 };
 
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
 /*
  * Walks n records of w from pos; sets their TTLs in set (w or a copy of
  * it) to ttl, but an OPT's, when set is not NULL. Returns the offset past
@@ -490,13 +470,13 @@ wire_walk(const uint8_t *w, size_t len, size_t pos, unsigned n,
 {
 	for (unsigned i = 0; i < n; i++) {
 		if ((pos = wire_skip_name(w, len, pos)) == 0 ||
-		    pos + 10 > len || pos + 10 + get16(w + pos + 8) > len)
+		    pos + 10 > len || pos + 10 + wire_get16(w + pos + 8) > len)
 			return 0;
-		if (opt != NULL && get16(w + pos) == TYPE_OPT)
+		if (opt != NULL && wire_get16(w + pos) == TYPE_OPT)
 			*opt = (w[pos + 6] & 0x80) ? 2 : 1;
-		if (set != NULL && get16(w + pos) != TYPE_OPT)
-			put32(set + pos + 4, ttl);
-		pos += 10 + (size_t)get16(w + pos + 8);
+		if (set != NULL && wire_get16(w + pos) != TYPE_OPT)
+			wire_put32(set + pos + 4, ttl);
+		pos += 10 + (size_t)wire_get16(w + pos + 8);
 	}
 	return pos;
 }
@@ -511,8 +491,8 @@ cache_hash(uint64_t seed, const struct cache_query *q)
 	uint8_t	 tail[5];
 	uint64_t h = UINT64_C(14695981039346656037) ^ seed;
 
-	put16(tail, q->qtype);
-	put16(tail + 2, q->qclass);
+	wire_put16(tail, q->qtype);
+	wire_put16(tail + 2, q->qclass);
 	tail[4] = q->flags;
 	for (size_t i = 0; i < q->namelen; i++)
 		h = (h ^ q->lname[i]) * UINT64_C(1099511628211);
@@ -538,7 +518,7 @@ cache_query_parse(const struct cache *c, const uint8_t *w, size_t len,
 
 	memset(q, 0, sizeof(*q));
 	if (len < WIRE_HEADER || (w[2] & 0x80) != 0 ||
-	    ((w[2] >> 3) & 0xf) != LDNS_PACKET_QUERY || get16(w + 4) != 1)
+	    ((w[2] >> 3) & 0xf) != LDNS_PACKET_QUERY || wire_get16(w + 4) != 1)
 		return false;
 	while (pos < len && w[pos] != 0) {
 		if ((w[pos] & 0xc0) != 0 || pos + w[pos] + 1 - WIRE_HEADER >=
@@ -553,11 +533,11 @@ cache_query_parse(const struct cache *c, const uint8_t *w, size_t len,
 	memcpy(q->lname, q->qname, q->namelen);
 	dname_lower(q->lname);
 	pos++;
-	q->qtype = get16(w + pos);
-	q->qclass = get16(w + pos + 2);
-	pos = wire_walk(w, len, pos + 4, (unsigned)get16(w + 6) + get16(w + 8),
-	    NULL, 0, NULL);
-	if (pos == 0 || wire_walk(w, len, pos, get16(w + 10), NULL, 0,
+	q->qtype = wire_get16(w + pos);
+	q->qclass = wire_get16(w + pos + 2);
+	pos = wire_walk(w, len, pos + 4, (unsigned)wire_get16(w + 6) +
+	    wire_get16(w + 8), NULL, 0, NULL);
+	if (pos == 0 || wire_walk(w, len, pos, wire_get16(w + 10), NULL, 0,
 	    &opt) == 0)
 		return false;
 	q->edns = opt != 0;
@@ -832,14 +812,15 @@ cache_render(const struct cache *c, const struct cache_entry *e,
 		memset(out + 6, 0, 6);
 	else if (len == e->aroff)
 		memset(out + 10, 0, 2);
-	rrs = (unsigned)get16(out + 6) + get16(out + 8) + get16(out + 10);
+	rrs = (unsigned)wire_get16(out + 6) + wire_get16(out + 8) +
+	    wire_get16(out + 10);
 	(void)wire_walk(e->data, len, e->qend, rrs, out, ttl, NULL);
 	if (opt != 0) {
 		memset(out + len, 0, WIRE_OPT_LEN);
-		put16(out + len + 1, TYPE_OPT);
-		put16(out + len + 3, c->edns_size);
+		wire_put16(out + len + 1, TYPE_OPT);
+		wire_put16(out + len + 3, c->edns_size);
 		out[len + 7] = (q->flags & KEY_DO) ? 0x80 : 0;
-		put16(out + 10, (uint16_t)(get16(out + 10) + 1));
+		wire_put16(out + 10, (uint16_t)(wire_get16(out + 10) + 1));
 	}
 	return len + opt;
 }
@@ -1140,9 +1121,10 @@ cache_entry_new(const ldns_pkt *p, const struct cache_query *q, uint32_t ttl,
 		goto out;
 	wire = ldns_buffer_begin(b);
 	qend = WIRE_HEADER + q->namelen + 4;
-	if ((aroff = wire_walk(wire, len, qend, (unsigned)get16(wire + 6) +
-	    get16(wire + 8), NULL, 0, NULL)) == 0 ||
-	    wire_walk(wire, len, aroff, get16(wire + 10), NULL, 0, NULL) != len)
+	if ((aroff = wire_walk(wire, len, qend, (unsigned)wire_get16(wire + 6) +
+	    wire_get16(wire + 8), NULL, 0, NULL)) == 0 ||
+	    wire_walk(wire, len, aroff, wire_get16(wire + 10), NULL, 0,
+	    NULL) != len)
 		goto out;
 	e = xcalloc(1, sizeof(*e) + len + q->namelen);
 	memcpy(e->data, wire, len);
@@ -1207,7 +1189,8 @@ cache_put(struct cache *c, struct cache_entry *e, time_t now)
 static void
 reply_rewrite(uint8_t *w, size_t len, uint32_t ttl, bool ad)
 {
-	unsigned n = (unsigned)get16(w + 6) + get16(w + 8) + get16(w + 10);
+	unsigned n = (unsigned)wire_get16(w + 6) + wire_get16(w + 8) +
+	    wire_get16(w + 10);
 	size_t	 pos;
 
 	if ((pos = wire_skip_name(w, len, WIRE_HEADER)) == 0 ||

@@ -20,6 +20,7 @@
 #include "forward.h"
 #include "forward_proxy.h"
 #include "log.h"
+#include "wire.h"
 #include "xmalloc.h"
 
 #define PROXY_MSG_MAX		65535
@@ -131,8 +132,8 @@ forward_msg_question(const uint8_t *m, size_t len, uint8_t out[255],
 		end = pos + 1;
 	if (end + 4 > len)
 		return -1;
-	*qtype = (uint16_t)(m[end] << 8 | m[end + 1]);
-	*qclass = (uint16_t)(m[end + 2] << 8 | m[end + 3]);
+	*qtype = wire_get16(m + end);
+	*qclass = wire_get16(m + end + 2);
 	return (int)n;
 }
 
@@ -144,7 +145,7 @@ xchg_match(const struct forward_xchg *x, const uint8_t *r, size_t len)
 	uint16_t qtype, qclass;
 	int	 n;
 
-	if (len < 12 || (r[0] << 8 | r[1]) != x->id || (r[2] & 0x80) == 0)
+	if (len < 12 || wire_get16(r) != x->id || (r[2] & 0x80) == 0)
 		return false;
 	n = forward_msg_question(r, len, name, &qtype, &qclass);
 	return n == x->qnamelen && memcmp(name, x->qname, (size_t)n) == 0 &&
@@ -379,7 +380,7 @@ tcp_read_cb(struct bufferevent *bev, void *arg)
 	}
 	c->heard = true;
 	while (evbuffer_copyout(in, hdr, 2) == 2) {
-		n = (size_t)hdr[0] << 8 | hdr[1];
+		n = wire_get16(hdr);
 		if (evbuffer_get_length(in) < n + 2)
 			return;
 		evbuffer_drain(in, 2);
@@ -430,12 +431,10 @@ xchg_send(struct forward_proxy *p, const uint8_t *q, size_t len, bool tcp,
 	x->fd = -1;
 	x->len = len;
 	x->msg = xmalloc(len + 2);
-	x->msg[0] = (uint8_t)(len >> 8);
-	x->msg[1] = (uint8_t)len;
+	wire_put16(x->msg, (uint16_t)len);
 	memcpy(x->msg + 2, q, len);
 	evutil_secure_rng_get_bytes(&x->id, sizeof(x->id));
-	x->msg[2] = (uint8_t)(x->id >> 8);
-	x->msg[3] = (uint8_t)x->id;
+	wire_put16(x->msg + 2, x->id);
 	if ((x->timer = evtimer_new(p->base, xchg_timer_cb, x)) == NULL)
 		fatalx("forward: out of memory");
 	TAILQ_INSERT_TAIL(&p->xchgs, x, entry);

@@ -11,6 +11,7 @@
 #include "object.h"
 #include "records.h"
 #include "store.h"
+#include "wire.h"
 #include "xmalloc.h"
 
 /* A ready endpoint address with its DNS label, gathered across a service's slices. */
@@ -97,20 +98,6 @@ records_add_name(struct records_list *l, const uint8_t *name, uint16_t type,
     const uint8_t *target)
 {
 	records_add(l, name, type, target, dname_length(target));
-}
-
-static void
-records_put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-records_put32(uint8_t *p, uint32_t v)
-{
-	records_put16(p, (uint16_t)(v >> 16));
-	records_put16(p + 2, (uint16_t)v);
 }
 
 static bool
@@ -307,9 +294,9 @@ records_srv_emit(struct records_srvs *srvs, struct records_list *out)
 
 			if (k > i && records_srv_cmp(s, &srvs->srv[k - 1]) == 0)
 				continue;
-			records_put16(rdata, 0);
-			records_put16(rdata + 2, w);
-			records_put16(rdata + 4, s->port);
+			wire_put16(rdata, 0);
+			wire_put16(rdata + 2, w);
+			wire_put16(rdata + 4, s->port);
 			memcpy(rdata + 6, s->target, dname_length(s->target));
 			records_add(out, s->name, LDNS_RR_TYPE_SRV, rdata,
 			    6 + dname_length(s->target));
@@ -512,11 +499,11 @@ records_apex_zone(const struct config_kubernetes *cfg, const uint8_t *zone,
 	memcpy(soa, ns, pos);
 	memcpy(soa + pos, hm, dname_length(hm));
 	pos += dname_length(hm);
-	records_put32(soa + pos, serial);
-	records_put32(soa + pos + 4, 7200);
-	records_put32(soa + pos + 8, 1800);
-	records_put32(soa + pos + 12, 86400);
-	records_put32(soa + pos + 16, cfg->ttl);
+	wire_put32(soa + pos, serial);
+	wire_put32(soa + pos + 4, 7200);
+	wire_put32(soa + pos + 8, 1800);
+	wire_put32(soa + pos + 12, 86400);
+	wire_put32(soa + pos + 16, cfg->ttl);
 	records_add(out, zone, LDNS_RR_TYPE_SOA, soa, pos + 20);
 	records_add_name(out, zone, LDNS_RR_TYPE_NS, ns);
 	for (size_t i = 0; i < nips; i++)

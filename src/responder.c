@@ -21,6 +21,7 @@
 
 #include "log.h"
 #include "responder.h"
+#include "wire.h"
 #include "xmalloc.h"
 
 /* The largest DNS message on either transport. */
@@ -735,7 +736,7 @@ responder_conn_frame(struct responder_conn *c)
 
 	if (c->closing || evbuffer_copyout(in, hdr, 2) < 2)
 		return 0;
-	len = (size_t)hdr[0] << 8 | hdr[1];
+	len = wire_get16(hdr);
 	if (len == 0)
 		return responder_conn_shutdown(c);
 	if (evbuffer_get_length(in) < 2 + len)

@@ -472,7 +472,7 @@ server_reply(const uint8_t *query, const ldns_pkt *q, ldns_pkt_rcode rcode)
 {
 	ldns_pkt	*resp = ldns_pkt_new();
 
-	ldns_pkt_set_id(resp, (uint16_t)(query[0] << 8 | query[1]));
+	ldns_pkt_set_id(resp, wire_get16(query));
 	ldns_pkt_set_qr(resp, true);
 	ldns_pkt_set_opcode(resp, (ldns_pkt_opcode)((query[2] >> 3) & 0xf));
 	ldns_pkt_set_rd(resp, (query[2] & 0x01) != 0);
@@ -825,32 +825,31 @@ static bool
 server_additional_valid(const uint8_t *p, size_t len)
 {
 	size_t	pos = 12, nopt = 0;
-	unsigned n = (unsigned)(p[4] << 8 | p[5]) + (unsigned)(p[6] << 8 |
-		    p[7]) + (unsigned)(p[8] << 8 | p[9]);
-	unsigned ar = (unsigned)(p[10] << 8 | p[11]);
+	unsigned n = (unsigned)wire_get16(p + 4) + wire_get16(p + 6) +
+	    wire_get16(p + 8);
+	unsigned ar = wire_get16(p + 10);
 
-	for (unsigned i = 0; i < (unsigned)(p[4] << 8 | p[5]); i++)
+	for (unsigned i = 0; i < wire_get16(p + 4); i++)
 		if ((pos = wire_skip_name(p, len, pos)) == 0 ||
 		    (pos += 4) > len)
 			return false;
-	for (unsigned i = (unsigned)(p[4] << 8 | p[5]); i < n + ar; i++) {
+	for (unsigned i = wire_get16(p + 4); i < n + ar; i++) {
 		size_t	 owner = pos, rdlen, end;
 		uint16_t type;
 
 		if ((pos = wire_skip_name(p, len, pos)) == 0 || pos + 10 > len)
 			return false;
-		type = (uint16_t)(p[pos] << 8 | p[pos + 1]);
-		rdlen = (size_t)(p[pos + 8] << 8 | p[pos + 9]);
+		type = wire_get16(p + pos);
+		rdlen = wire_get16(p + pos + 8);
 		pos += 10;
 		if ((end = pos + rdlen) > len)
 			return false;
 		if (type == LDNS_RR_TYPE_OPT) {
 			if (i < n || ++nopt > 1 || p[owner] != 0)
 				return false;
-			for (; pos < end; pos += 4 + (size_t)(p[pos + 2] << 8 |
-			    p[pos + 3]))
-				if (pos + 4 > end || pos + 4 + (size_t)(p[pos +
-				    2] << 8 | p[pos + 3]) > end)
+			for (; pos < end; pos += 4 + wire_get16(p + pos + 2))
+				if (pos + 4 > end ||
+				    pos + 4 + wire_get16(p + pos + 2) > end)
 					return false;
 		}
 		pos = end;

@@ -22,27 +22,15 @@
 #define WIRE_PTR_MAX	16384
 #define WIRE_NAME_MAX	255
 
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 bool
 wire_query_parse(const uint8_t *pkt, size_t len, struct wire_query *q)
 {
 	size_t	pos = WIRE_HEADER;
 
 	memset(q, 0, sizeof(*q));
-	if (len < WIRE_HEADER || (pkt[2] & 0xf8) != 0 || get16(pkt + 4) != 1 ||
-	    get16(pkt + 6) != 0 || get16(pkt + 8) != 0 || get16(pkt + 10) > 1)
+	if (len < WIRE_HEADER || (pkt[2] & 0xf8) != 0 ||
+	    wire_get16(pkt + 4) != 1 || wire_get16(pkt + 6) != 0 ||
+	    wire_get16(pkt + 8) != 0 || wire_get16(pkt + 10) > 1)
 		return false;
 	/* Labels only (a pointer in the first name is malformed). */
 	while (pos < len && pkt[pos] != 0) {
@@ -55,26 +43,27 @@ wire_query_parse(const uint8_t *pkt, size_t len, struct wire_query *q)
 		return false;
 	q->pkt = pkt;
 	q->qname = pkt + WIRE_HEADER;
-	q->qtype = get16(pkt + pos + 1);
-	q->qclass = get16(pkt + pos + 3);
+	q->qtype = wire_get16(pkt + pos + 1);
+	q->qclass = wire_get16(pkt + pos + 3);
 	q->qend = pos + 5;
 	if (q->qclass != WIRE_CLASS_IN || q->qtype == WIRE_TYPE_AXFR ||
 	    q->qtype == WIRE_TYPE_IXFR || q->qtype == WIRE_TYPE_OPT)
 		return false;
-	if (get16(pkt + 10) == 0)
+	if (wire_get16(pkt + 10) == 0)
 		return q->qend == len;
 	/* The OPT: root owner, version 0, options (ignored) filling the rest. */
 	pos = q->qend;
 	if (pos + WIRE_OPT_LEN > len || pkt[pos] != 0 ||
-	    get16(pkt + pos + 1) != WIRE_TYPE_OPT || pkt[pos + 6] != 0 ||
-	    pos + WIRE_OPT_LEN + get16(pkt + pos + 9) != len)
+	    wire_get16(pkt + pos + 1) != WIRE_TYPE_OPT || pkt[pos + 6] != 0 ||
+	    pos + WIRE_OPT_LEN + wire_get16(pkt + pos + 9) != len)
 		return false;
 	/* Options must be well formed TLVs, as ldns checks them. */
-	for (size_t o = pos + WIRE_OPT_LEN; o < len; o += 4 + get16(pkt + o + 2))
-		if (o + 4 > len || o + 4 + get16(pkt + o + 2) > len)
+	for (size_t o = pos + WIRE_OPT_LEN; o < len;
+	    o += 4 + wire_get16(pkt + o + 2))
+		if (o + 4 > len || o + 4 + wire_get16(pkt + o + 2) > len)
 			return false;
 	q->edns = true;
-	q->udp_size = get16(pkt + pos + 3);
+	q->udp_size = wire_get16(pkt + pos + 3);
 	/* ldns takes an all-zero OPT for no EDNS at all. */
 	if (q->udp_size == 0)
 		return false;
@@ -121,7 +110,7 @@ wire_name_eq(const uint8_t *buf, size_t len, size_t off, const uint8_t *name)
 		if ((buf[off] & 0xc0) == 0xc0) {
 			if (off + 1 >= len)
 				return false;
-			off = (size_t)(get16(buf + off) & 0x3fff);
+			off = (size_t)(wire_get16(buf + off) & 0x3fff);
 			hops++;
 			continue;
 		}
@@ -155,7 +144,8 @@ wire_put_name(struct wire_msg *m, const uint8_t *name)
 	/* Most owners are the question's name as asked: its offset at once. */
 	if (name == m->q->qname && m->nptrs > 0) {
 		if (wire_room(m, 2)) {
-			put16(m->buf + m->len, (uint16_t)(0xc000 | WIRE_HEADER));
+			wire_put16(m->buf + m->len,
+			    (uint16_t)(0xc000 | WIRE_HEADER));
 			m->len += 2;
 		}
 		return;
@@ -171,7 +161,7 @@ wire_put_name(struct wire_msg *m, const uint8_t *name)
 			if (m->buf[m->ptrs[i]] == name[0] &&
 			    wire_name_eq(m->buf, m->len, m->ptrs[i], name)) {
 				if (wire_room(m, 2)) {
-					put16(m->buf + m->len,
+					wire_put16(m->buf + m->len,
 					    (uint16_t)(0xc000 | m->ptrs[i]));
 					m->len += 2;
 				}
@@ -250,10 +240,10 @@ wire_msg_rr(struct wire_msg *m, enum wire_section sec, const uint8_t *owner,
 	wire_put_name(m, owner);
 	if (!wire_room(m, 10))
 		return;
-	put16(m->buf + m->len, type);
-	put16(m->buf + m->len + 2, WIRE_CLASS_IN);
-	put16(m->buf + m->len + 4, (uint16_t)(ttl >> 16));
-	put16(m->buf + m->len + 6, (uint16_t)ttl);
+	wire_put16(m->buf + m->len, type);
+	wire_put16(m->buf + m->len + 2, WIRE_CLASS_IN);
+	wire_put16(m->buf + m->len + 4, (uint16_t)(ttl >> 16));
+	wire_put16(m->buf + m->len + 6, (uint16_t)ttl);
 	rdpos = m->len + 10;
 	m->len = rdpos;
 	if (!wire_put_rdata(m, type, rdata, rdlen)) {
@@ -264,7 +254,7 @@ wire_msg_rr(struct wire_msg *m, enum wire_section sec, const uint8_t *owner,
 	}
 	if (m->full)
 		return;
-	put16(m->buf + rdpos - 2, (uint16_t)(m->len - rdpos));
+	wire_put16(m->buf + rdpos - 2, (uint16_t)(m->len - rdpos));
 	m->count[sec]++;
 	for (int s = (int)sec + 1; s <= WIRE_ADDITIONAL; s++)
 		m->start[s] = m->len;
@@ -281,17 +271,17 @@ wire_msg_finish(struct wire_msg *m, int rcode, size_t limit)
 	if (limit > m->max)
 		limit = m->max;
 	b[3] = (uint8_t)((b[3] & 0xf0) | (rcode & 0x0f));
-	put16(b + 6, m->count[WIRE_ANSWER]);
-	put16(b + 8, m->count[WIRE_AUTHORITY]);
-	put16(b + 10, m->count[WIRE_ADDITIONAL]);
+	wire_put16(b + 6, m->count[WIRE_ANSWER]);
+	wire_put16(b + 8, m->count[WIRE_AUTHORITY]);
+	wire_put16(b + 10, m->count[WIRE_ADDITIONAL]);
 	if (len + opt > limit) {
 		len = m->start[WIRE_ADDITIONAL];
-		put16(b + 10, 0);
+		wire_put16(b + 10, 0);
 	}
 	if (len + opt > limit) {
 		len = m->q->qend;
-		put16(b + 6, 0);
-		put16(b + 8, 0);
+		wire_put16(b + 6, 0);
+		wire_put16(b + 8, 0);
 		b[2] |= 0x02;
 	}
 	if (len + opt > limit)
@@ -308,10 +298,10 @@ wire_msg_finish(struct wire_msg *m, int rcode, size_t limit)
 	}
 	if (opt != 0) {
 		memset(b + len, 0, WIRE_OPT_LEN);
-		put16(b + len + 1, WIRE_TYPE_OPT);
-		put16(b + len + 3, WIRE_EDNS_SIZE);
+		wire_put16(b + len + 1, WIRE_TYPE_OPT);
+		wire_put16(b + len + 3, WIRE_EDNS_SIZE);
 		b[len + 7] = m->q->dnssec_ok ? 0x80 : 0;
-		put16(b + 10, (uint16_t)(get16(b + 10) + 1));
+		wire_put16(b + 10, (uint16_t)(wire_get16(b + 10) + 1));
 	}
 	return len + opt;
 }
@@ -347,7 +337,7 @@ wire_same_owner(const uint8_t *msg, size_t len, size_t a, size_t b)
 		if ((msg[a] & 0xc0) == 0xc0) {
 			if (a + 1 >= len)
 				return false;
-			a = (size_t)(get16(msg + a) & 0x3fff);
+			a = (size_t)(wire_get16(msg + a) & 0x3fff);
 			hops++;
 			continue;
 		}
@@ -375,26 +365,27 @@ wire_shuffle(uint8_t *msg, size_t len)
 	    WIRE_HEADER)) == 0 || pos + 4 > len)
 		return false;
 	pos += 4;
-	an = get16(msg + 6);
+	an = wire_get16(msg + 6);
 	for (size_t i = 0; i < an; i++) {
 		size_t	o = pos;
 
 		if ((pos = wire_skip_name(msg, len, pos)) == 0 ||
-		    pos + 10 > len || pos + 10 + get16(msg + pos + 8) > len)
+		    pos + 10 > len || pos + 10 + wire_get16(msg + pos + 8) > len)
 			return false;
-		if (get16(msg + pos) == WIRE_TYPE_MX)
+		if (wire_get16(msg + pos) == WIRE_TYPE_MX)
 			return false;
-		if ((get16(msg + pos) == WIRE_TYPE_A && get16(msg + pos + 8) ==
-		    4) || (get16(msg + pos) == WIRE_TYPE_AAAA &&
-		    get16(msg + pos + 8) == 16)) {
+		if ((wire_get16(msg + pos) == WIRE_TYPE_A &&
+		    wire_get16(msg + pos + 8) == 4) ||
+		    (wire_get16(msg + pos) == WIRE_TYPE_AAAA &&
+		    wire_get16(msg + pos + 8) == 16)) {
 			if (n == 256)
 				return false;
 			own[n] = o;
-			type[n] = get16(msg + pos);
-			rdl[n] = get16(msg + pos + 8);
+			type[n] = wire_get16(msg + pos);
+			rdl[n] = wire_get16(msg + pos + 8);
 			rd[n++] = pos + 10;
 		}
-		pos += 10 + (size_t)get16(msg + pos + 8);
+		pos += 10 + (size_t)wire_get16(msg + pos + 8);
 	}
 	/* Fisher-Yates over each record's group of equal owner and type. */
 	for (size_t i = n; i > 1; i--) {

@@ -10,6 +10,27 @@
 /* Name offsets remembered for compression; past that, names go uncompressed. */
 #define WIRE_PTRS	64
 
+/* Big-endian 16- and 32-bit fields, as every DNS header and record has them. */
+static inline uint16_t
+wire_get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline void
+wire_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void
+wire_put32(uint8_t *p, uint32_t v)
+{
+	wire_put16(p, (uint16_t)(v >> 16));
+	wire_put16(p + 2, (uint16_t)v);
+}
+
 enum wire_section {
 	WIRE_ANSWER,
 	WIRE_AUTHORITY,
