@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(
 	build-essential autoconf automake pkg-config
-	libevent-dev libldns-dev libjson-c-dev libcurl4-openssl-dev libyaml-dev libssl-dev
+	libevent-dev libldns-dev libjson-c-dev libyajl-dev libcurl4-openssl-dev libyaml-dev libssl-dev
 	liburcu-dev uthash-dev libcmocka-dev
 	dnsutils knot-dnsutils python3 python3-yaml valgrind
 	clang libclang-rt-dev llvm

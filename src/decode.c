@@ -1,4 +1,4 @@
-/* decode.c -- json-c to the slim structs of object.h: strict on what DNS uses, lenient on the rest. */
+/* decode.c -- API JSON (a jdoc) to the slim structs of object.h: strict on what DNS uses, lenient on the rest. */
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -9,9 +9,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include <json.h>
-
 #include "decode.h"
+#include "jdoc.h"
 #include "object.h"
 #include "xmalloc.h"
 
@@ -71,13 +70,22 @@ decode_fail(struct decode_ctx *dc, const char *fmt, ...)
 	return -1;
 }
 
-/* For "not an integer": indexed by json-c's json_type. */
+/* For "not an integer": indexed by jdoc_type. */
 static const char *const decode_type_names[] = {
-	[json_type_null] = "null", [json_type_boolean] = "a boolean",
-	[json_type_double] = "a number", [json_type_int] = "an integer",
-	[json_type_object] = "an object", [json_type_array] = "an array",
-	[json_type_string] = "a string",
+	[JDOC_NULL] = "null", [JDOC_BOOL] = "a boolean",
+	[JDOC_DOUBLE] = "a number", [JDOC_INT] = "an integer",
+	[JDOC_OBJECT] = "an object", [JDOC_ARRAY] = "an array",
+	[JDOC_STRING] = "a string",
 };
+
+/* Member key of obj; NULL when absent or null, which the API treats alike. */
+static const struct jdoc_val *
+decode_member(const struct jdoc_val *obj, const char *key)
+{
+	const struct jdoc_val	*v = jdoc_get(obj, key);
+
+	return v != NULL && v->type != JDOC_NULL ? v : NULL;
+}
 
 /*
  * Appends the n bytes of s to buf at *at, cut to fit len with its NUL:
@@ -135,15 +143,13 @@ decode_path_index(char *buf, size_t len, const char *prefix, size_t i)
  * null, which the API treats alike. -1 when it has another type.
  */
 static int
-decode_get(struct decode_ctx *dc, struct json_object *obj, const char *prefix,
-    const char *key, enum json_type type, struct json_object **out)
+decode_get(struct decode_ctx *dc, const struct jdoc_val *obj,
+    const char *prefix, const char *key, enum jdoc_type type,
+    const struct jdoc_val **out)
 {
 	char	path[DECODE_PATHMAX];
 
-	*out = NULL;
-	if (!json_object_object_get_ex(obj, key, out) || *out == NULL)
-		return 0;
-	if (json_object_is_type(*out, type))
+	if ((*out = decode_member(obj, key)) == NULL || (*out)->type == type)
 		return 0;
 	decode_path(path, sizeof(path), prefix, key);
 	return decode_fail(dc, "%s: not %s", path, decode_type_names[type]);
@@ -151,21 +157,21 @@ decode_get(struct decode_ctx *dc, struct json_object *obj, const char *prefix,
 
 /* A string member, borrowed; NULL when absent, null or empty. */
 static int
-decode_str(struct decode_ctx *dc, struct json_object *obj, const char *prefix,
+decode_str(struct decode_ctx *dc, const struct jdoc_val *obj, const char *prefix,
     const char *key, const char **out)
 {
-	struct json_object	*v;
+	const struct jdoc_val	*v;
 
 	*out = NULL;
-	if (decode_get(dc, obj, prefix, key, json_type_string, &v) == -1)
+	if (decode_get(dc, obj, prefix, key, JDOC_STRING, &v) == -1)
 		return -1;
-	if (v != NULL && json_object_get_string_len(v) > 0)
-		*out = json_object_get_string(v);
+	if (v != NULL && v->n > 0)
+		*out = v->u.s;
 	return 0;
 }
 
 static int
-decode_strdup(struct decode_ctx *dc, struct json_object *obj,
+decode_strdup(struct decode_ctx *dc, const struct jdoc_val *obj,
     const char *prefix, const char *key, char **out)
 {
 	const char	*s;
@@ -178,33 +184,33 @@ decode_strdup(struct decode_ctx *dc, struct json_object *obj,
 
 /* A boolean member; def when absent or null. */
 static int
-decode_bool(struct decode_ctx *dc, struct json_object *obj, const char *prefix,
+decode_bool(struct decode_ctx *dc, const struct jdoc_val *obj, const char *prefix,
     const char *key, bool def, bool *out)
 {
-	struct json_object	*v;
+	const struct jdoc_val	*v;
 
-	if (decode_get(dc, obj, prefix, key, json_type_boolean, &v) == -1)
+	if (decode_get(dc, obj, prefix, key, JDOC_BOOL, &v) == -1)
 		return -1;
-	*out = v ? json_object_get_boolean(v) : def;
+	*out = v ? v->u.b : def;
 	return 0;
 }
 
 /* A port number 1..65535; 0 when absent unless required. */
 static int
-decode_port_number(struct decode_ctx *dc, struct json_object *obj,
+decode_port_number(struct decode_ctx *dc, const struct jdoc_val *obj,
     const char *prefix, const char *key, bool required, uint16_t *out)
 {
-	struct json_object	*v;
+	const struct jdoc_val	*v;
 	char			 path[DECODE_PATHMAX];
 	int64_t			 n;
 
 	*out = 0;
-	if (decode_get(dc, obj, prefix, key, json_type_int, &v) == -1)
+	if (decode_get(dc, obj, prefix, key, JDOC_INT, &v) == -1)
 		return -1;
 	decode_path(path, sizeof(path), prefix, key);
 	if (v == NULL)
 		return required ? decode_fail(dc, "%s: missing", path) : 0;
-	n = json_object_get_int64(v);
+	n = v->u.i;
 	if (n < 1 || n > 65535)
 		return decode_fail(dc, "%s: %lld out of range 1-65535", path,
 		    (long long)n);
@@ -213,7 +219,7 @@ decode_port_number(struct decode_ctx *dc, struct json_object *obj,
 }
 
 static int
-decode_protocol(struct decode_ctx *dc, struct json_object *obj,
+decode_protocol(struct decode_ctx *dc, const struct jdoc_val *obj,
     const char *prefix, uint8_t *out)
 {
 	const char	*s;
@@ -237,38 +243,38 @@ decode_protocol(struct decode_ctx *dc, struct json_object *obj,
  * checked one by one with decode_item().
  */
 static int
-decode_array(struct decode_ctx *dc, struct json_object *obj,
-    const char *prefix, const char *key, struct json_object **arr, size_t *n)
+decode_array(struct decode_ctx *dc, const struct jdoc_val *obj,
+    const char *prefix, const char *key, const struct jdoc_val **arr, size_t *n)
 {
-	if (decode_get(dc, obj, prefix, key, json_type_array, arr) == -1)
+	if (decode_get(dc, obj, prefix, key, JDOC_ARRAY, arr) == -1)
 		return -1;
-	*n = *arr ? json_object_array_length(*arr) : 0;
+	*n = *arr ? (*arr)->n : 0;
 	return 0;
 }
 
 /* Item i of arr (named prefix) as type; fills path with "prefix[i]". */
 static int
-decode_item(struct decode_ctx *dc, struct json_object *arr, const char *prefix,
-    size_t i, enum json_type type, struct json_object **out, char *path,
+decode_item(struct decode_ctx *dc, const struct jdoc_val *arr, const char *prefix,
+    size_t i, enum jdoc_type type, const struct jdoc_val **out, char *path,
     size_t len)
 {
 	decode_path_index(path, len, prefix, i);
-	*out = json_object_array_get_idx(arr, i);
-	if (*out != NULL && json_object_is_type(*out, type))
+	*out = jdoc_at(arr, i);
+	if (*out != NULL && (*out)->type == type)
 		return 0;
 	return decode_fail(dc, "%s: not %s", path, decode_type_names[type]);
 }
 
 /* An address of the family wanted (0: either). */
 static int
-decode_ip(struct decode_ctx *dc, struct json_object *v, const char *path,
+decode_ip(struct decode_ctx *dc, const struct jdoc_val *v, const char *path,
     uint8_t family, struct object_ip *ip)
 {
 	const char	*s;
 
-	if (v == NULL || !json_object_is_type(v, json_type_string))
+	if (v == NULL || v->type != JDOC_STRING)
 		return decode_fail(dc, "%s: not a string", path);
-	s = json_object_get_string(v);
+	s = v->u.s;
 	if (object_ip_parse(s, ip) == -1)
 		return decode_fail(dc, "%s: bad IP address \"%s\"", path, s);
 	if (family != 0 && ip->family != family)
@@ -290,23 +296,27 @@ decode_label_cmp(const void *a, const void *b)
  * that object_equal() does not depend on the order the JSON gave.
  */
 static int
-decode_labels(struct decode_ctx *dc, struct json_object *obj,
+decode_labels(struct decode_ctx *dc, const struct jdoc_val *obj,
     const char *prefix, const char *key, struct object_label **out, size_t *n)
 {
-	struct json_object	*map;
+	const struct jdoc_val	*map, *v;
 	char			 path[DECODE_PATHMAX];
 
-	if (decode_get(dc, obj, prefix, key, json_type_object, &map) == -1)
+	if (decode_get(dc, obj, prefix, key, JDOC_OBJECT, &map) == -1)
 		return -1;
-	if (map == NULL || json_object_object_length(map) == 0)
+	if (map == NULL || map->n == 0)
 		return 0;
 	decode_path(path, sizeof(path), prefix, key);
-	*out = xcalloc(json_object_object_length(map), sizeof(**out));
-	json_object_object_foreach(map, k, v) {
-		if (!json_object_is_type(v, json_type_string))
-			return decode_fail(dc, "%s.%s: not a string", path, k);
-		(*out)[*n].key = xstrdup(k);
-		(*out)[*n].value = xstrdup(json_object_get_string(v));
+	*out = xcalloc(map->n, sizeof(**out));
+	for (v = jdoc_first(map); v != NULL; v = jdoc_next(map, v)) {
+		/* Of equal keys the last counts, as everywhere in the API. */
+		if (jdoc_get(map, v->key) != v)
+			continue;
+		if (v->type != JDOC_STRING)
+			return decode_fail(dc, "%s.%s: not a string", path,
+			    v->key);
+		(*out)[*n].key = xstrdup(v->key);
+		(*out)[*n].value = xstrdup(v->u.s);
 		(*n)++;
 	}
 	qsort(*out, *n, sizeof(**out), decode_label_cmp);
@@ -359,7 +369,7 @@ decode_dns_name(struct decode_ctx *dc, const char *path, const char *s,
 
 /* A string member that becomes a DNS label: a hostname, a subdomain. */
 static int
-decode_label_str(struct decode_ctx *dc, struct json_object *obj,
+decode_label_str(struct decode_ctx *dc, const struct jdoc_val *obj,
     const char *prefix, const char *key, char **out)
 {
 	char	path[DECODE_PATHMAX];
@@ -377,7 +387,7 @@ decode_label_str(struct decode_ctx *dc, struct json_object *obj,
  * *skip is set (slices) when the number is absent: "all ports".
  */
 static int
-decode_port(struct decode_ctx *dc, struct json_object *item, const char *path,
+decode_port(struct decode_ctx *dc, const struct jdoc_val *item, const char *path,
     const char *numkey, bool required, struct object_port *p, bool *skip)
 {
 	uint16_t	num;
@@ -402,20 +412,20 @@ decode_port(struct decode_ctx *dc, struct json_object *item, const char *path,
 }
 
 static int
-decode_target_port(struct decode_ctx *dc, struct json_object *item,
+decode_target_port(struct decode_ctx *dc, const struct jdoc_val *item,
     const char *path, struct object_port *p)
 {
-	struct json_object	*v;
+	const struct jdoc_val	*v;
 	char			 tpath[DECODE_PATHMAX];
 
-	if (!json_object_object_get_ex(item, "targetPort", &v) || v == NULL)
+	if ((v = decode_member(item, "targetPort")) == NULL)
 		return 0;
-	if (json_object_is_type(v, json_type_string)) {
-		if (json_object_get_string_len(v) > 0)
-			p->target_name = xstrdup(json_object_get_string(v));
+	if (v->type == JDOC_STRING) {
+		if (v->n > 0)
+			p->target_name = xstrdup(v->u.s);
 		return 0;
 	}
-	if (!json_object_is_type(v, json_type_int)) {
+	if (v->type != JDOC_INT) {
 		decode_path(tpath, sizeof(tpath), path, "targetPort");
 		return decode_fail(dc, "%s: not an integer or a string", tpath);
 	}
@@ -425,11 +435,11 @@ decode_target_port(struct decode_ctx *dc, struct json_object *item,
 
 /* The port list key of obj, appended to the n ports at *ports. */
 static int
-decode_ports(struct decode_ctx *dc, struct json_object *obj,
+decode_ports(struct decode_ctx *dc, const struct jdoc_val *obj,
     const char *prefix, const char *key, enum decode_ports_kind kind,
     struct object_port **ports, size_t *n)
 {
-	struct json_object	*arr, *item;
+	const struct jdoc_val	*arr, *item;
 	char			 apath[DECODE_PATHMAX], path[DECODE_PATHMAX];
 	size_t			 len;
 	bool			 skip;
@@ -442,7 +452,7 @@ decode_ports(struct decode_ctx *dc, struct json_object *obj,
 	*ports = xreallocarray(*ports, *n + len, sizeof(**ports));
 	memset(*ports + *n, 0, len * sizeof(**ports));
 	for (size_t i = 0; i < len; i++) {
-		if (decode_item(dc, arr, apath, i, json_type_object, &item,
+		if (decode_item(dc, arr, apath, i, JDOC_OBJECT, &item,
 		    path, sizeof(path)) == -1)
 			return -1;
 		/* Counted before it is filled: object_free() frees it. */
@@ -464,10 +474,10 @@ decode_ports(struct decode_ctx *dc, struct json_object *obj,
 
 /* The ownerReference that is the object's controller, if any. */
 static int
-decode_controller(struct decode_ctx *dc, struct json_object *meta,
+decode_controller(struct decode_ctx *dc, const struct jdoc_val *meta,
     struct object *obj)
 {
-	struct json_object	*arr, *item;
+	const struct jdoc_val	*arr, *item;
 	char			 path[DECODE_PATHMAX];
 	size_t			 n;
 	bool			 controller, found = false;
@@ -477,7 +487,7 @@ decode_controller(struct decode_ctx *dc, struct json_object *meta,
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		if (decode_item(dc, arr, "metadata.ownerReferences", i,
-		    json_type_object, &item, path, sizeof(path)) == -1 ||
+		    JDOC_OBJECT, &item, path, sizeof(path)) == -1 ||
 		    decode_bool(dc, item, path, "controller", false,
 		    &controller) == -1)
 			return -1;
@@ -497,7 +507,7 @@ decode_controller(struct decode_ctx *dc, struct json_object *meta,
 }
 
 static int
-decode_metadata(struct decode_ctx *dc, struct json_object *meta,
+decode_metadata(struct decode_ctx *dc, const struct jdoc_val *meta,
     struct object *obj)
 {
 	if (decode_labels(dc, meta, "metadata", "labels", &obj->labels,
@@ -513,15 +523,15 @@ decode_metadata(struct decode_ctx *dc, struct json_object *meta,
 
 /* An integer member in [min, max]; def when absent or null. */
 static int
-decode_int(struct decode_ctx *dc, struct json_object *obj, const char *prefix,
+decode_int(struct decode_ctx *dc, const struct jdoc_val *obj, const char *prefix,
     const char *key, int64_t min, int64_t max, int64_t def, int64_t *out)
 {
-	struct json_object	*v;
+	const struct jdoc_val	*v;
 	char			 path[DECODE_PATHMAX];
 
-	if (decode_get(dc, obj, prefix, key, json_type_int, &v) == -1)
+	if (decode_get(dc, obj, prefix, key, JDOC_INT, &v) == -1)
 		return -1;
-	*out = v ? json_object_get_int64(v) : def;
+	*out = v ? v->u.i : def;
 	if (*out >= min && *out <= max)
 		return 0;
 	decode_path(path, sizeof(path), prefix, key);
@@ -535,38 +545,38 @@ decode_int(struct decode_ctx *dc, struct json_object *obj, const char *prefix,
  * one (the local simulation allocates it).
  */
 static int
-decode_service_ips(struct decode_ctx *dc, struct json_object *spec,
+decode_service_ips(struct decode_ctx *dc, const struct jdoc_val *spec,
     struct object_service *svc)
 {
-	struct json_object	*arr, *one, *first;
+	const struct jdoc_val	*arr, *one, *first, *v;
 	char			 path[DECODE_PATHMAX];
 	size_t			 len;
 
 	if (decode_array(dc, spec, "spec", "clusterIPs", &arr, &len) == -1 ||
-	    decode_get(dc, spec, "spec", "clusterIP", json_type_string,
+	    decode_get(dc, spec, "spec", "clusterIP", JDOC_STRING,
 	    &one) == -1)
 		return -1;
 	if (len > 2)
 		return decode_fail(dc,
 		    "spec.clusterIPs: more than two addresses");
-	first = len > 0 ? json_object_array_get_idx(arr, 0) : one;
-	if (first != NULL && json_object_is_type(first, json_type_string) &&
-	    strcmp(json_object_get_string(first), "None") == 0) {
+	first = len > 0 ? jdoc_at(arr, 0) : one;
+	if (first != NULL && first->type == JDOC_STRING &&
+	    strcmp(first->u.s, "None") == 0) {
 		svc->type = SERVICE_HEADLESS;
 		return 0;
 	}
 	if (len == 0) {
-		if (one == NULL || json_object_get_string_len(one) == 0)
+		if (one == NULL || one->n == 0)
 			return 0;
 		svc->ips = xcalloc(1, sizeof(*svc->ips));
 		svc->nips = 1;
 		return decode_ip(dc, one, "spec.clusterIP", 0, svc->ips);
 	}
 	svc->ips = xcalloc(len, sizeof(*svc->ips));
-	for (size_t i = 0; i < len; i++) {
-		decode_path_index(path, sizeof(path), "spec.clusterIPs", i);
-		if (decode_ip(dc, json_object_array_get_idx(arr, i), path, 0,
-		    &svc->ips[i]) == -1)
+	for (v = jdoc_first(arr); v != NULL; v = jdoc_next(arr, v)) {
+		decode_path_index(path, sizeof(path), "spec.clusterIPs",
+		    svc->nips);
+		if (decode_ip(dc, v, path, 0, &svc->ips[svc->nips]) == -1)
 			return -1;
 		svc->nips++;
 	}
@@ -575,10 +585,10 @@ decode_service_ips(struct decode_ctx *dc, struct json_object *spec,
 
 /* spec.ipFamilies, or the families of the IPs; and the dual-stack policy. */
 static int
-decode_service_families(struct decode_ctx *dc, struct json_object *spec,
+decode_service_families(struct decode_ctx *dc, const struct jdoc_val *spec,
     struct object_service *svc)
 {
-	struct json_object	*arr, *v;
+	const struct jdoc_val	*arr, *v;
 	const char		*s;
 	char			 path[DECODE_PATHMAX];
 	size_t			 len;
@@ -589,10 +599,10 @@ decode_service_families(struct decode_ctx *dc, struct json_object *spec,
 		return decode_fail(dc,
 		    "spec.ipFamilies: more than two families");
 	for (size_t i = 0; i < len; i++) {
-		if (decode_item(dc, arr, "spec.ipFamilies", i, json_type_string,
+		if (decode_item(dc, arr, "spec.ipFamilies", i, JDOC_STRING,
 		    &v, path, sizeof(path)) == -1)
 			return -1;
-		s = json_object_get_string(v);
+		s = v->u.s;
 		if (strcmp(s, "IPv4") == 0)
 			svc->families[svc->nfamilies++] = AF_INET;
 		else if (strcmp(s, "IPv6") == 0)
@@ -614,7 +624,7 @@ decode_service_families(struct decode_ctx *dc, struct json_object *spec,
 
 /* spec.type and what it implies: the CNAME target or the cluster IPs. */
 static int
-decode_service_type(struct decode_ctx *dc, struct json_object *spec,
+decode_service_type(struct decode_ctx *dc, const struct jdoc_val *spec,
     struct object_service *svc)
 {
 	const char	*type, *name;
@@ -645,15 +655,15 @@ decode_service_type(struct decode_ctx *dc, struct json_object *spec,
 }
 
 static int
-decode_service(struct decode_ctx *dc, struct json_object *root,
+decode_service(struct decode_ctx *dc, const struct jdoc_val *root,
     struct object *obj)
 {
 	struct object_service	*svc = &obj->u.svc;
-	struct json_object	*spec;
+	const struct jdoc_val	*spec;
 
 	if (decode_dns_name(dc, "metadata.name", obj->name, false, true) == -1)
 		return -1;
-	if (decode_get(dc, root, "", "spec", json_type_object, &spec) == -1)
+	if (decode_get(dc, root, "", "spec", JDOC_OBJECT, &spec) == -1)
 		return -1;
 	if (spec == NULL)
 		return decode_fail(dc, "spec: missing");
@@ -670,10 +680,10 @@ decode_service(struct decode_ctx *dc, struct json_object *root,
 
 /* endpoints[i].addresses, all of the slice's family. */
 static int
-decode_endpoint_addrs(struct decode_ctx *dc, struct json_object *item,
+decode_endpoint_addrs(struct decode_ctx *dc, const struct jdoc_val *item,
     const char *prefix, uint8_t family, struct object_endpoint *e)
 {
-	struct json_object	*arr, *v;
+	const struct jdoc_val	*arr, *v;
 	struct object_ip	 one, *ips;
 	char			 apath[DECODE_PATHMAX], path[DECODE_PATHMAX];
 	size_t			 len;
@@ -687,9 +697,9 @@ decode_endpoint_addrs(struct decode_ctx *dc, struct json_object *item,
 	if (len > UINT16_MAX)
 		return decode_fail(dc, "%s: %zu addresses", apath, len);
 	ips = len > 1 ? xreallocarray(NULL, len, sizeof(*ips)) : &one;
-	for (size_t i = 0; i < len && rc == 0; i++) {
+	v = jdoc_first(arr);
+	for (size_t i = 0; i < len && rc == 0; i++, v = jdoc_next(arr, v)) {
 		decode_path_index(path, sizeof(path), apath, i);
-		v = json_object_array_get_idx(arr, i);
 		rc = decode_ip(dc, v, path, family, &ips[i]);
 	}
 	if (rc == 0)
@@ -700,17 +710,17 @@ decode_endpoint_addrs(struct decode_ctx *dc, struct json_object *item,
 }
 
 static int
-decode_endpoint(struct decode_ctx *dc, struct json_object *item,
+decode_endpoint(struct decode_ctx *dc, const struct jdoc_val *item,
     const char *path, uint8_t family, struct object_endpoint *e)
 {
-	struct json_object	*cond, *ref;
+	const struct jdoc_val	*cond, *ref;
 	char			 cpath[DECODE_PATHMAX];
 	const char		*kind;
 
 	if (decode_endpoint_addrs(dc, item, path, family, e) == -1 ||
-	    decode_get(dc, item, path, "conditions", json_type_object,
+	    decode_get(dc, item, path, "conditions", JDOC_OBJECT,
 	    &cond) == -1 ||
-	    decode_get(dc, item, path, "targetRef", json_type_object,
+	    decode_get(dc, item, path, "targetRef", JDOC_OBJECT,
 	    &ref) == -1 ||
 	    decode_label_str(dc, item, path, "hostname", &e->hostname) == -1)
 		return -1;
@@ -735,7 +745,7 @@ decode_endpoint(struct decode_ctx *dc, struct json_object *item,
 }
 
 static int
-decode_address_type(struct decode_ctx *dc, struct json_object *root,
+decode_address_type(struct decode_ctx *dc, const struct jdoc_val *root,
     uint8_t *family)
 {
 	const char	*s;
@@ -756,11 +766,11 @@ decode_address_type(struct decode_ctx *dc, struct json_object *root,
 }
 
 static int
-decode_slice(struct decode_ctx *dc, struct json_object *root,
+decode_slice(struct decode_ctx *dc, const struct jdoc_val *root,
     struct object *obj)
 {
 	struct object_slice	*sl = &obj->u.slice;
-	struct json_object	*arr, *item;
+	const struct jdoc_val	*arr, *item;
 	const char		*svc;
 	char			 path[DECODE_PATHMAX];
 	size_t			 len;
@@ -777,7 +787,7 @@ decode_slice(struct decode_ctx *dc, struct json_object *root,
 		return 0;
 	sl->endpoints = xcalloc(len, sizeof(*sl->endpoints));
 	for (size_t i = 0; i < len; i++) {
-		if (decode_item(dc, arr, "endpoints", i, json_type_object,
+		if (decode_item(dc, arr, "endpoints", i, JDOC_OBJECT,
 		    &item, path, sizeof(path)) == -1)
 			return -1;
 		sl->nendpoints++;
@@ -789,10 +799,10 @@ decode_slice(struct decode_ctx *dc, struct json_object *root,
 }
 
 static int
-decode_pod_spec(struct decode_ctx *dc, struct json_object *spec,
+decode_pod_spec(struct decode_ctx *dc, const struct jdoc_val *spec,
     struct object_pod *pod)
 {
-	struct json_object	*arr, *item;
+	const struct jdoc_val	*arr, *item;
 	char			 path[DECODE_PATHMAX];
 	size_t			 len;
 
@@ -804,7 +814,7 @@ decode_pod_spec(struct decode_ctx *dc, struct json_object *spec,
 		return -1;
 	for (size_t i = 0; i < len; i++)
 		if (decode_item(dc, arr, "spec.containers", i,
-		    json_type_object, &item, path, sizeof(path)) == -1 ||
+		    JDOC_OBJECT, &item, path, sizeof(path)) == -1 ||
 		    decode_ports(dc, item, path, "ports",
 		    DECODE_PORTS_CONTAINER, &pod->ports, &pod->nports) == -1)
 			return -1;
@@ -812,7 +822,7 @@ decode_pod_spec(struct decode_ctx *dc, struct json_object *spec,
 }
 
 static int
-decode_pod_phase(struct decode_ctx *dc, struct json_object *status,
+decode_pod_phase(struct decode_ctx *dc, const struct jdoc_val *status,
     struct object_pod *pod)
 {
 	static const char *const phases[] = {
@@ -838,31 +848,30 @@ decode_pod_phase(struct decode_ctx *dc, struct json_object *status,
 
 /* status.podIPs[].ip, else status.podIP (older kubelets). */
 static int
-decode_pod_ips(struct decode_ctx *dc, struct json_object *status,
+decode_pod_ips(struct decode_ctx *dc, const struct jdoc_val *status,
     struct object_pod *pod)
 {
-	struct json_object	*arr, *item, *v;
+	const struct jdoc_val	*arr, *item, *v;
 	char			 path[DECODE_PATHMAX], ipath[DECODE_PATHMAX];
 	size_t			 len;
 
 	if (decode_array(dc, status, "status", "podIPs", &arr, &len) == -1 ||
-	    decode_get(dc, status, "status", "podIP", json_type_string,
+	    decode_get(dc, status, "status", "podIP", JDOC_STRING,
 	    &v) == -1)
 		return -1;
-	if (len == 0 && v != NULL && json_object_get_string_len(v) > 0) {
+	if (len == 0 && v != NULL && v->n > 0) {
 		pod->ips = xcalloc(1, sizeof(*pod->ips));
 		pod->nips = 1;
 		return decode_ip(dc, v, "status.podIP", 0, pod->ips);
 	}
 	pod->ips = len ? xcalloc(len, sizeof(*pod->ips)) : NULL;
 	for (size_t i = 0; i < len; i++) {
-		if (decode_item(dc, arr, "status.podIPs", i, json_type_object,
+		if (decode_item(dc, arr, "status.podIPs", i, JDOC_OBJECT,
 		    &item, path, sizeof(path)) == -1)
 			return -1;
 		decode_path(ipath, sizeof(ipath), path, "ip");
-		v = NULL;
-		json_object_object_get_ex(item, "ip", &v);
-		if (decode_ip(dc, v, ipath, 0, &pod->ips[i]) == -1)
+		if (decode_ip(dc, decode_member(item, "ip"), ipath, 0,
+		    &pod->ips[i]) == -1)
 			return -1;
 		pod->nips++;
 	}
@@ -911,10 +920,10 @@ decode_time(const char *s, int64_t *out)
  * lastTransitionTime are kept to explain a pod that is not.
  */
 static int
-decode_pod_ready(struct decode_ctx *dc, struct json_object *status,
+decode_pod_ready(struct decode_ctx *dc, const struct jdoc_val *status,
     struct object_pod *pod)
 {
-	struct json_object	*arr, *item, *v;
+	const struct jdoc_val	*arr, *item, *v;
 	const char		*type, *st;
 	char			 path[DECODE_PATHMAX];
 	size_t			 len;
@@ -923,7 +932,7 @@ decode_pod_ready(struct decode_ctx *dc, struct json_object *status,
 		return -1;
 	for (size_t i = 0; i < len; i++) {
 		if (decode_item(dc, arr, "status.conditions", i,
-		    json_type_object, &item, path, sizeof(path)) == -1 ||
+		    JDOC_OBJECT, &item, path, sizeof(path)) == -1 ||
 		    decode_str(dc, item, path, "type", &type) == -1 ||
 		    decode_str(dc, item, path, "status", &st) == -1)
 			return -1;
@@ -935,25 +944,25 @@ decode_pod_ready(struct decode_ctx *dc, struct json_object *status,
 		    OBJECT_COND_UNKNOWN;
 		/* Only ever shown to people: an odd time is left out, not fatal. */
 		pod->ready_since = 0;
-		if (json_object_object_get_ex(item, "lastTransitionTime", &v) &&
-		    json_object_is_type(v, json_type_string) &&
-		    !decode_time(json_object_get_string(v), &pod->ready_since))
+		if ((v = decode_member(item, "lastTransitionTime")) != NULL &&
+		    v->type == JDOC_STRING &&
+		    !decode_time(v->u.s, &pod->ready_since))
 			pod->ready_since = 0;
 	}
 	return 0;
 }
 
 static int
-decode_pod(struct decode_ctx *dc, struct json_object *root,
-    struct json_object *meta, struct object *obj)
+decode_pod(struct decode_ctx *dc, const struct jdoc_val *root,
+    const struct jdoc_val *meta, struct object *obj)
 {
 	struct object_pod	*pod = &obj->u.pod;
-	struct json_object	*spec, *status, *del;
+	const struct jdoc_val	*spec, *status;
 
 	if (decode_dns_name(dc, "metadata.name", obj->name, true,
 	    false) == -1 ||
-	    decode_get(dc, root, "", "spec", json_type_object, &spec) == -1 ||
-	    decode_get(dc, root, "", "status", json_type_object, &status) == -1)
+	    decode_get(dc, root, "", "spec", JDOC_OBJECT, &spec) == -1 ||
+	    decode_get(dc, root, "", "status", JDOC_OBJECT, &status) == -1)
 		return -1;
 	if (spec != NULL && decode_pod_spec(dc, spec, pod) == -1)
 		return -1;
@@ -961,23 +970,26 @@ decode_pod(struct decode_ctx *dc, struct json_object *root,
 	    decode_pod_ips(dc, status, pod) == -1 ||
 	    decode_pod_ready(dc, status, pod) == -1))
 		return -1;
-	pod->deleting = json_object_object_get_ex(meta, "deletionTimestamp",
-	    &del) && del != NULL;
+	pod->deleting = decode_member(meta, "deletionTimestamp") != NULL;
 	return 0;
 }
 
+/* A value's JSON text, as the document gave it. */
 static char *
-decode_json_text(struct json_object *v)
+decode_json_text(const struct jdoc_val *v)
 {
-	return xstrdup(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+	size_t		 len;
+	const char	*text = jdoc_text(v, &len);
+
+	return xstrndup(text, len);
 }
 
 /* volumeClaimTemplates: their names, and the whole list kept as JSON. */
 static int
-decode_claim_templates(struct decode_ctx *dc, struct json_object *spec,
+decode_claim_templates(struct decode_ctx *dc, const struct jdoc_val *spec,
     struct object_petset *ps)
 {
-	struct json_object	*arr, *item, *meta;
+	const struct jdoc_val	*arr, *item, *meta;
 	char			 path[DECODE_PATHMAX];
 	const char		*name;
 	size_t			 n;
@@ -991,8 +1003,8 @@ decode_claim_templates(struct decode_ctx *dc, struct json_object *spec,
 	ps->claim_names = xcalloc(n, sizeof(*ps->claim_names));
 	for (size_t i = 0; i < n; i++) {
 		if (decode_item(dc, arr, "spec.volumeClaimTemplates", i,
-		    json_type_object, &item, path, sizeof(path)) == -1 ||
-		    decode_get(dc, item, path, "metadata", json_type_object,
+		    JDOC_OBJECT, &item, path, sizeof(path)) == -1 ||
+		    decode_get(dc, item, path, "metadata", JDOC_OBJECT,
 		    &meta) == -1 ||
 		    (meta != NULL && decode_str(dc, meta, path, "name",
 		    &name) == -1))
@@ -1008,17 +1020,17 @@ decode_claim_templates(struct decode_ctx *dc, struct json_object *spec,
 }
 
 static int
-decode_petset_status(struct decode_ctx *dc, struct json_object *root,
+decode_petset_status(struct decode_ctx *dc, const struct jdoc_val *root,
     struct object_petset_status *st)
 {
 	static const char *const keys[] = { "replicas", "readyReplicas",
 	    "currentReplicas", "availableReplicas" };
 	int32_t		*fields[] = { &st->replicas, &st->ready_replicas,
 			    &st->current_replicas, &st->available_replicas };
-	struct json_object *status;
+	const struct jdoc_val *status;
 	int64_t		 v;
 
-	if (decode_get(dc, root, "", "status", json_type_object, &status) == -1)
+	if (decode_get(dc, root, "", "status", JDOC_OBJECT, &status) == -1)
 		return -1;
 	if (status == NULL)
 		return 0;
@@ -1039,15 +1051,15 @@ decode_petset_status(struct decode_ctx *dc, struct json_object *root,
  * claim templates stay JSON text, since pets are made from them verbatim.
  */
 static int
-decode_petset(struct decode_ctx *dc, struct json_object *root,
-    struct json_object *meta, struct object *obj)
+decode_petset(struct decode_ctx *dc, const struct jdoc_val *root,
+    const struct jdoc_val *meta, struct object *obj)
 {
 	struct object_petset	*ps = &obj->u.petset;
-	struct json_object	*spec, *tmpl, *tmeta, *sel, *ord, *del;
+	const struct jdoc_val	*spec, *tmpl, *tmeta, *sel, *ord;
 	int64_t			 v;
 
 	if (decode_strdup(dc, root, "", "apiVersion", &ps->api_version) == -1 ||
-	    decode_get(dc, root, "", "spec", json_type_object, &spec) == -1)
+	    decode_get(dc, root, "", "spec", JDOC_OBJECT, &spec) == -1)
 		return -1;
 	if (spec == NULL)
 		return decode_fail(dc, "spec: missing");
@@ -1055,27 +1067,27 @@ decode_petset(struct decode_ctx *dc, struct json_object *root,
 	    &v) == -1)
 		return -1;
 	ps->replicas = (int32_t)v;
-	if (decode_get(dc, spec, "spec", "ordinals", json_type_object,
+	if (decode_get(dc, spec, "spec", "ordinals", JDOC_OBJECT,
 	    &ord) == -1 || (ord != NULL && decode_int(dc, ord, "spec.ordinals",
 	    "start", 0, INT32_MAX, 0, &v) == -1))
 		return -1;
 	ps->ordinals_start = ord != NULL ? (int32_t)v : 0;
 	if (decode_label_str(dc, spec, "spec", "serviceName",
 	    &ps->service_name) == -1 ||
-	    decode_get(dc, spec, "spec", "template", json_type_object,
+	    decode_get(dc, spec, "spec", "template", JDOC_OBJECT,
 	    &tmpl) == -1)
 		return -1;
 	if (tmpl == NULL)
 		return decode_fail(dc, "spec.template: missing");
 	ps->pod_template = decode_json_text(tmpl);
-	if (decode_get(dc, spec, "spec", "selector", json_type_object,
+	if (decode_get(dc, spec, "spec", "selector", JDOC_OBJECT,
 	    &sel) == -1 || (sel != NULL && decode_labels(dc, sel,
 	    "spec.selector", "matchLabels", &ps->selector,
 	    &ps->nselector) == -1))
 		return -1;
 	/* No selector, as in the original PetSet: the template's labels. */
 	if (ps->nselector == 0 && (decode_get(dc, tmpl, "spec.template",
-	    "metadata", json_type_object, &tmeta) == -1 || (tmeta != NULL &&
+	    "metadata", JDOC_OBJECT, &tmeta) == -1 || (tmeta != NULL &&
 	    decode_labels(dc, tmeta, "spec.template.metadata", "labels",
 	    &ps->selector, &ps->nselector) == -1)))
 		return -1;
@@ -1084,28 +1096,24 @@ decode_petset(struct decode_ctx *dc, struct json_object *root,
 	    &ps->generation) == -1 ||
 	    decode_petset_status(dc, root, &ps->status) == -1)
 		return -1;
-	ps->deleting = json_object_object_get_ex(meta, "deletionTimestamp",
-	    &del) && del != NULL;
+	ps->deleting = decode_member(meta, "deletionTimestamp") != NULL;
 	return 0;
 }
 
 /* A non-empty string member of obj, or NULL; for naming, never an error. */
 static const char *
-decode_peek(struct json_object *obj, const char *key)
+decode_peek(const struct jdoc_val *obj, const char *key)
 {
-	struct json_object	*v;
+	const struct jdoc_val	*v = jdoc_get(obj, key);
 
-	if (obj == NULL || !json_object_is_type(obj, json_type_object) ||
-	    !json_object_object_get_ex(obj, key, &v) ||
-	    !json_object_is_type(v, json_type_string) ||
-	    json_object_get_string_len(v) == 0)
+	if (v == NULL || v->type != JDOC_STRING || v->n == 0)
 		return NULL;
-	return json_object_get_string(v);
+	return v->u.s;
 }
 
 /* The kind's name: the JSON's own, else the hint; NULL when neither. */
 static const char *
-decode_kind_name(struct json_object *root, const char *hint)
+decode_kind_name(const struct jdoc_val *root, const char *hint)
 {
 	const char	*kind = decode_peek(root, "kind");
 
@@ -1116,7 +1124,7 @@ decode_kind_name(struct json_object *root, const char *hint)
 
 /* Our kind of that name and apiVersion; DECODE_UNSUPPORTED when none. */
 static enum decode_result
-decode_find_kind(struct decode_ctx *dc, struct json_object *root,
+decode_find_kind(struct decode_ctx *dc, const struct jdoc_val *root,
     const char *name, const struct decode_kind **out)
 {
 	const struct decode_kind *k = NULL;
@@ -1145,7 +1153,7 @@ decode_find_kind(struct decode_ctx *dc, struct json_object *root,
 
 /* A new object of kind named by metadata, namespace defaulted. */
 static struct object *
-decode_new(struct decode_ctx *dc, struct json_object *meta,
+decode_new(struct decode_ctx *dc, const struct jdoc_val *meta,
     enum object_kind kind)
 {
 	const char	*ns, *name;
@@ -1173,8 +1181,8 @@ decode_new(struct decode_ctx *dc, struct json_object *meta,
 }
 
 static int
-decode_kind_body(struct decode_ctx *dc, struct json_object *root,
-    struct json_object *meta, struct object *obj)
+decode_kind_body(struct decode_ctx *dc, const struct jdoc_val *root,
+    const struct jdoc_val *meta, struct object *obj)
 {
 	switch (obj->kind) {
 	case OBJECT_SERVICE:
@@ -1186,8 +1194,8 @@ decode_kind_body(struct decode_ctx *dc, struct json_object *root,
 	case OBJECT_PETSET:
 		return decode_petset(dc, root, meta, obj);
 	case OBJECT_PVC:
-		obj->u.pvc.deleting = json_object_object_get_ex(meta,
-		    "deletionTimestamp", &meta) && meta != NULL;
+		obj->u.pvc.deleting = decode_member(meta,
+		    "deletionTimestamp") != NULL;
 		return 0;
 	default:
 		return 0;
@@ -1195,12 +1203,12 @@ decode_kind_body(struct decode_ctx *dc, struct json_object *root,
 }
 
 enum decode_result
-decode_object(struct json_object *root, const char *hint, struct object **out,
+decode_object(const struct jdoc_val *root, const char *hint, struct object **out,
     char *err, size_t errlen)
 {
 	struct decode_ctx	 dc = { err, errlen };
 	const struct decode_kind *k;
-	struct json_object	*meta;
+	const struct jdoc_val	*meta;
 	const char		*kind;
 	struct object		*obj;
 	enum decode_result	 res;
@@ -1208,11 +1216,11 @@ decode_object(struct json_object *root, const char *hint, struct object **out,
 	*out = NULL;
 	if (errlen > 0)
 		err[0] = '\0';
-	if (root == NULL || !json_object_is_type(root, json_type_object)) {
+	if (root == NULL || root->type != JDOC_OBJECT) {
 		decode_fail(&dc, "not an object");
 		return DECODE_ERROR;
 	}
-	if (decode_get(&dc, root, "", "kind", json_type_string, &meta) == -1)
+	if (decode_get(&dc, root, "", "kind", JDOC_STRING, &meta) == -1)
 		return DECODE_ERROR;
 	if ((kind = decode_kind_name(root, hint)) == NULL) {
 		decode_fail(&dc, "kind: missing");
@@ -1220,7 +1228,7 @@ decode_object(struct json_object *root, const char *hint, struct object **out,
 	}
 	if ((res = decode_find_kind(&dc, root, kind, &k)) != DECODE_OK)
 		return res;
-	if (decode_get(&dc, root, "", "metadata", json_type_object,
+	if (decode_get(&dc, root, "", "metadata", JDOC_OBJECT,
 	    &meta) == -1 || (obj = decode_new(&dc, meta, k->kind)) == NULL)
 		return DECODE_ERROR;
 	if (decode_metadata(&dc, meta, obj) == -1 ||
@@ -1234,17 +1242,17 @@ decode_object(struct json_object *root, const char *hint, struct object **out,
 }
 
 char *
-decode_ident(struct json_object *root, const char *hint, char *buf,
+decode_ident(const struct jdoc_val *root, const char *hint, char *buf,
     size_t len)
 {
-	struct json_object	*meta = NULL;
+	const struct jdoc_val	*meta = NULL;
 	const char		*kind, *ns, *name;
 	size_t			 n = sizeof(decode_cluster_kinds) /
 			    sizeof(*decode_cluster_kinds);
 
 	kind = decode_kind_name(root, hint);
-	if (root != NULL && json_object_is_type(root, json_type_object))
-		json_object_object_get_ex(root, "metadata", &meta);
+	if (root != NULL)
+		meta = jdoc_get(root, "metadata");
 	if ((name = decode_peek(meta, "name")) == NULL)
 		name = "?";
 	if ((ns = decode_peek(meta, "namespace")) == NULL)

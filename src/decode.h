@@ -1,4 +1,4 @@
-/* decode.h -- Kubernetes API JSON (json-c) to slim structs, once, at the edge. */
+/* decode.h -- Kubernetes API JSON (a jdoc) to slim structs, once, at the edge. */
 #ifndef PETDNS_DECODE_H
 #define PETDNS_DECODE_H
 
@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <time.h>
 
-struct json_object;
+struct jdoc_val;
 struct object;
 
 enum decode_result {
@@ -27,7 +27,7 @@ enum decode_result {
  * namespace get "default", as kubectl apply gives them. EndpointSlices of
  * addressType FQDN decode with no endpoints: DNS serves only addresses.
  */
-enum decode_result decode_object(struct json_object *, const char *kind,
+enum decode_result decode_object(const struct jdoc_val *, const char *kind,
 	    struct object **out, char *err, size_t errlen);
 /*
  * Writes "ns/name" (or "name" for cluster-scoped kinds) of any object, known
@@ -35,7 +35,7 @@ enum decode_result decode_object(struct json_object *, const char *kind,
  * for a missing name: the context callers put before decode errors. kind is
  * as for decode_object(). Returns buf.
  */
-char	*decode_ident(struct json_object *, const char *kind, char *buf,
+char	*decode_ident(const struct jdoc_val *, const char *kind, char *buf,
 	    size_t len);
 /*
  * An RFC 3339 time ("2024-05-01T10:00:00Z", "...00.123456789+02:00"), as

@@ -1,15 +1,15 @@
-/* jsonlist.c -- a Kubernetes List body item by item: json-c parses every key and value, this walks the punctuation between. */
-#include <limits.h>
+/* jsonlist.c -- a Kubernetes List body item by item: jdoc parses every key and value, this walks the punctuation between. */
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
-
+#include "jdoc.h"
 #include "jsonlist.h"
+#include "xmalloc.h"
 
 struct jsonlist {
-	struct json_tokener	*tok;
-	const char		*p, *end;
+	struct jdoc	*doc;
+	const char	*p, *end;
 };
 
 /* JSON's four whitespace characters (RFC 8259). */
@@ -32,25 +32,22 @@ jsonlist_char(struct jsonlist *l, char c)
 	return true;
 }
 
-/* One JSON value, parsed by json-c up to where it ends; -1 when malformed or cut short. */
+/*
+ * One JSON value, parsed up to where it ends; -1 when malformed or cut
+ * short. It is valid until the next.
+ */
 static int
-jsonlist_value(struct jsonlist *l, struct json_object **out)
+jsonlist_value(struct jsonlist *l, const struct jdoc_val **out)
 {
-	size_t	left;
+	char	err[128];
+	size_t	used;
 
 	jsonlist_space(l);
-	left = (size_t)(l->end - l->p);
-	*out = NULL;
-	if (left == 0 || left > INT_MAX)
+	*out = jdoc_parse(l->doc, l->p, (size_t)(l->end - l->p), &used, err,
+	    sizeof(err));
+	if (*out == NULL)
 		return -1;
-	json_tokener_reset(l->tok);
-	*out = json_tokener_parse_ex(l->tok, l->p, (int)left);
-	if (json_tokener_get_error(l->tok) != json_tokener_success) {
-		json_object_put(*out);
-		*out = NULL;
-		return -1;
-	}
-	l->p += json_tokener_get_parse_end(l->tok);
+	l->p += used;
 	return 0;
 }
 
@@ -58,7 +55,7 @@ jsonlist_value(struct jsonlist *l, struct json_object **out)
 static int
 jsonlist_items(struct jsonlist *l, const struct jsonlist_cb *cb, void *arg)
 {
-	struct json_object	*item;
+	const struct jdoc_val	*item;
 
 	if (!jsonlist_char(l, '['))
 		return -1;
@@ -69,7 +66,6 @@ jsonlist_items(struct jsonlist *l, const struct jsonlist_cb *cb, void *arg)
 		if (jsonlist_value(l, &item) == -1)
 			return -1;
 		cb->item(item, arg);
-		json_object_put(item);
 	} while (jsonlist_char(l, ','));
 	return jsonlist_char(l, ']') ? 0 : -1;
 }
@@ -79,28 +75,30 @@ static int
 jsonlist_member(struct jsonlist *l, const struct jsonlist_cb *cb, void *arg,
     int *items)
 {
-	struct json_object	*key, *value;
+	const struct jdoc_val	*v;
+	char			*key;
 	int			 rc = -1;
 
-	if (jsonlist_value(l, &key) == -1 || !json_object_is_type(key,
-	    json_type_string) || !jsonlist_char(l, ':'))
+	if (jsonlist_value(l, &v) == -1 || v->type != JDOC_STRING)
+		return -1;
+	/* The key's own copy: parsing the value reuses the document. */
+	key = xstrdup(v->u.s);
+	if (!jsonlist_char(l, ':'))
 		goto out;
-	if (strcmp(json_object_get_string(key), "items") == 0)
+	if (strcmp(key, "items") == 0)
 		rc = (*items)++ == 0 ? jsonlist_items(l, cb, arg) : -1;
-	else if ((rc = jsonlist_value(l, &value)) == 0) {
-		cb->member(json_object_get_string(key), value, arg);
-		json_object_put(value);
-	}
+	else if ((rc = jsonlist_value(l, &v)) == 0)
+		cb->member(key, v, arg);
 out:
-	json_object_put(key);
+	free(key);
 	return rc;
 }
 
 int
-jsonlist_walk(struct json_tokener *tok, const char *body, size_t len,
+jsonlist_walk(struct jdoc *doc, const char *body, size_t len,
     const struct jsonlist_cb *cb, void *arg)
 {
-	struct jsonlist	l = { tok, body, body + len };
+	struct jsonlist	l = { doc, body, body + len };
 	int		items = 0;
 
 	if (!jsonlist_char(&l, '{'))
@@ -111,6 +109,6 @@ jsonlist_walk(struct json_tokener *tok, const char *body, size_t len,
 		if (jsonlist_member(&l, cb, arg, &items) == -1)
 			return -1;
 	} while (jsonlist_char(&l, ','));
-	/* What follows the List is ignored, as json-c's own parse would. */
+	/* What follows the List is ignored, as a parse of it whole would. */
 	return jsonlist_char(&l, '}') && items == 1 ? 0 : -1;
 }

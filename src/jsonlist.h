@@ -1,29 +1,30 @@
-/* jsonlist.h -- a Kubernetes List body item by item, every value parsed by json-c, no tree of the whole List. */
+/* jsonlist.h -- a Kubernetes List body item by item, every value parsed on its own, no tree of the whole List. */
 #ifndef PETDNS_JSONLIST_H
 #define PETDNS_JSONLIST_H
 
 #include <stddef.h>
 
-struct json_object;
-struct json_tokener;
+struct jdoc;
+struct jdoc_val;
 
 struct jsonlist_cb {
 	/* A member other than "items" ("metadata", "kind"...); value is borrowed. */
-	void	(*member)(const char *key, struct json_object *value, void *);
+	void	(*member)(const char *key, const struct jdoc_val *value, void *);
 	/* "items" begins: the members before it have been seen. */
 	void	(*items)(void *);
-	/* One element of "items", in order (NULL for null); borrowed. */
-	void	(*item)(struct json_object *, void *);
+	/* One element of "items", in order; borrowed. */
+	void	(*item)(const struct jdoc_val *, void *);
 };
 
 /*
- * Walks the List object in body[0..len) with tok: a page of 500 objects is
- * never one json-c tree (tens of megabytes of small allocations, cold by
- * the time they are decoded and freed), each item is parsed, handed over
- * and freed while it is still in cache. Returns 0, or -1 when body is not
- * an object with one "items" array; callbacks already made stand.
+ * Walks the List object in body[0..len), parsing each value into doc: a page
+ * of 500 objects is never one document (megabytes, cold by the time its
+ * items are decoded), each item is parsed and handed over while it is still
+ * in cache. A value handed over is valid until the callback returns.
+ * Returns 0, or -1 when body is not an object with one "items" array;
+ * callbacks already made stand.
  */
-int	jsonlist_walk(struct json_tokener *tok, const char *body, size_t len,
+int	jsonlist_walk(struct jdoc *doc, const char *body, size_t len,
 	    const struct jsonlist_cb *cb, void *arg);
 
 #endif

@@ -21,6 +21,7 @@
 #include <uthash.h>
 
 #include "decode.h"
+#include "jdoc.h"
 #include "log.h"
 #include "manifest.h"
 #include "object.h"
@@ -49,6 +50,7 @@ struct manifest_file {
 	struct object	***objs;
 	size_t		 *n;
 	char		***origins;	/* "NAME: document N", per object, or NULL */
+	struct jdoc	 *jdoc;		/* what decode reads, reused item to item */
 };
 
 static void manifest_warn(struct manifest_file *, size_t, const char *, ...)
@@ -85,36 +87,46 @@ manifest_append(struct manifest_file *f, struct object *obj, size_t item)
 	(*f->objs)[(*f->n)++] = obj;
 }
 
-/* Decodes one object; item counts list items from 1, 0 for a whole document. */
+/*
+ * Decodes one object; item counts list items from 1, 0 for a whole
+ * document. decode reads JSON text parsed by jdoc: a YAML document's tree
+ * goes there as its compact JSON.
+ */
 static void
 manifest_item(struct manifest_file *f, struct json_object *json,
     const char *hint, size_t item)
 {
 	struct object		*obj;
 	struct json_object	*v;
-	const char		*kind = hint;
+	const struct jdoc_val	*root;
+	const char		*kind = hint, *text;
 	char			 err[512], ident[512];
 
-	switch (decode_object(json, hint, &obj, err, sizeof(err))) {
+	text = json_object_to_json_string_ext(json, JSON_C_TO_STRING_PLAIN);
+	if ((root = jdoc_parse(f->jdoc, text, strlen(text), NULL, err,
+	    sizeof(err))) == NULL)
+		goto bad;
+	switch (decode_object(root, hint, &obj, err, sizeof(err))) {
 	case DECODE_OK:
 		manifest_append(f, obj, item);
 		return;
 	case DECODE_UNSUPPORTED:
-		decode_ident(json, hint, ident, sizeof(ident));
+		decode_ident(root, hint, ident, sizeof(ident));
 		manifest_warn(f, item, "skipping %s %s", err, ident);
 		return;
 	case DECODE_ERROR:
 		break;
 	}
+bad:
 	f->skipped++;
-	if (!json_object_is_type(json, json_type_object)) {
+	if (root == NULL || !json_object_is_type(json, json_type_object)) {
 		manifest_warn(f, item, "%s", err);
 		return;
 	}
 	if (json_object_object_get_ex(json, "kind", &v) &&
 	    json_object_is_type(v, json_type_string))
 		kind = json_object_get_string(v);
-	decode_ident(json, hint, ident, sizeof(ident));
+	decode_ident(root, hint, ident, sizeof(ident));
 	manifest_warn(f, item, "%s %s: %s", kind ? kind : "object", ident, err);
 }
 
@@ -180,14 +192,16 @@ static int
 manifest_parse_file(const char *name, const char *buf, size_t len,
     struct object ***objs, size_t *n, char ***origins)
 {
-	struct manifest_file	 f = { name, 0, 0, objs, n, origins };
+	struct manifest_file	 f = { name, 0, 0, objs, n, origins, NULL };
 
 	if (len > MANIFEST_MAXSIZE) {
 		log_warnx("%s: larger than %d MiB, skipped", name,
 		    MANIFEST_MAXSIZE >> 20);
 		return 1;
 	}
+	f.jdoc = jdoc_new();
 	yamljson_stream(buf, len, manifest_doc_cb, &f);
+	jdoc_free(f.jdoc);
 	return f.skipped;
 }
 

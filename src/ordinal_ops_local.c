@@ -4,9 +4,9 @@
 #include <time.h>
 
 #include <event2/event.h>
-#include <json.h>
 
 #include "decode.h"
+#include "jdoc.h"
 #include "log.h"
 #include "object.h"
 #include "ordinal.h"
@@ -88,17 +88,20 @@ ordinal_ops_local_find(struct ordinal_ops_local *l, enum object_kind kind,
 static struct ordinal_ops_local_obj *
 ordinal_ops_local_add(struct ordinal_ops_local *l, const char *json)
 {
-	struct json_object	*root = json_tokener_parse(json);
+	struct jdoc		*doc = jdoc_new();
+	const struct jdoc_val	*root;
 	struct object		*obj = NULL;
 	char			 err[256];
 	struct ordinal_ops_local_obj *o;
 
-	if (decode_object(root, NULL, &obj, err, sizeof(err)) != DECODE_OK) {
+	if ((root = jdoc_parse(doc, json, strlen(json), NULL, err,
+	    sizeof(err))) == NULL ||
+	    decode_object(root, NULL, &obj, err, sizeof(err)) != DECODE_OK) {
 		log_warnx("plugin/kubernetes: petsets: %s", err);
-		json_object_put(root);
+		jdoc_free(doc);
 		return NULL;
 	}
-	json_object_put(root);
+	jdoc_free(doc);
 	if (ordinal_ops_local_find(l, obj->kind, obj->ns, obj->name) != NULL) {
 		object_free(obj);
 		return NULL;	/* AlreadyExists */

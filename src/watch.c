@@ -5,9 +5,9 @@
 
 #include <event2/event.h>
 #include <event2/http.h>
-#include <json-c/json.h>
 
 #include "decode.h"
+#include "jdoc.h"
 #include "jsonlist.h"
 #include "kube.h"
 #include "log.h"
@@ -53,8 +53,8 @@ struct watch {
 	size_t			 nobjs;
 	size_t			 objcap;
 	bool			 aborted;	/* body_fn cancelled the request */
-	/* Kept across lines: a new tokener is a large calloc (5% of the CPU under churn). */
-	struct json_tokener	*tok;
+	/* Kept across lines and pages: its buffers are reused. */
+	struct jdoc		*doc;
 };
 
 static void	watch_list(struct watch *);
@@ -198,21 +198,20 @@ watch_relist(struct watch *w, const char *why)
 	watch_schedule(w, NEXT_LIST, 0);
 }
 
+/* The string obj.a (or obj.a.b), or NULL. */
 static const char *
-watch_json_str(struct json_object *obj, const char *a, const char *b)
+watch_json_str(const struct jdoc_val *obj, const char *a, const char *b)
 {
-	struct json_object	*v;
+	const struct jdoc_val	*v = jdoc_get(obj, a);
 
-	if (!json_object_object_get_ex(obj, a, &v))
-		return NULL;
-	if (b != NULL && !json_object_object_get_ex(v, b, &v))
-		return NULL;
-	return json_object_is_type(v, json_type_string) ?
-	    json_object_get_string(v) : NULL;
+	if (b != NULL)
+		v = jdoc_get(v, b);
+	return v != NULL && v->type == JDOC_STRING ? v->u.s : NULL;
 }
 
 static void
-watch_log_decode(struct watch *w, struct json_object *obj, const char *err)
+watch_log_decode(struct watch *w, const struct jdoc_val *obj,
+    const char *err)
 {
 	char	ident[256];
 
@@ -223,7 +222,7 @@ watch_log_decode(struct watch *w, struct json_object *obj, const char *err)
 
 /* A decoded object of our kind, or NULL (logged when malformed). */
 static struct object *
-watch_decode(struct watch *w, struct json_object *obj)
+watch_decode(struct watch *w, const struct jdoc_val *obj)
 {
 	struct object	*o = NULL;
 	char		 err[256];
@@ -246,33 +245,18 @@ watch_decode(struct watch *w, struct json_object *obj)
 	}
 }
 
-/* The watch's one tokener, made on first use. */
-static struct json_tokener *
-watch_tok(struct watch *w)
+/* The watch's one document, made on first use. */
+static struct jdoc *
+watch_doc(struct watch *w)
 {
-	if (w->tok == NULL && (w->tok = json_tokener_new()) == NULL)
-		fatalx("watch: out of memory");
-	return w->tok;
-}
-
-/* As json_tokener_parse, with the watch's tokener. */
-static struct json_object *
-watch_parse(struct watch *w, const char *text)
-{
-	struct json_object	*obj;
-
-	json_tokener_reset(watch_tok(w));
-	obj = json_tokener_parse_ex(w->tok, text, -1);
-	if (json_tokener_get_error(w->tok) != json_tokener_success) {
-		json_object_put(obj);
-		return NULL;
-	}
-	return obj;
+	if (w->doc == NULL)
+		w->doc = jdoc_new();
+	return w->doc;
 }
 
 /* A decoded LIST item joins the page's others. */
 static void
-watch_list_item_cb(struct json_object *item, void *arg)
+watch_list_item_cb(const struct jdoc_val *item, void *arg)
 {
 	struct watch	*w = arg;
 	struct object	*o;
@@ -288,7 +272,8 @@ watch_list_item_cb(struct json_object *item, void *arg)
 
 /* The page's metadata: its continue token, and on the last page its version. */
 static void
-watch_list_member_cb(const char *key, struct json_object *value, void *arg)
+watch_list_member_cb(const char *key, const struct jdoc_val *value,
+    void *arg)
 {
 	struct watch	*w = arg;
 	const char	*cont;
@@ -381,7 +366,7 @@ watch_list_done_cb(int status, const char *err, int retry_after, void *arg)
 	free(w->cont);
 	w->cont = NULL;
 	w->next_asked = false;
-	rc = jsonlist_walk(watch_tok(w), body, len, &cb, w);
+	rc = jsonlist_walk(watch_doc(w), body, len, &cb, w);
 	free(body);
 	if (rc == -1) {
 		if (w->req != NULL) {	/* the next page, asked already */
@@ -452,7 +437,7 @@ enum watch_verdict {
 };
 
 static enum watch_verdict
-watch_apply(struct watch *w, const char *type, struct json_object *obj)
+watch_apply(struct watch *w, const char *type, const struct jdoc_val *obj)
 {
 	struct object	*o;
 	const char	*ns, *name;
@@ -475,32 +460,28 @@ watch_apply(struct watch *w, const char *type, struct json_object *obj)
 static enum watch_verdict
 watch_event(struct watch *w, const char *line)
 {
-	struct json_object	*ev, *obj, *code;
-	const char		*type;
-	enum watch_verdict	 v;
+	const struct jdoc_val	*ev, *obj, *code;
+	const char		*type, *msg;
+	char			 err[128];
+	int			 c;
 
-	if ((ev = watch_parse(w, line)) == NULL ||
+	if ((ev = jdoc_parse(watch_doc(w), line, strlen(line), NULL, err,
+	    sizeof(err))) == NULL ||
 	    (type = watch_json_str(ev, "type", NULL)) == NULL ||
-	    !json_object_object_get_ex(ev, "object", &obj) ||
-	    !json_object_is_type(obj, json_type_object)) {
+	    (obj = jdoc_get(ev, "object")) == NULL ||
+	    obj->type != JDOC_OBJECT) {
 		log_warnx("plugin/kubernetes: watch %s: malformed event",
 		    w->name);
-		json_object_put(ev);
 		return VERDICT_RETRY;
 	}
-	if (strcmp(type, "ERROR") == 0) {
-		int c = json_object_object_get_ex(obj, "code", &code) ?
-		    json_object_get_int(code) : 0;
-
-		const char *msg = watch_json_str(obj, "message", NULL);
-
-		log_info("plugin/kubernetes: watch %s: %d %s", w->name, c,
-		    msg ? msg : "");
-		v = c == 410 ? VERDICT_RELIST : VERDICT_RETRY;
-	} else
-		v = watch_apply(w, type, obj);
-	json_object_put(ev);
-	return v;
+	if (strcmp(type, "ERROR") != 0)
+		return watch_apply(w, type, obj);
+	code = jdoc_get(obj, "code");
+	c = code != NULL && code->type == JDOC_INT ? (int)code->u.i : 0;
+	msg = watch_json_str(obj, "message", NULL);
+	log_info("plugin/kubernetes: watch %s: %d %s", w->name, c,
+	    msg ? msg : "");
+	return c == 410 ? VERDICT_RELIST : VERDICT_RETRY;
 }
 
 /*
@@ -706,8 +687,7 @@ watch_free(struct watch *w)
 	watch_objs_clear(w);
 	free(w->objs);
 	free(w->buf);
-	if (w->tok != NULL)
-		json_tokener_free(w->tok);
+	jdoc_free(w->doc);
 	free(w->rv);
 	free(w->selector);
 	free(w->path);
@@ -776,23 +756,22 @@ watch_probe_body_cb(const char *data, size_t len, void *arg)
 static const char *
 watch_probe_pick(struct watch_probe *p)
 {
-	struct json_object	*doc = json_tokener_parse(p->buf ? p->buf : "");
-	struct json_object	*versions, *v;
-	const char		*found = NULL;
+	struct jdoc		*doc = jdoc_new();
+	const struct jdoc_val	*root, *versions, *v;
+	const char		*found = NULL, *s;
+	char			 err[128];
 
-	if (doc != NULL && json_object_object_get_ex(doc, "versions",
-	    &versions) && json_object_is_type(versions, json_type_array))
-		for (size_t i = 0; p->versions[i] != NULL && !found; i++)
-			for (size_t j = 0; j < json_object_array_length(
-			    versions) && !found; j++) {
-				const char *s;
-
-				v = json_object_array_get_idx(versions, j);
-				s = watch_json_str(v, "version", NULL);
-				if (s != NULL && strcmp(s, p->versions[i]) == 0)
-					found = p->versions[i];
-			}
-	json_object_put(doc);
+	root = jdoc_parse(doc, p->buf ? p->buf : "", p->len, NULL, err,
+	    sizeof(err));
+	versions = jdoc_get(root, "versions");
+	for (size_t i = 0; versions != NULL && versions->type == JDOC_ARRAY &&
+	    p->versions[i] != NULL && !found; i++)
+		for (v = jdoc_first(versions); v != NULL && !found;
+		    v = jdoc_next(versions, v))
+			if ((s = watch_json_str(v, "version", NULL)) != NULL &&
+			    strcmp(s, p->versions[i]) == 0)
+				found = p->versions[i];
+	jdoc_free(doc);
 	return found;
 }
 

@@ -4,11 +4,11 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <json-c/json.h>
 
 #include "config.h"
 #include "decode.h"
 #include "fuzz.h"
+#include "jdoc.h"
 #include "jsonlist.h"
 #include "kubernetes.h"
 #include "log.h"
@@ -92,7 +92,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 
 /* Decodes as watch.c does; an object of another kind is dropped. */
 static struct object *
-fuzz_decode(struct json_object *obj, enum object_kind kind)
+fuzz_decode(const struct jdoc_val *obj, enum object_kind kind)
 {
 	struct object	*o = NULL, *copy;
 	char		 err[256], ident[256];
@@ -121,15 +121,13 @@ fuzz_decode(struct json_object *obj, enum object_kind kind)
 }
 
 static const char *
-fuzz_str(struct json_object *obj, const char *a, const char *b)
+fuzz_str(const struct jdoc_val *obj, const char *a, const char *b)
 {
-	struct json_object	*v;
+	const struct jdoc_val	*v = jdoc_get(obj, a);
 
-	if (!json_object_object_get_ex(obj, a, &v) ||
-	    (b != NULL && !json_object_object_get_ex(v, b, &v)) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
+	if (b != NULL)
+		v = jdoc_get(v, b);
+	return v != NULL && v->type == JDOC_STRING ? v->u.s : NULL;
 }
 
 /* What a LIST page's walk gathers: its items of our kind. */
@@ -140,7 +138,7 @@ struct fuzz_page {
 };
 
 static void
-fuzz_member(const char *key, struct json_object *value, void *arg)
+fuzz_member(const char *key, const struct jdoc_val *value, void *arg)
 {
 	(void)key;
 	(void)value;
@@ -154,7 +152,7 @@ fuzz_items(void *arg)
 }
 
 static void
-fuzz_item(struct json_object *item, void *arg)
+fuzz_item(const struct jdoc_val *item, void *arg)
 {
 	struct fuzz_page	*p = arg;
 	struct object		*o;
@@ -177,32 +175,32 @@ fuzz_list(struct store *st, enum object_kind kind, const char *text)
 	static const struct jsonlist_cb cb = { fuzz_member, fuzz_items,
 					    fuzz_item };
 	struct fuzz_page	 p = { .kind = kind };
-	struct json_tokener	*tok = json_tokener_new();
+	struct jdoc		*doc = jdoc_new();
 
-	if (tok == NULL)
-		abort();
-	if (jsonlist_walk(tok, text, strlen(text), &cb, &p) == 0)
+	if (jsonlist_walk(doc, text, strlen(text), &cb, &p) == 0)
 		store_replace(st, kind, p.objs, p.n);
 	else
 		for (size_t i = 0; i < p.n; i++)
 			object_free(p.objs[i]);
 	free(p.objs);
-	json_tokener_free(tok);
+	jdoc_free(doc);
 }
 
 /* One WATCH event line: ADDED/MODIFIED put, DELETED removes. */
 static void
 fuzz_event(struct store *st, enum object_kind kind, const char *line)
 {
-	struct json_object	*ev, *obj;
+	struct jdoc		*doc = jdoc_new();
+	const struct jdoc_val	*ev, *obj;
 	struct object		*o;
 	const char		*type, *name;
+	char			 err[128];
 
-	if ((ev = json_tokener_parse(line)) == NULL)
-		return;
-	if ((type = fuzz_str(ev, "type", NULL)) != NULL &&
-	    json_object_object_get_ex(ev, "object", &obj) &&
-	    json_object_is_type(obj, json_type_object)) {
+	if ((ev = jdoc_parse(doc, line, strlen(line), NULL, err,
+	    sizeof(err))) != NULL &&
+	    (type = fuzz_str(ev, "type", NULL)) != NULL &&
+	    (obj = jdoc_get(ev, "object")) != NULL &&
+	    obj->type == JDOC_OBJECT) {
 		if (strcmp(type, "DELETED") == 0 &&
 		    (name = fuzz_str(obj, "metadata", "name")) != NULL)
 			store_delete(st, kind, kind == OBJECT_NAMESPACE ? NULL :
@@ -211,7 +209,7 @@ fuzz_event(struct store *st, enum object_kind kind, const char *line)
 		    (o = fuzz_decode(obj, kind)) != NULL)
 			store_put(st, o);
 	}
-	json_object_put(ev);
+	jdoc_free(doc);
 }
 
 int

@@ -5,33 +5,69 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include <cmocka.h>
-#include <json.h>
 
 #include "decode.h"
+#include "jdoc.h"
 #include "object.h"
 
-static struct json_object *
+/* The document every test parses into, and the file text it borrows. */
+static struct jdoc	*doc;
+static char		*text;
+
+static const struct jdoc_val *
+parse_text(const char *s)
+{
+	char	err[256];
+
+	return jdoc_parse(doc, s, strlen(s), NULL, err, sizeof(err));
+}
+
+static const struct jdoc_val *
 load(const char *file)
 {
 	char			 path[512];
-	struct json_object	*json;
+	FILE			*f;
+	size_t			 n;
+	const struct jdoc_val	*json;
 
 	snprintf(path, sizeof(path), "%s/api/%s", TESTDATA, file);
-	json = json_object_from_file(path);
-	if (json == NULL)
-		fail_msg("cannot read %s: %s", path, json_util_get_last_err());
+	if ((f = fopen(path, "r")) == NULL)
+		fail_msg("cannot read %s", path);
+	free(text);
+	text = malloc(1 << 20);
+	n = fread(text, 1, (1 << 20) - 1, f);
+	text[n] = '\0';
+	fclose(f);
+	if ((json = parse_text(text)) == NULL)
+		fail_msg("cannot parse %s", path);
 	return json;
+}
+
+static int
+setup(void **state)
+{
+	doc = jdoc_new();
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	jdoc_free(doc);
+	free(text);
+	return 0;
 }
 
 /* Decodes file (or its item when index >= 0) and expects success. */
 static struct object *
 decode_file(const char *file, const char *hint)
 {
-	struct json_object	*json = load(file);
+	const struct jdoc_val	*json = load(file);
 	struct object		*obj;
 	char			 err[256];
 	enum decode_result	 r;
@@ -39,7 +75,6 @@ decode_file(const char *file, const char *hint)
 	r = decode_object(json, hint, &obj, err, sizeof(err));
 	if (r != DECODE_OK)
 		fail_msg("%s: %s", file, err);
-	json_object_put(json);
 	return obj;
 }
 
@@ -327,7 +362,7 @@ test_petset(void **state)
 static void
 test_first_controller(void **state)
 {
-	struct json_object	*json = json_tokener_parse("{\"kind\":\"Pod\","
+	const struct jdoc_val	*json = parse_text("{\"kind\":\"Pod\","
 	    "\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"web-0\","
 	    "\"namespace\":\"default\",\"ownerReferences\":["
 	    "{\"kind\":\"PetSet\",\"name\":\"first\",\"controller\":true},"
@@ -343,7 +378,6 @@ test_first_controller(void **state)
 	assert_string_equal(o->controller_name, "first");
 	assert_null(o->controller_uid);
 	object_free(o);
-	json_object_put(json);
 }
 
 static void
@@ -390,27 +424,26 @@ test_pod_terminating_pending(void **state)
 static void
 test_list_items_with_hint(void **state)
 {
-	struct json_object	*list = load("servicelist.json"), *items;
+	const struct jdoc_val	*list = load("servicelist.json"), *items;
 	struct object		*o;
 	char			 err[256];
 
-	assert_true(json_object_object_get_ex(list, "items", &items));
-	assert_int_equal(json_object_array_length(items), 2);
-	assert_int_equal(decode_object(json_object_array_get_idx(items, 0),
+	assert_non_null(items = jdoc_get(list, "items"));
+	assert_int_equal(items->n, 2);
+	assert_int_equal(decode_object(jdoc_at(items, 0),
 	    NULL, &o, err, sizeof(err)), DECODE_ERROR);
 	assert_null(o);
 	assert_string_equal(err, "kind: missing");
-	assert_int_equal(decode_object(json_object_array_get_idx(items, 0),
+	assert_int_equal(decode_object(jdoc_at(items, 0),
 	    "Service", &o, err, sizeof(err)), DECODE_OK);
 	assert_string_equal(o->name, "kubernetes");
 	assert_ip(&o->u.svc.ips[0], "10.96.0.1");
 	assert_int_equal(o->u.svc.ports[0].target_port, 6443);
 	object_free(o);
-	assert_int_equal(decode_object(json_object_array_get_idx(items, 1),
+	assert_int_equal(decode_object(jdoc_at(items, 1),
 	    "Service", &o, err, sizeof(err)), DECODE_OK);
 	assert_int_equal(o->u.svc.type, SERVICE_HEADLESS);
 	object_free(o);
-	json_object_put(list);
 }
 
 static void
@@ -426,7 +459,7 @@ test_unsupported(void **state)
 		    "(apiVersion serving.knative.dev/v1)" },
 		{ "servicelist.json", "unsupported kind ServiceList" },
 	};
-	struct json_object	*json;
+	const struct jdoc_val	*json;
 	struct object		*o;
 	char			 err[256];
 
@@ -436,7 +469,6 @@ test_unsupported(void **state)
 		    sizeof(err)), DECODE_UNSUPPORTED);
 		assert_null(o);
 		assert_string_equal(err, cases[i].err);
-		json_object_put(json);
 	}
 }
 
@@ -590,13 +622,13 @@ static const struct {
 static void
 test_errors(void **state)
 {
-	struct json_object	*json;
+	const struct jdoc_val	*json;
 	struct object		*o;
 	char			 err[256];
 
 	for (size_t i = 0; i < sizeof(decode_errors) / sizeof(*decode_errors);
 	    i++) {
-		json = json_tokener_parse(decode_errors[i].json);
+		json = parse_text(decode_errors[i].json);
 		if (json == NULL)
 			fail_msg("case %zu: bad JSON in the test", i);
 		if (decode_object(json, NULL, &o, err, sizeof(err)) !=
@@ -607,7 +639,6 @@ test_errors(void **state)
 		if (strcmp(err, decode_errors[i].err) != 0)
 			fail_msg("case %zu: got \"%s\", want \"%s\"", i, err,
 			    decode_errors[i].err);
-		json_object_put(json);
 	}
 }
 
@@ -624,12 +655,12 @@ test_lenient(void **state)
 		SLICE("\"addressType\":\"IPv4\",\"endpoints\":null,"
 		    "\"ports\":[{\"port\":null}]"),
 	};
-	struct json_object	*json;
+	const struct jdoc_val	*json;
 	struct object		*o;
 	char			 err[256];
 
 	for (size_t i = 0; i < sizeof(ok) / sizeof(*ok); i++) {
-		json = json_tokener_parse(ok[i]);
+		json = parse_text(ok[i]);
 		assert_non_null(json);
 		if (decode_object(json, NULL, &o, err, sizeof(err)) !=
 		    DECODE_OK)
@@ -648,7 +679,6 @@ test_lenient(void **state)
 		if (i == 4)
 			assert_int_equal(o->u.slice.nports, 0);
 		object_free(o);
-		json_object_put(json);
 	}
 }
 
@@ -671,14 +701,13 @@ test_ident(void **state)
 		{ "{\"kind\":\"Service\"}", NULL, "default/?" },
 		{ "[1]", NULL, "default/?" },
 	};
-	struct json_object	*json;
+	const struct jdoc_val	*json;
 	char			 buf[128];
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
-		json = json_tokener_parse(cases[i].json);
+		json = parse_text(cases[i].json);
 		assert_string_equal(decode_ident(json, cases[i].hint, buf,
 		    sizeof(buf)), cases[i].want);
-		json_object_put(json);
 	}
 }
 
@@ -686,24 +715,22 @@ test_ident(void **state)
 static void
 test_hint(void **state)
 {
-	struct json_object	*json;
+	const struct jdoc_val	*json;
 	struct object		*o;
 	char			 err[256];
 
-	json = json_tokener_parse("{\"kind\":\"Namespace\","
+	json = parse_text("{\"kind\":\"Namespace\","
 	    "\"metadata\":{\"name\":\"prod\",\"namespace\":\"x\"}}");
 	assert_int_equal(decode_object(json, "Service", &o, err, sizeof(err)),
 	    DECODE_OK);
 	assert_int_equal(o->kind, OBJECT_NAMESPACE);
 	assert_null(o->ns);
 	object_free(o);
-	json_object_put(json);
 
-	json = json_tokener_parse("{\"metadata\":{\"name\":\"x\"}}");
+	json = parse_text("{\"metadata\":{\"name\":\"x\"}}");
 	assert_int_equal(decode_object(json, "ConfigMap", &o, err,
 	    sizeof(err)), DECODE_UNSUPPORTED);
 	assert_string_equal(err, "unsupported kind ConfigMap");
-	json_object_put(json);
 }
 
 int
@@ -733,5 +760,5 @@ main(void)
 		cmocka_unit_test(test_hint),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, setup, teardown);
 }

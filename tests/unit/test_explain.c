@@ -15,6 +15,7 @@
 #include "decode.h"
 #include "dname.h"
 #include "explain.h"
+#include "jdoc.h"
 #include "kubernetes.h"
 #include "object.h"
 #include "xmalloc.h"
@@ -459,9 +460,12 @@ test_ready_since(void **state)
 	const uint8_t	 cond[] = { OBJECT_COND_FALSE,
 			    OBJECT_COND_UNKNOWN };
 	char		 err[256];
+	struct jdoc	*doc = jdoc_new();
 
 	for (size_t i = 0; i < 2; i++) {
-		struct json_object	*j = json_tokener_parse(pods[i]);
+		const struct jdoc_val	*j = jdoc_parse(doc, pods[i],
+					    strlen(pods[i]), NULL, err,
+					    sizeof(err));
 		struct object		*obj;
 
 		assert_int_equal(decode_object(j, NULL, &obj, err, sizeof(err)),
@@ -470,8 +474,8 @@ test_ready_since(void **state)
 		assert_int_equal(obj->u.pod.ready_cond, cond[i]);
 		assert_int_equal(obj->u.pod.ready_since, want[i]);
 		object_free(obj);
-		json_object_put(j);
 	}
+	jdoc_free(doc);
 }
 
 int

@@ -7,8 +7,7 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <json-c/json.h>
-
+#include "jdoc.h"
 #include "jsonlist.h"
 
 /* What the callbacks saw, as text: "m:KEY" "[" "i:NAME" "i:null". */
@@ -24,7 +23,7 @@ seen_add(struct seen *s, const char *what)
 }
 
 static void
-member_cb(const char *key, struct json_object *value, void *arg)
+member_cb(const char *key, const struct jdoc_val *value, void *arg)
 {
 	char	buf[128];
 
@@ -40,18 +39,17 @@ items_cb(void *arg)
 }
 
 static void
-item_cb(struct json_object *item, void *arg)
+item_cb(const struct jdoc_val *item, void *arg)
 {
-	struct json_object	*meta, *name;
+	const struct jdoc_val	*name;
 	char			 buf[128];
 
-	if (item == NULL) {
+	if (item->type == JDOC_NULL) {
 		seen_add(arg, "i:null");
 		return;
 	}
-	assert_true(json_object_object_get_ex(item, "metadata", &meta));
-	assert_true(json_object_object_get_ex(meta, "name", &name));
-	snprintf(buf, sizeof(buf), "i:%s", json_object_get_string(name));
+	assert_non_null(name = jdoc_get(jdoc_get(item, "metadata"), "name"));
+	snprintf(buf, sizeof(buf), "i:%s", name->u.s);
 	seen_add(arg, buf);
 }
 
@@ -61,12 +59,12 @@ static const struct jsonlist_cb cb = { member_cb, items_cb, item_cb };
 static int
 walk(const char *body, struct seen *s)
 {
-	struct json_tokener	*tok = json_tokener_new();
-	int			 rc;
+	struct jdoc	*doc = jdoc_new();
+	int		 rc;
 
 	memset(s, 0, sizeof(*s));
-	rc = jsonlist_walk(tok, body, strlen(body), &cb, s);
-	json_tokener_free(tok);
+	rc = jsonlist_walk(doc, body, strlen(body), &cb, s);
+	jdoc_free(doc);
 	return rc;
 }
 
