@@ -40,45 +40,83 @@ struct records_srvs {
 	size_t	cap;
 };
 
+/*
+ * Names and rdata, bump-allocated: a list is remade for every change of a
+ * service (two allocations a record were a tenth of a change's CPU), and
+ * its first block is kept for the next.
+ */
+#define RECORDS_BLOCK	4096
+struct records_block {
+	struct records_block *next;
+	size_t	used;
+	size_t	size;
+	uint8_t	data[];
+};
+
 void
 records_clear(struct records_list *l)
 {
-	for (size_t i = 0; i < l->n; i++) {
-		free(l->rr[i].name);
-		free(l->rr[i].rdata);
-	}
+	struct records_block	*b, *next;
+
 	l->n = 0;
+	if (l->blocks == NULL)
+		return;
+	/* The oldest block, last, is kept. */
+	for (b = l->blocks; b->next != NULL; b = next) {
+		next = b->next;
+		free(b);
+	}
+	b->used = 0;
+	l->blocks = b;
 }
 
 void
 records_free(struct records_list *l)
 {
 	records_clear(l);
+	free(l->blocks);
 	free(l->rr);
-	l->rr = NULL;
-	l->cap = 0;
+	memset(l, 0, sizeof(*l));
 }
 
-static void
+static uint8_t *
+records_copy_in(struct records_list *l, const uint8_t *src, size_t len)
+{
+	struct records_block	*b = l->blocks;
+	uint8_t			*p;
+
+	if (b == NULL || b->size - b->used < len) {
+		size_t	size = len > RECORDS_BLOCK ? len : RECORDS_BLOCK;
+
+		b = xmalloc(sizeof(*b) + size);
+		b->next = l->blocks;
+		b->used = 0;
+		b->size = size;
+		l->blocks = b;
+	}
+	p = b->data + b->used;
+	b->used += len;
+	if (len > 0)
+		memcpy(p, src, len);
+	return p;
+}
+
+void
 records_add(struct records_list *l, const uint8_t *name, uint16_t type,
     const uint8_t *rdata, size_t rdlen)
 {
 	struct records_rr	*rr;
-	size_t			 nlen = dname_length(name);
 
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 16;
 		l->rr = xreallocarray(l->rr, l->cap, sizeof(*l->rr));
 	}
 	rr = &l->rr[l->n++];
-	rr->name = xmalloc(nlen);
-	memcpy(rr->name, name, nlen);
+	rr->name = records_copy_in(l, name, dname_length(name));
 	rr->type = type;
 	rr->rdlen = (uint16_t)rdlen;
 	rr->ptr = false;
-	rr->rdata = xmalloc(rdlen);
-	if (rdlen > 0)
-		memcpy(rr->rdata, rdata, rdlen);
+	rr->rdata = records_copy_in(l, rdata, rdlen);
 }
 
 /* An A or AAAA record; ptr: the address's reverse name also answers PTR with name. */

@@ -23,16 +23,23 @@ struct records_rr {
 	uint8_t	*rdata;		/* wire rdata, names uncompressed and lower case */
 };
 
+struct records_block;
+
+/* Zeroed: empty. The names and rdata live in the list's blocks. */
 struct records_list {
 	struct records_rr *rr;
 	size_t	n;
 	size_t	cap;
+	struct records_block *blocks;
 };
 
 /* Empties the list, keeping its memory for reuse. */
 void	records_clear(struct records_list *);
 /* Frees the list's contents. */
 void	records_free(struct records_list *);
+/* Appends one record, name and rdata copied. */
+void	records_add(struct records_list *, const uint8_t *name, uint16_t type,
+	    const uint8_t *rdata, size_t rdlen);
 /*
  * Appends the records of service svc in every zone of cfg: its name, endpoint
  * names, SRV and CNAME records, from svc and its EndpointSlices in store.

@@ -8,6 +8,7 @@
 
 struct event_base;
 struct responder;
+struct timespec;
 
 enum responder_transport {
 	RESPONDER_UDP,
@@ -30,6 +31,8 @@ typedef size_t (*responder_fn)(void *arg, const uint8_t *query, size_t len,
 /* The client's address; *len set to its length. */
 const struct sockaddr *responder_peer(const struct responder_req *,
 	    socklen_t *len);
+/* When the query was read (CLOCK_MONOTONIC; UDP: its batch, one read for all). */
+void	responder_received(const struct responder_req *, struct timespec *);
 /* A ticket to answer this query later, exactly once, with responder_answer. */
 struct responder_ticket *responder_defer(struct responder_req *);
 /*

@@ -1358,7 +1358,7 @@ server_query(void *arg, const uint8_t *query, size_t len, uint8_t *out,
 	/* Too short to echo, or a response: never answer (no reflection loops). */
 	if (len < 12 || (query[2] & 0x80) != 0)
 		return 0;
-	clock_gettime(CLOCK_MONOTONIC, &sq.start);
+	responder_received(req, &sq.start);
 	sq.peer = responder_peer(req, &sq.peerlen);
 	if (!sq.s->slow_only && server_fast(&sq, query, len, out, max, &n))
 		return n;

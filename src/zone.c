@@ -290,9 +290,9 @@ zone_find_reverse(const struct zone *z, const uint8_t *lname, uint64_t hash,
 	size_t			 n = 0;
 	int			 apex;
 
-	/* Most names asked and not found are no reverse names: that first. */
+	/* Most names asked are no reverse names: that first. An apex is a name. */
 	if (dname_address(lname, &ip) == -1 || (apex = zone_match(z,
-	    lname)) < 0)
+	    lname)) < 0 || dname_equal(lname, z->apexes[apex]))
 		return NULL;
 	key.len = ip.family == AF_INET ? 4 : 16;
 	cds_lfht_lookup(z->addrs.ht, hash, zone_addr_match, &key, &iter);
@@ -314,10 +314,11 @@ zone_find(const struct zone *z, const uint8_t *lname,
 	const struct zone_node	*node;
 	uint64_t		 hash = dname_hash(lname);
 
-	node = zone_lookup(z, lname, hash, &iter);
-	if (node != NULL || scratch == NULL)
+	/* An address's reverse name is in the address index only: one lookup. */
+	if (scratch != NULL &&
+	    (node = zone_find_reverse(z, lname, hash, scratch)) != NULL)
 		return node;
-	return zone_find_reverse(z, lname, hash, scratch);
+	return zone_lookup(z, lname, hash, &iter);
 }
 
 struct zone_owned_key {

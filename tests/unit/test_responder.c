@@ -406,6 +406,40 @@ test_every_address(void **state)
 	tcp_echo(f, client(f, AF_INET6, SOCK_STREAM, 0), "Ev6tcp");
 }
 
+/* True when /proc/net/udp lists a socket bound to hexaddr (its format):port. */
+static bool
+udp_bound(const char *hexaddr, uint16_t port)
+{
+	char	 line[512], want[32];
+	FILE	*fp = fopen("/proc/net/udp", "r");
+	bool	 found = false;
+
+	assert_non_null(fp);
+	snprintf(want, sizeof(want), " %s:%04X ", hexaddr, port);
+	while (!found && fgets(line, sizeof(line), fp) != NULL)
+		found = strstr(line, want) != NULL;
+	fclose(fp);
+	return found;
+}
+
+/*
+ * addr NULL: beside 0.0.0.0, a socket on each address the host has (here
+ * 127.0.0.1), whose replies need no IP_PKTINFO; 127.0.0.2, not an address
+ * of an interface, is still answered from itself (test_every_address).
+ */
+static void
+test_every_address_own_sockets(void **state)
+{
+	struct fixture	*f = *state;
+
+	start(f, NULL, NULL);
+	assert_true(udp_bound("0100007F", f->port));
+	assert_true(udp_bound("00000000", f->port));
+	assert_false(udp_bound("0200007F", f->port));
+	udp_echo(f, client(f, AF_INET, SOCK_DGRAM, 0), "Eown", 4);
+	udp_echo(f, client_to(f, "127.0.0.2", SOCK_DGRAM, 0), "Ewild", 5);
+}
+
 /* Run the loop until the handler took a ticket. */
 static void
 wait_ticket(struct fixture *f)
@@ -841,6 +875,7 @@ main(void)
 		T(test_udp_odd_sizes),
 		T(test_udp_answer_fits_datagram),
 		T(test_every_address),
+		T(test_every_address_own_sockets),
 		T(test_deferred_udp),
 		T(test_deferred_tcp),
 		T(test_tcp_single),

@@ -34,19 +34,8 @@ add(struct records_list *l, const char *name, uint16_t type, uint8_t byte)
 	uint8_t		wire[DNAME_MAX];
 	uint8_t		rdata[4] = { 10, 0, 0, byte };
 
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 8;
-		l->rr = realloc(l->rr, l->cap * sizeof(*l->rr));
-	}
 	assert_true(dname_from_str(name, wire) > 0);
-	l->rr[l->n].name = malloc(dname_length(wire));
-	memcpy(l->rr[l->n].name, wire, dname_length(wire));
-	l->rr[l->n].type = type;
-	l->rr[l->n].rdlen = type == RECORDS_TYPE_MARKER ? 0 : 4;
-	l->rr[l->n].ptr = false;
-	l->rr[l->n].rdata = malloc(4);
-	memcpy(l->rr[l->n].rdata, rdata, 4);
-	l->n++;
+	records_add(l, wire, type, rdata, type == RECORDS_TYPE_MARKER ? 0 : 4);
 }
 
 /* Number of records at name, or -1 when the name does not exist. */
