@@ -20,6 +20,7 @@ struct jdoc {
 	uint32_t	 open[JDOC_DEPTH];	/* the containers not yet closed */
 	int		 depth;
 	const char	*key;		/* the next member's */
+	uint16_t	 keylen;
 	const char	*text;		/* being parsed */
 	yajl_handle	 h;
 	const char	*fail;		/* why a callback stopped the parse */
@@ -62,6 +63,7 @@ jdoc_add(struct jdoc *d, uint8_t type)
 	v->type = type;
 	v->span = 1;
 	v->key = d->key;
+	v->keylen = d->keylen;
 	d->key = NULL;
 	return v;
 }
@@ -177,6 +179,7 @@ jdoc_key_cb(void *ctx, const unsigned char *s, size_t len)
 	struct jdoc	*d = ctx;
 
 	d->key = jdoc_str(d, s, len);
+	d->keylen = len < JDOC_KEYLEN_MAX ? (uint16_t)len : JDOC_KEYLEN_MAX;
 	return 1;
 }
 
@@ -272,11 +275,16 @@ const struct jdoc_val *
 jdoc_get(const struct jdoc_val *obj, const char *key)
 {
 	const struct jdoc_val	*v, *found = NULL;
+	size_t			 len = strlen(key);
+	uint16_t		 kl = len < JDOC_KEYLEN_MAX ? (uint16_t)len :
+				    JDOC_KEYLEN_MAX;
 
 	if (obj == NULL || obj->type != JDOC_OBJECT)
 		return NULL;
+	/* Lengths first: most members are told apart without a compare. */
 	for (v = jdoc_first(obj); v != NULL; v = jdoc_next(obj, v))
-		if (strcmp(v->key, key) == 0)
+		if (v->keylen == kl && (kl < JDOC_KEYLEN_MAX ?
+		    memcmp(v->key, key, len) == 0 : strcmp(v->key, key) == 0))
 			found = v;
 	return found;
 }

@@ -20,6 +20,8 @@ enum jdoc_type {
  * A value, its members or elements right after it in document order: the
  * first child of a container c is c + 1, the next sibling of v is v + v->span.
  */
+#define JDOC_KEYLEN_MAX	UINT16_MAX
+
 struct jdoc_val {
 	const char	*key;		/* as a member of an object; else NULL */
 	union {
@@ -33,6 +35,7 @@ struct jdoc_val {
 	uint32_t	 n;		/* members, elements, or the string's length */
 	uint32_t	 textlen;	/* a container's JSON text */
 	uint8_t		 type;
+	uint16_t	 keylen;	/* key's length, JDOC_KEYLEN_MAX when longer */
 };
 
 struct jdoc;

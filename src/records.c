@@ -298,9 +298,8 @@ records_srv_add(struct records_srvs *srvs, const uint8_t *name,
 }
 
 static int
-records_srv_cmp(const void *a, const void *b)
+records_srv_cmp(const struct records_srv *x, const struct records_srv *y)
 {
-	const struct records_srv *x = a, *y = b;
 	int	c;
 
 	if ((c = dname_compare(x->name, y->name)) != 0)
@@ -310,36 +309,52 @@ records_srv_cmp(const void *a, const void *b)
 	return (int)x->port - (int)y->port;
 }
 
-/* Emits the SRV records, deduplicated, with weight max(1, 100/N) per RRset. */
+static int
+records_srv_ptr_cmp(const void *a, const void *b)
+{
+	return records_srv_cmp(*(const struct records_srv *const *)a,
+	    *(const struct records_srv *const *)b);
+}
+
+/*
+ * Emits the SRV records, deduplicated, with weight max(1, 100/N) per RRset.
+ * Sorted by pointer: an entry is two names' room (moving them was 4% of an
+ * endpoint change's CPU).
+ */
 static void
 records_srv_emit(struct records_srvs *srvs, struct records_list *out)
 {
+	const struct records_srv **p;
 	uint8_t	rdata[6 + DNAME_MAX];
 
-	if (srvs->n > 1)
-		qsort(srvs->srv, srvs->n, sizeof(*srvs->srv), records_srv_cmp);
+	if (srvs->n == 0)
+		return;
+	p = xreallocarray(NULL, srvs->n, sizeof(*p));
+	for (size_t i = 0; i < srvs->n; i++)
+		p[i] = &srvs->srv[i];
+	qsort(p, srvs->n, sizeof(*p), records_srv_ptr_cmp);
 	for (size_t i = 0, j; i < srvs->n; i = j) {
 		size_t	count = 0;
 
-		for (j = i; j < srvs->n && dname_equal(srvs->srv[j].name,
-		    srvs->srv[i].name); j++)
-			if (j == i || records_srv_cmp(&srvs->srv[j],
-			    &srvs->srv[j - 1]) != 0)
+		for (j = i; j < srvs->n && dname_equal(p[j]->name, p[i]->name);
+		    j++)
+			if (j == i || records_srv_cmp(p[j], p[j - 1]) != 0)
 				count++;
 		for (size_t k = i; k < j; k++) {
-			const struct records_srv *s = &srvs->srv[k];
 			uint16_t w = count >= 100 ? 1 : (uint16_t)(100 / count);
 
-			if (k > i && records_srv_cmp(s, &srvs->srv[k - 1]) == 0)
+			if (k > i && records_srv_cmp(p[k], p[k - 1]) == 0)
 				continue;
 			wire_put16(rdata, 0);
 			wire_put16(rdata + 2, w);
-			wire_put16(rdata + 4, s->port);
-			memcpy(rdata + 6, s->target, dname_length(s->target));
-			records_add(out, s->name, LDNS_RR_TYPE_SRV, rdata,
-			    6 + dname_length(s->target));
+			wire_put16(rdata + 4, p[k]->port);
+			memcpy(rdata + 6, p[k]->target,
+			    dname_length(p[k]->target));
+			records_add(out, p[k]->name, LDNS_RR_TYPE_SRV, rdata,
+			    6 + dname_length(p[k]->target));
 		}
 	}
+	free(p);
 }
 
 static const char *

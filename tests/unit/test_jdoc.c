@@ -61,6 +61,12 @@ test_navigate(void **state)
 	assert_string_equal((v = jdoc_next(r, v))->key, "a");
 	assert_null(jdoc_next(r, v));
 	assert_null(jdoc_first(jdoc_get(c, "e")));
+	/* Keys are matched whole: one with a NUL in it is not its prefix. */
+	r = parse(d, "{\"ab\":1,\"a\\u0000b\":2,\"a\":3,\"abc\":4}", NULL);
+	assert_int_equal(jdoc_get(r, "a")->u.i, 3);
+	assert_int_equal(jdoc_get(r, "ab")->u.i, 1);
+	assert_int_equal(jdoc_get(r, "abc")->u.i, 4);
+	assert_null(jdoc_get(r, "b"));
 	jdoc_free(d);
 }
 
