@@ -124,7 +124,7 @@ RSS0=$(rss_kb "$SOAK_PID")
 PSS0=$(pss_kb "$SOAK_PID")
 C0=$(cpu_ticks "$SOAK_PID")
 
-taskset -c "$LOAD_CPU" python3 "$TOPSRC/bench/churn.py" --control-port "$CPORT" --preset "$PRESET" \
+taskset -c "$LOAD_CPU" python3 "$TOPSRC/bench/churn.py" --control-port "$CPORT" \
     --rate "$CHURN" --drop-every "$DROP_EVERY" --expire-every "$EXPIRE_EVERY" \
     --ready-file "$WORK/churn.ready" --stats "$WORK/churn.json" >"$WORK/churn.log" 2>&1 &
 CH_PID=$!

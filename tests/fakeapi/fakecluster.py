@@ -17,7 +17,6 @@ behaviour; the Kubernetes sources each rule was checked against are listed
 there.
 """
 
-import copy
 import datetime
 import hashlib
 import heapq
@@ -171,7 +170,7 @@ def set_path(obj, path, value):
 
 
 def without_rv(obj):
-    o = copy.deepcopy(obj)
+    o = K.clone(obj)
     o.get("metadata", {}).pop("resourceVersion", None)
     return o
 
@@ -353,7 +352,7 @@ class Cluster:
 
     def query_events(self, q):
         with self.store.cond:
-            evs = [copy.deepcopy(o) for k, o in self.store.objects.items()
+            evs = [K.clone(o) for k, o in self.store.objects.items()
                    if k[:2] == EVENTS]
         out = []
         for e in evs:
@@ -527,7 +526,7 @@ class Cluster:
             return new
         has_status = "status" in res.subresources
         if sub == "status":
-            out = copy.deepcopy(cur)
+            out = K.clone(cur)
             if "status" in new:
                 out["status"] = new["status"]
             else:
@@ -535,7 +534,7 @@ class Cluster:
             return out
         if has_status:
             if "status" in cur:
-                new["status"] = copy.deepcopy(cur["status"])
+                new["status"] = K.clone(cur["status"])
             else:
                 new.pop("status", None)
         strip = lambda o: {k: v for k, v in o.items()
@@ -611,7 +610,7 @@ class Cluster:
         if replicas < 0:
             raise invalid(("Scale", "autoscaling"), name, "spec.replicas",
                           replicas, "must be greater than or equal to 0")
-        new = copy.deepcopy(cur)
+        new = K.clone(cur)
         set_path(new, ".spec.replicas", replicas)
         return self.prepare_update(res, None, cur, new)
 
@@ -674,12 +673,12 @@ class Cluster:
             if m.get("deletionTimestamp"):
                 old = m.get("deletionGracePeriodSeconds")
                 if period is None or not old or period >= old:
-                    return copy.deepcopy(cur), False
+                    return K.clone(cur), False
                 if period == 0:
                     self.grace_done.add(uid)
                     if not fins:
                         return st.delete(key), True
-                new = copy.deepcopy(cur)
+                new = K.clone(cur)
                 new["metadata"]["deletionTimestamp"] = rfc3339(
                     time.time() + period)
                 new["metadata"]["deletionGracePeriodSeconds"] = period
@@ -691,7 +690,7 @@ class Cluster:
             protect = graceful and (res.group, res.plural) == PVCS
             if not fins and not protect and not period:
                 return st.delete(key), True
-            new = copy.deepcopy(cur)
+            new = K.clone(cur)
             nm = new["metadata"]
             nm["deletionTimestamp"] = rfc3339(time.time() + (period or 0))
             nm["deletionGracePeriodSeconds"] = period or 0
@@ -778,7 +777,7 @@ class Cluster:
                 uids = {md(x).get("uid") for x in st.objects.values()}
                 alive = [r for r in rest if r.get("uid") in uids]
                 if orphan or alive:
-                    new = copy.deepcopy(o)
+                    new = K.clone(o)
                     if rest:
                         new["metadata"]["ownerReferences"] = rest
                     else:
@@ -848,7 +847,7 @@ class Cluster:
                     or (pod.get("spec") or {}).get("nodeName")
                     or self.unschedulable(key[2], pod)):
                 return
-            new = copy.deepcopy(pod)
+            new = K.clone(pod)
             new["spec"]["nodeName"] = NODE_NAME
             new["status"] = {"phase": "Pending", "conditions": [
                 self.condition("PodScheduled", True)], "qosClass":
@@ -866,7 +865,7 @@ class Cluster:
                     or is_terminating(pod) or phase_of(pod) != "Pending"
                     or not (pod.get("spec") or {}).get("nodeName")):
                 return
-            new = copy.deepcopy(pod)
+            new = K.clone(pod)
             new["status"] = self.pod_status(pod, "Running",
                                             self.wanted_ready(pod))
             with acting("kubelet"):
@@ -970,7 +969,7 @@ class Cluster:
             ready = self.wanted_ready(pod)
             if ready == is_ready(pod):
                 return
-            new = copy.deepcopy(pod)
+            new = K.clone(pod)
             new["status"] = self.pod_status(pod, "Running", ready)
             with acting("kubelet"):
                 st.put(ch.key, new)
@@ -997,8 +996,8 @@ class Cluster:
                 phase = phase_of(pod) if phase_of(pod) in (
                     "Running", "Failed", "Succeeded") else None
             if phase is None:      # not started yet: applies when it starts
-                return 200, {"applied": False, "pod": copy.deepcopy(pod)}
-            new = copy.deepcopy(pod)
+                return 200, {"applied": False, "pod": K.clone(pod)}
+            new = K.clone(pod)
             if phase == "Pending":
                 new["status"] = {"phase": "Pending",
                                  "conditions": [self.condition(
@@ -1022,7 +1021,7 @@ class Cluster:
             if c is None or md(c).get("uid") != uid or is_terminating(c) or \
                     phase_of(c) != "Pending":
                 return
-            new = copy.deepcopy(c)
+            new = K.clone(c)
             spec = new.setdefault("spec", {})
             spec.setdefault("volumeName", "pvc-" + uid)
             ann = new["metadata"].setdefault("annotations", {})
@@ -1174,7 +1173,7 @@ class Cluster:
                         and labels_of(o) == labels
                         and md(o).get("ownerReferences") == owner):
                     continue
-                new = copy.deepcopy(o)
+                new = K.clone(o)
                 new.update(endpoints=eps, ports=ports)
                 nm = new["metadata"]
                 nm["labels"] = labels

@@ -437,7 +437,19 @@ def test_watch(f):
     check("watch resourceVersions increase, DELETED has its own",
           rvs == sorted(rvs) and len(set(rvs)) == 3 and
           rvs[2] == f.rv(), rvs)
+    # A burst (one POST of many objects) may leave in one write, as the API
+    # server flushes only when no event waits: still a chunk per event.
+    f.ctl("/objects", {"kind": "List", "items": [
+        svc("burst%d" % i, ip="10.96.10.%d" % i) for i in range(40)]})
+    chunks = [w._chunk() for _ in range(40)]
+    check("a burst of events: one chunk each, one line each, in order",
+          all(c.endswith(b"\n") and c.count(b"\n") == 1 for c in chunks) and
+          [json.loads(c)["object"]["metadata"]["name"] for c in chunks] ==
+          ["burst%d" % i for i in range(40)], chunks[:2])
     w.close()
+    for i in range(40):
+        f.ctl("/delete", {"kind": "Service", "namespace": "default",
+                          "name": "burst%d" % i})
     f.ctl("/objects/v1/Service/other/elsewhere", method="DELETE")
     # Replay from a resourceVersion, with a label selector.
     w = f.watch("/api/v1/services?watch=true&resourceVersion=%s&labelSelector="
@@ -680,6 +692,44 @@ def test_writes(f):
     check("delete returns the object", st == 200 and o3["kind"] == "Pod")
     evs = [w.event()["type"] for _ in range(2)]
     check("patch and delete are watched", evs == ["MODIFIED", "DELETED"], evs)
+    w.close()
+
+
+def test_churn(f):
+    check("churn: DELETE with none running: 404",
+          f.ctl("/churn", {}, "DELETE")[0] == 404)
+    before = get(f, SL + "/api-a")
+    w = f.watch(SL + "?watch=1&resourceVersion=%d&timeoutSeconds=10" % f.rv())
+    st, started = f.ctl("/churn", {"rate": 200, "tick_ms": 10, "down_s": 0.05,
+                                   "seed": 3, "exclude_headless": True})[:2]
+    check("churn: only non-headless services' slices, ready endpoints",
+          st == 200 and started == {"slices": 1, "endpoints": 1}, started)
+    check("churn: a second one while one runs: 409",
+          f.ctl("/churn", {"rate": 10})[0] == 409)
+    evs = [w.event() for _ in range(6)]
+    check("churn: whole-slice MODIFIED events, the ready endpoint flipped",
+          all(e["type"] == "MODIFIED" and
+              e["object"]["metadata"]["name"] == "api-a" and
+              e["object"]["endpoints"][1:] == before["endpoints"][1:]
+              for e in evs) and
+          [e["object"]["endpoints"][0]["conditions"] for e in evs][:2] ==
+          [{"ready": False, "serving": False}, {"ready": True, "serving": True}],
+          [e["object"]["endpoints"][0]["conditions"] for e in evs])
+    st, stats = f.ctl("/churn", {}, "DELETE")[:2]
+    check("churn stops with its figures", st == 200 and
+          stats["changes"] >= 6 and stats["slices_sent"] >= 6 and
+          stats["rate"] > 0, stats)
+    after = get(f, SL + "/api-a")
+    check("churn: stopping puts back what it took down",
+          [e.get("conditions", {}).get("ready") for e in after["endpoints"]] ==
+          [e.get("conditions", {}).get("ready") for e in before["endpoints"]],
+          after["endpoints"])
+    rv = after["metadata"]["resourceVersion"]
+    if evs[-1]["object"]["metadata"]["resourceVersion"] != rv:
+        evs = w.events_until(lambda e: e["object"]["metadata"][
+            "resourceVersion"] == rv, 1000)
+    check("churn: the last event is the slice as GET serves it",
+          evs and evs[-1]["object"] == after, evs[-1:])
     w.close()
 
 
@@ -1484,7 +1534,7 @@ def main():
     try:
         for t in (test_discovery, test_list, test_paging, test_selectors,
                   test_watch, test_expiry, test_faults, test_writes,
-                  test_crd):
+                  test_crd, test_churn):
             try:
                 t(f)
             except Exception:
