@@ -32,7 +32,6 @@ import argparse
 import http.client
 import json
 import signal
-import sys
 import time
 
 

@@ -68,13 +68,22 @@ struct zone_addr_key {
 };
 
 /*
- * What one owner contributed: the names it has records at, as 64-bit hashes
- * sorted (a copy of each name would cost about 30 bytes more: the node is
- * found again by hash and owner, zone_find_owned).
+ * A name an owner has records at, as its 64-bit hash (a copy of the name
+ * would cost about 30 bytes more: the node is found again by hash and owner,
+ * zone_find_owned), and a digest of those records: an update that leaves
+ * them as they were is told so without looking the name up, which was the
+ * largest part of an endpoint change (a hash table miss for each of a
+ * service's names, changed or not).
  */
+struct zone_owned {
+	uint64_t	 hash;
+	uint64_t	 digest;
+};
+
+/* What one owner contributed: its names, sorted by hash. */
 struct zone_owner {
 	uint32_t	 id;
-	uint64_t	*names;
+	struct zone_owned *names;
 	size_t		 nnames;
 	UT_hash_handle	 hh;
 	char		 key[];
@@ -766,11 +775,42 @@ zone_owner_get(struct zone *z, const char *key)
 
 
 static int
-zone_hash_cmp(const void *a, const void *b)
+zone_owned_cmp(const void *a, const void *b)
 {
-	uint64_t	x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	uint64_t	x = ((const struct zone_owned *)a)->hash;
+	uint64_t	y = ((const struct zone_owned *)b)->hash;
 
 	return x < y ? -1 : x > y;
+}
+
+static uint64_t
+zone_digest_mix(uint64_t h, uint64_t v)
+{
+	h ^= v;
+	h *= 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 29);
+}
+
+/* A digest of a name's records, in order: what zone_node_unchanged compares. */
+static uint64_t
+zone_digest(struct records_rr *const *rr, size_t n)
+{
+	uint64_t	h = n;
+
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t	*p = rr[i]->rdata;
+		size_t		 left = rr[i]->rdlen;
+
+		h = zone_digest_mix(h, (uint64_t)rr[i]->type << 32 |
+		    (uint64_t)rr[i]->rdlen << 1 | rr[i]->ptr);
+		for (; left > 0; p += 8, left = left > 8 ? left - 8 : 0) {
+			uint64_t	v = 0;
+
+			memcpy(&v, p, left < 8 ? left : 8);
+			h = zone_digest_mix(h, v);
+		}
+	}
+	return h;
 }
 
 bool
@@ -779,8 +819,8 @@ zone_update(struct zone *z, const char *key, const struct records_list *list)
 	struct zone_owner	 *o = zone_owner_get(z, key);
 	struct zone_keyed	 *keyed;
 	struct records_rr	**sorted;
-	uint64_t		 *names;
-	size_t			  nnames = 0;
+	struct zone_owned	 *names;
+	size_t			  nnames = 0, had = 0;
 	bool			  changed = false;
 
 	/*
@@ -798,34 +838,47 @@ zone_update(struct zone *z, const char *key, const struct records_list *list)
 	names = list->n > 0 ? xreallocarray(NULL, list->n, sizeof(*names)) :
 	    NULL;
 	rcu_read_lock();
-	/* Names whose records stay as they were are found unchanged, not rebuilt. */
+	/*
+	 * Names whose records stay as they were are skipped: by digest when
+	 * the owner had the name before (both lists are in hash order), else
+	 * found unchanged, not rebuilt.
+	 */
 	for (size_t i = 0, j; i < list->n; i = j) {
+		struct zone_owned	*nw = &names[nnames++];
+
 		for (j = i + 1; j < list->n && keyed[j].hash == keyed[i].hash &&
 		    dname_equal(sorted[j]->name, sorted[i]->name); j++)
 			;
-		names[nnames] = keyed[i].hash;
-		changed |= zone_rebuild(z, sorted[i]->name, names[nnames++],
-		    o->id, &sorted[i], j - i);
+		*nw = (struct zone_owned){ keyed[i].hash,
+		    zone_digest(&sorted[i], j - i) };
+		while (had < o->nnames && o->names[had].hash < nw->hash)
+			had++;
+		if (had < o->nnames && o->names[had].hash == nw->hash &&
+		    o->names[had].digest == nw->digest)
+			continue;
+		changed |= zone_rebuild(z, sorted[i]->name, nw->hash, o->id,
+		    &sorted[i], j - i);
 	}
 	/* A name may hold many records: keep only what is used (sorted already). */
 	if (nnames > 0)
 		names = xreallocarray(names, nnames, sizeof(*names));
 	for (size_t i = 1; i < nnames; i++)
-		if (names[i] == names[i - 1])
+		if (names[i].hash == names[i - 1].hash)
 			log_warnx("zone: %s: two names share a 64-bit hash; "
 			    "one may keep stale records", key);
 	/* Names the owner had and no longer has lose its records. */
 	for (size_t i = 0; i < o->nnames; i++) {
 		const struct zone_node	*node;
 		uint8_t			 name[DNAME_MAX];
+		uint64_t		 hash = o->names[i].hash;
 
 		if (nnames > 0 && bsearch(&o->names[i], names, nnames,
-		    sizeof(*names), zone_hash_cmp) != NULL)
+		    sizeof(*names), zone_owned_cmp) != NULL)
 			continue;
-		if ((node = zone_find_owned(z, o->names[i], o->id)) == NULL)
+		if ((node = zone_find_owned(z, hash, o->id)) == NULL)
 			continue;
-		changed |= zone_rebuild(z, zone_node_name(z, node, name),
-		    o->names[i], o->id, NULL, 0);
+		changed |= zone_rebuild(z, zone_node_name(z, node, name), hash,
+		    o->id, NULL, 0);
 	}
 	rcu_read_unlock();
 	zone_retire_flush(z);

@@ -15,6 +15,7 @@ sources each one was checked against.
 import argparse
 import base64
 import bisect
+import copy
 import datetime
 import hashlib
 import http.server

@@ -317,6 +317,45 @@ count_ptr_cb(const struct zone_node *node, void *arg)
 }
 
 /*
+ * An update is told unchanged from a digest of each name's records: a
+ * record that changes only its type, only its ptr flag, or only the bytes
+ * past the first eight of its rdata is still a change.
+ */
+static void
+test_update_digest(void **state)
+{
+	static const char *const apex[] = { "cluster.local", "in-addr.arpa" };
+	struct zone		*z = zone_of(apex, 2);
+	struct records_list	 l = { 0 };
+	uint8_t			 wire[DNAME_MAX], rdata[12] = { 0 };
+	char			 out[256];
+
+	assert_true(dname_from_str("x.cluster.local", wire) > 0);
+	add(&l, "x.cluster.local", 1, 7);
+	assert_true(zone_update(z, "o", &l));
+	assert_false(zone_update(z, "o", &l));
+	l.rr[0].type = 99;
+	assert_true(zone_update(z, "o", &l));
+	l.rr[0].type = 1;
+	assert_true(zone_update(z, "o", &l));
+	ptrs_at(z, "7.0.0.10.in-addr.arpa", out, sizeof(out));
+	assert_string_equal(out, "");
+	l.rr[0].ptr = true;
+	assert_true(zone_update(z, "o", &l));
+	ptrs_at(z, "7.0.0.10.in-addr.arpa", out, sizeof(out));
+	assert_string_equal(out, "x.cluster.local");
+	records_clear(&l);
+	records_add(&l, wire, 16, rdata, sizeof(rdata));
+	assert_true(zone_update(z, "o", &l));
+	assert_false(zone_update(z, "o", &l));
+	l.rr[0].rdata[11] = 1;
+	assert_true(zone_update(z, "o", &l));
+	assert_int_equal(count_at(z, "x.cluster.local"), 1);
+	records_free(&l);
+	zone_free(z);
+}
+
+/*
  * PTR records come from A records flagged ptr: one for each name that
  * flags an address, the reverse name and its parents existing while any
  * does, following a node that is replaced, gone with the last flag; only
@@ -401,6 +440,7 @@ main(void)
 		cmocka_unit_test(test_outside_and_markers),
 		cmocka_unit_test(test_many_names),
 		cmocka_unit_test(test_partial_update),
+		cmocka_unit_test(test_update_digest),
 		cmocka_unit_test(test_ptr_index),
 		cmocka_unit_test(test_ptr_without_reverse_zone),
 	};
