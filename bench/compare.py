@@ -526,7 +526,7 @@ def churn_phase(a, work, preset, cluster, pd, fa, cport, queries, udp_qps):
     res = {}
     # The query rate without and with churn, alternating, dnsperf at full speed.
     windows = {"quiet": [], "churn": [], "churn_stats": []}
-    for r in range(a.rounds):
+    for r in range(a.churn_rounds):
         for kind in ("quiet", "churn") if r % 2 == 0 else ("churn", "quiet"):
             ch = None
             if kind == "churn":
@@ -959,6 +959,8 @@ def main():
                     help="dnsperf -q; 500 overflows the sockets' default receive buffers here")
     ap.add_argument("--check", type=int, default=3000, help="queries asked of both to compare")
     ap.add_argument("--churn-rate", type=float, default=1000, help="0: no churn phase")
+    ap.add_argument("--churn-rounds", type=int, default=5,
+                    help="pairs of windows without and with churn (its figure is the noisiest)")
     ap.add_argument("--churn-presets", default="100k",
                     help="presets that get the churn phase (1,000 changes/s is the whole 1k cluster)")
     ap.add_argument("--probes", type=int, default=150)
@@ -986,6 +988,7 @@ def main():
     if a.quick:
         a.presets, a.rounds, a.seconds, a.ready_rounds, a.probes = "1k", 1, 3, 1, 50
         a.churn_presets, a.churn_rate = "1k", min(a.churn_rate, 100)
+        a.churn_rounds = 1
     a.workers = [int(w) for w in a.workers.split(",")]
     a.transports = a.transports.split(",")
     a.fakeapi_args = []
