@@ -151,6 +151,33 @@ dname_compare(const uint8_t *a, const uint8_t *b)
 	return la < lb ? -1 : 1;
 }
 
+/* Inlined into dname_hash, which every query calls. */
+static inline uint64_t
+dname_fold(uint64_t h, const void *p, size_t len)
+{
+	const uint8_t	*b = p;
+	size_t		 i = 0;
+	uint64_t	 w;
+
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, b + i, 8);
+		h = (h ^ w) * 0x9e3779b97f4a7c15u;
+		h ^= h >> 32;
+	}
+	if (i < len) {
+		w = 0;
+		memcpy(&w, b + i, len - i);
+		h = (h ^ w) * 0x9e3779b97f4a7c15u;
+	}
+	return h;
+}
+
+uint64_t
+dname_hash_fold(uint64_t h, const void *p, size_t len)
+{
+	return dname_fold(h, p, len);
+}
+
 /*
  * Eight bytes a step, then a final mix (a murmur3-style finalizer) so that
  * every byte reaches the low bits liburcu's buckets are picked by.
@@ -158,19 +185,9 @@ dname_compare(const uint8_t *a, const uint8_t *b)
 uint64_t
 dname_hash(const uint8_t *n)
 {
-	size_t		len = dname_length(n), i = 0;
-	uint64_t	h = 14695981039346656037u ^ len, w;
+	size_t		len = dname_length(n);
+	uint64_t	h = dname_fold(14695981039346656037u ^ len, n, len);
 
-	for (; i + 8 <= len; i += 8) {
-		memcpy(&w, n + i, 8);
-		h = (h ^ w) * 0x9e3779b97f4a7c15u;
-		h ^= h >> 32;
-	}
-	if (i < len) {
-		w = 0;
-		memcpy(&w, n + i, len - i);
-		h = (h ^ w) * 0x9e3779b97f4a7c15u;
-	}
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdu;
 	h ^= h >> 33;

@@ -31,6 +31,8 @@ bool	dname_equal_nocase(const uint8_t *, const uint8_t *);
 /* A total order on wire names (bytewise), for sorting. */
 int	dname_compare(const uint8_t *, const uint8_t *);
 uint64_t dname_hash(const uint8_t *);
+/* dname_hash's core, for other keys: len bytes of p folded into h, eight a step. */
+uint64_t dname_hash_fold(uint64_t h, const void *p, size_t len);
 /* The in-addr.arpa or ip6.arpa name of ip; returns the length. */
 int	dname_reverse(const struct object_ip *, uint8_t wire[DNAME_MAX]);
 /* The address a full in-addr.arpa or ip6.arpa name (lower case, canonical) names: 0, else -1. */

@@ -783,14 +783,6 @@ zone_owned_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static uint64_t
-zone_digest_mix(uint64_t h, uint64_t v)
-{
-	h ^= v;
-	h *= 0x9e3779b97f4a7c15ULL;
-	return h ^ (h >> 29);
-}
-
 /* A digest of a name's records, in order: what zone_node_unchanged compares. */
 static uint64_t
 zone_digest(struct records_rr *const *rr, size_t n)
@@ -798,17 +790,11 @@ zone_digest(struct records_rr *const *rr, size_t n)
 	uint64_t	h = n;
 
 	for (size_t i = 0; i < n; i++) {
-		const uint8_t	*p = rr[i]->rdata;
-		size_t		 left = rr[i]->rdlen;
+		uint64_t	head = (uint64_t)rr[i]->type << 32 |
+				    (uint64_t)rr[i]->rdlen << 1 | rr[i]->ptr;
 
-		h = zone_digest_mix(h, (uint64_t)rr[i]->type << 32 |
-		    (uint64_t)rr[i]->rdlen << 1 | rr[i]->ptr);
-		for (; left > 0; p += 8, left = left > 8 ? left - 8 : 0) {
-			uint64_t	v = 0;
-
-			memcpy(&v, p, left < 8 ? left : 8);
-			h = zone_digest_mix(h, v);
-		}
+		h = dname_hash_fold(h, &head, sizeof(head));
+		h = dname_hash_fold(h, rr[i]->rdata, rr[i]->rdlen);
 	}
 	return h;
 }

@@ -791,8 +791,9 @@ class App:
             res, _ = self.resource_for_object(obj)
             if not res.crd:
                 self.store.list_item_json(obj, res)
-            if res.plural == "endpointslices":
-                event_line("MODIFIED", obj, self.store.part_json)
+            if res.plural == "endpointslices" and isinstance(
+                    obj.get("endpoints"), list):
+                endpoint_texts(obj["endpoints"], self.store.part_json)
 
     # Faults.
     def add_faults(self, specs):
@@ -1024,18 +1025,20 @@ class ApiHandler(BaseHandler):
         except OSError:
             raise ClientGone()
 
-    def release(self):
-        """Sends the chunks a watch held back."""
+    def release(self, quiet=False):
+        """Sends the chunks a watch held back (quiet: to a client that may
+        be gone, before the connection ends anyway)."""
         chunks, self.held = self.held, []
-        if chunks:
-            self.send_chunks(chunks)
+        try:
+            if chunks:
+                self.send_chunks(chunks)
+        except ClientGone:
+            if not quiet:
+                raise
 
     def abort(self, reset=False):
         if self.held:
-            try:
-                self.release()
-            except ClientGone:
-                pass
+            self.release(quiet=True)
         super().abort(reset)
 
     def dispatch(self, method):
@@ -1469,12 +1472,8 @@ class ApiHandler(BaseHandler):
         try:
             self.watch_turns(w, timeout)
         finally:
-            chunks, self.held = self.held, None
-            if chunks:
-                try:
-                    self.send_chunks(chunks)
-                except ClientGone:
-                    pass
+            self.release(quiet=True)
+            self.held = None
 
     def watch_turns(self, w, timeout):
         app = self.server.app
@@ -1737,6 +1736,13 @@ def event_line(kind, obj, parts=None):
     eps = obj.get("endpoints") if parts is not None else None
     if not eps or not isinstance(eps, list):
         return (go_json({"type": kind, "object": obj}) + "\n").encode()
+    head = go_json({"type": kind, "object": dict(obj, endpoints=_SPLICE)})
+    return (head.replace(_SPLICE_JSON, "[" + ",".join(
+        endpoint_texts(eps, parts)) + "]", 1) + "\n").encode()
+
+
+def endpoint_texts(eps, parts):
+    """Each endpoint's JSON text, from parts (by id) or encoded into it."""
     texts = []
     for e in eps:
         hit = parts.get(id(e))
@@ -1745,9 +1751,7 @@ def event_line(kind, obj, parts=None):
                 parts.clear()
             hit = parts[id(e)] = (e, go_json(e))
         texts.append(hit[1])
-    head = go_json({"type": kind, "object": dict(obj, endpoints=_SPLICE)})
-    return (head.replace(_SPLICE_JSON, "[" + ",".join(texts) + "]", 1) +
-            "\n").encode()
+    return texts
 
 
 def pad_object(obj, n):
@@ -1885,7 +1889,7 @@ class ControlHandler(BaseHandler):
     def c_post_churn(self, parts, q, body):
         app = self.app
         with app.lock:
-            if app.churn is not None and app.churn.t1 is None:
+            if app.churn is not None and app.churn.running:
                 return 409, {"error": "a churn is running: DELETE /churn"}
             app.churn = fakechurn.Churn(
                 app.store, body["rate"], body.get("seed", 1),

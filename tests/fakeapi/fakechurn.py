@@ -62,6 +62,10 @@ class Churn:
                                        name="churn")
         self.t0 = self.t1 = None
 
+    @property
+    def running(self):
+        return not self.stopping.is_set()
+
     def headless(self, ns, name):
         svc = self.store.objects.get(SERVICES + (ns, name))
         return svc is not None and (svc.get("spec") or {}).get(
@@ -159,7 +163,7 @@ class Churn:
         return {"changes": self.changes, "seconds": round(secs, 2),
                 "rate": round(self.changes / secs, 1) if secs > 0 else 0,
                 "ticks": len(self.tick_ms), "slices_sent": self.writes,
-                "late_ticks": self.late, "running": not self.stopping.is_set(),
+                "late_ticks": self.late, "running": self.running,
                 "tick_ms_p50": pct(self.tick_ms, 50),
                 "tick_ms_p99": pct(self.tick_ms, 99),
                 "tick_ms_max": round(max(self.tick_ms), 2) if self.tick_ms
