@@ -853,10 +853,12 @@ def report(a, results, meta):
         mp, mk = r["mem"]["petdns"][1], r["mem"]["knotd"][1]
         L.append("  %-5s PSS <= 0.5x knotd: %.2fx %s" % (r["preset"], mp / mk, verdict(mp / mk <= 0.5)))
         net = (median(r["ready"]["petdns"]) - r["fakeapi_list_s"]) / median(r["ready"]["knotd"])
+        # CPU time comes in clock ticks (10 ms): a small zone's load can read 0.
+        kc = median(r["ready"]["knotd_cpu"])
         L.append("  %-5s start to ready <= 1x knotd's load: %.2fx %s (%.2fx without fakeapi's own "
-                 "LIST time; CPU to ready %.2fx knotd's)" % (
+                 "LIST time; CPU to ready %sx knotd's)" % (
                      r["preset"], r["ready_ratio"], verdict(r["ready_ratio"] <= 1), net,
-                     median(r["ready"]["petdns_cpu"]) / median(r["ready"]["knotd_cpu"])))
+                     fmt(median(r["ready"]["petdns_cpu"]) / kc if kc > 0 else None, 2)))
         c = r.get("churn")
         if c:
             x = c["load+churn"]
@@ -1030,13 +1032,14 @@ def main():
     meta["elapsed_s"] = round(time.monotonic() - t0)
     meta["psi_pct"] = round((psi_total() - p0) / 1e4 / (time.monotonic() - t0))
     meta["conditions"] += "; CPU pressure %d%% over the %d s run" % (meta["psi_pct"], meta["elapsed_s"])
-    txt = report(a, results, meta)
-    print()
-    print(txt)
+    # The figures saved before the report: --report can redo a report that failed.
     os.makedirs(a.out, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M", time.gmtime())
     with open(os.path.join(a.out, "compare-%s.json" % stamp), "w") as f:
         json.dump({"meta": meta, "results": results}, f, indent=1, default=str)
+    txt = report(a, results, meta)
+    print()
+    print(txt)
     with open(os.path.join(a.out, "compare-%s.txt" % stamp), "w") as f:
         f.write(txt + "\n")
     chart(a, results, os.path.join(a.out, "compare.png"))
