@@ -17,6 +17,18 @@
 /* Room for our deepest path: spec.containers[N].ports[N].containerPort. */
 #define DECODE_PATHMAX	128
 
+/*
+ * Where a value sits in the object, for errors: a frame on the stack chained
+ * to its parent's, NULL at the top. The path is rendered only when an error
+ * is reported (eager path strings were ~6% of the CPU of an endpoint
+ * change). A member is { up, key, 0 }, an array item { up, NULL, index }.
+ */
+struct decode_at {
+	const struct decode_at	*up;
+	const char		*key;	/* NULL: item index of the array up */
+	size_t			 index;
+};
+
 /* Where errors go while one object is decoded. */
 struct decode_ctx {
 	char	*err;
@@ -88,82 +100,56 @@ decode_member(const struct jdoc_val *obj, const char *key)
 }
 
 /*
- * Appends the n bytes of s to buf at *at, cut to fit len with its NUL:
- * paths are made for every item decoded and used only in errors, so no
- * snprintf (5 calls an endpoint were ~7% of the CPU of a 100k-pod sync).
+ * Renders the path of at, "spec.ports[1].port" (top-level members have no
+ * dot), into buf, cut to fit len. Only errors need it: paths are chained
+ * frames, not text, so decoding an item costs no string work.
  */
-static void
-decode_append(char *buf, size_t len, size_t *at, const char *s, size_t n)
+static char *
+decode_at_path(const struct decode_at *at, char *buf, size_t len)
 {
-	if (*at + 1 >= len)
-		return;
-	if (n > len - 1 - *at)
-		n = len - 1 - *at;
-	memcpy(buf + *at, s, n);
-	*at += n;
-	buf[*at] = '\0';
-}
+	size_t	n;
 
-/* "prefix.key", or "key" at the top level; cut to fit len. */
-static void
-decode_path(char *buf, size_t len, const char *prefix, const char *key)
-{
-	size_t	at = 0;
-
-	if (len == 0)
-		return;
 	buf[0] = '\0';
-	decode_append(buf, len, &at, prefix, strlen(prefix));
-	if (*prefix != '\0')
-		decode_append(buf, len, &at, ".", 1);
-	decode_append(buf, len, &at, key, strlen(key));
-}
-
-/* "prefix[i]"; cut to fit len. */
-static void
-decode_path_index(char *buf, size_t len, const char *prefix, size_t i)
-{
-	char	digits[24];
-	size_t	at = 0, n = sizeof(digits);
-
-	if (len == 0)
-		return;
-	buf[0] = '\0';
-	do
-		digits[--n] = (char)('0' + i % 10);
-	while ((i /= 10) > 0);
-	decode_append(buf, len, &at, prefix, strlen(prefix));
-	decode_append(buf, len, &at, "[", 1);
-	decode_append(buf, len, &at, digits + n, sizeof(digits) - n);
-	decode_append(buf, len, &at, "]", 1);
+	if (at == NULL)
+		return buf;
+	decode_at_path(at->up, buf, len);
+	n = strlen(buf);
+	if (at->key == NULL)
+		snprintf(buf + n, len - n, "[%zu]", at->index);
+	else
+		snprintf(buf + n, len - n, "%s%s", at->up != NULL ? "." : "",
+		    at->key);
+	return buf;
 }
 
 /*
  * Sets *out to the member key of obj (borrowed), or NULL when it is absent or
- * null, which the API treats alike. -1 when it has another type.
+ * null, which the API treats alike; at is obj's path. -1 when it has another
+ * type.
  */
 static int
 decode_get(struct decode_ctx *dc, const struct jdoc_val *obj,
-    const char *prefix, const char *key, enum jdoc_type type,
+    const struct decode_at *at, const char *key, enum jdoc_type type,
     const struct jdoc_val **out)
 {
-	char	path[DECODE_PATHMAX];
+	const struct decode_at	 kat = { at, key, 0 };
+	char			 path[DECODE_PATHMAX];
 
 	if ((*out = decode_member(obj, key)) == NULL || (*out)->type == type)
 		return 0;
-	decode_path(path, sizeof(path), prefix, key);
-	return decode_fail(dc, "%s: not %s", path, decode_type_names[type]);
+	return decode_fail(dc, "%s: not %s",
+	    decode_at_path(&kat, path, sizeof(path)), decode_type_names[type]);
 }
 
 /* A string member, borrowed; NULL when absent, null or empty. */
 static int
-decode_str(struct decode_ctx *dc, const struct jdoc_val *obj, const char *prefix,
-    const char *key, const char **out)
+decode_str(struct decode_ctx *dc, const struct jdoc_val *obj,
+    const struct decode_at *at, const char *key, const char **out)
 {
 	const struct jdoc_val	*v;
 
 	*out = NULL;
-	if (decode_get(dc, obj, prefix, key, JDOC_STRING, &v) == -1)
+	if (decode_get(dc, obj, at, key, JDOC_STRING, &v) == -1)
 		return -1;
 	if (v != NULL && v->n > 0)
 		*out = v->u.s;
@@ -172,11 +158,11 @@ decode_str(struct decode_ctx *dc, const struct jdoc_val *obj, const char *prefix
 
 static int
 decode_strdup(struct decode_ctx *dc, const struct jdoc_val *obj,
-    const char *prefix, const char *key, char **out)
+    const struct decode_at *at, const char *key, char **out)
 {
 	const char	*s;
 
-	if (decode_str(dc, obj, prefix, key, &s) == -1)
+	if (decode_str(dc, obj, at, key, &s) == -1)
 		return -1;
 	*out = s ? xstrdup(s) : NULL;
 	return 0;
@@ -184,12 +170,12 @@ decode_strdup(struct decode_ctx *dc, const struct jdoc_val *obj,
 
 /* A boolean member; def when absent or null. */
 static int
-decode_bool(struct decode_ctx *dc, const struct jdoc_val *obj, const char *prefix,
-    const char *key, bool def, bool *out)
+decode_bool(struct decode_ctx *dc, const struct jdoc_val *obj,
+    const struct decode_at *at, const char *key, bool def, bool *out)
 {
 	const struct jdoc_val	*v;
 
-	if (decode_get(dc, obj, prefix, key, JDOC_BOOL, &v) == -1)
+	if (decode_get(dc, obj, at, key, JDOC_BOOL, &v) == -1)
 		return -1;
 	*out = v ? v->u.b : def;
 	return 0;
@@ -198,33 +184,36 @@ decode_bool(struct decode_ctx *dc, const struct jdoc_val *obj, const char *prefi
 /* A port number 1..65535; 0 when absent unless required. */
 static int
 decode_port_number(struct decode_ctx *dc, const struct jdoc_val *obj,
-    const char *prefix, const char *key, bool required, uint16_t *out)
+    const struct decode_at *at, const char *key, bool required,
+    uint16_t *out)
 {
+	const struct decode_at	 kat = { at, key, 0 };
 	const struct jdoc_val	*v;
 	char			 path[DECODE_PATHMAX];
 	int64_t			 n;
 
 	*out = 0;
-	if (decode_get(dc, obj, prefix, key, JDOC_INT, &v) == -1)
+	if (decode_get(dc, obj, at, key, JDOC_INT, &v) == -1)
 		return -1;
-	decode_path(path, sizeof(path), prefix, key);
 	if (v == NULL)
-		return required ? decode_fail(dc, "%s: missing", path) : 0;
+		return required ? decode_fail(dc, "%s: missing",
+		    decode_at_path(&kat, path, sizeof(path))) : 0;
 	n = v->u.i;
 	if (n < 1 || n > 65535)
-		return decode_fail(dc, "%s: %lld out of range 1-65535", path,
-		    (long long)n);
+		return decode_fail(dc, "%s: %lld out of range 1-65535",
+		    decode_at_path(&kat, path, sizeof(path)), (long long)n);
 	*out = (uint16_t)n;
 	return 0;
 }
 
 static int
 decode_protocol(struct decode_ctx *dc, const struct jdoc_val *obj,
-    const char *prefix, uint8_t *out)
+    const struct decode_at *at, uint8_t *out)
 {
 	const char	*s;
+	char		 path[DECODE_PATHMAX];
 
-	if (decode_str(dc, obj, prefix, "protocol", &s) == -1)
+	if (decode_str(dc, obj, at, "protocol", &s) == -1)
 		return -1;
 	if (s == NULL || strcmp(s, "TCP") == 0)
 		*out = IPPROTO_TCP;
@@ -234,52 +223,58 @@ decode_protocol(struct decode_ctx *dc, const struct jdoc_val *obj,
 		*out = IPPROTO_SCTP;
 	else
 		return decode_fail(dc, "%s.protocol: unknown protocol \"%s\"",
-		    prefix, s);
+		    decode_at_path(at, path, sizeof(path)), s);
 	return 0;
 }
 
 /*
  * The array member key and its length; NULL and 0 when absent. Items are
- * checked one by one with decode_item().
+ * walked with jdoc_first()/jdoc_next() (jdoc_at() would make a loop
+ * quadratic) and checked one by one with decode_item().
  */
 static int
 decode_array(struct decode_ctx *dc, const struct jdoc_val *obj,
-    const char *prefix, const char *key, const struct jdoc_val **arr, size_t *n)
+    const struct decode_at *at, const char *key, const struct jdoc_val **arr,
+    size_t *n)
 {
-	if (decode_get(dc, obj, prefix, key, JDOC_ARRAY, arr) == -1)
+	if (decode_get(dc, obj, at, key, JDOC_ARRAY, arr) == -1)
 		return -1;
 	*n = *arr ? (*arr)->n : 0;
 	return 0;
 }
 
-/* Item i of arr (named prefix) as type; fills path with "prefix[i]". */
+/* Checks that the array item v, whose path is at, is of type. */
 static int
-decode_item(struct decode_ctx *dc, const struct jdoc_val *arr, const char *prefix,
-    size_t i, enum jdoc_type type, const struct jdoc_val **out, char *path,
-    size_t len)
+decode_item(struct decode_ctx *dc, const struct jdoc_val *v,
+    const struct decode_at *at, enum jdoc_type type)
 {
-	decode_path_index(path, len, prefix, i);
-	*out = jdoc_at(arr, i);
-	if (*out != NULL && (*out)->type == type)
+	char	path[DECODE_PATHMAX];
+
+	if (v->type == type)
 		return 0;
-	return decode_fail(dc, "%s: not %s", path, decode_type_names[type]);
+	return decode_fail(dc, "%s: not %s",
+	    decode_at_path(at, path, sizeof(path)), decode_type_names[type]);
 }
 
-/* An address of the family wanted (0: either). */
+/* An address of the family wanted (0: either); at is v's path. */
 static int
-decode_ip(struct decode_ctx *dc, const struct jdoc_val *v, const char *path,
-    uint8_t family, struct object_ip *ip)
+decode_ip(struct decode_ctx *dc, const struct jdoc_val *v,
+    const struct decode_at *at, uint8_t family, struct object_ip *ip)
 {
 	const char	*s;
+	char		 path[DECODE_PATHMAX];
 
 	if (v == NULL || v->type != JDOC_STRING)
-		return decode_fail(dc, "%s: not a string", path);
+		return decode_fail(dc, "%s: not a string",
+		    decode_at_path(at, path, sizeof(path)));
 	s = v->u.s;
 	if (object_ip_parse(s, ip) == -1)
-		return decode_fail(dc, "%s: bad IP address \"%s\"", path, s);
+		return decode_fail(dc, "%s: bad IP address \"%s\"",
+		    decode_at_path(at, path, sizeof(path)), s);
 	if (family != 0 && ip->family != family)
-		return decode_fail(dc, "%s: \"%s\" is not an %s address", path,
-		    s, family == AF_INET ? "IPv4" : "IPv6");
+		return decode_fail(dc, "%s: \"%s\" is not an %s address",
+		    decode_at_path(at, path, sizeof(path)), s,
+		    family == AF_INET ? "IPv4" : "IPv6");
 	return 0;
 }
 
@@ -297,24 +292,26 @@ decode_label_cmp(const void *a, const void *b)
  */
 static int
 decode_labels(struct decode_ctx *dc, const struct jdoc_val *obj,
-    const char *prefix, const char *key, struct object_label **out, size_t *n)
+    const struct decode_at *at, const char *key, struct object_label **out,
+    size_t *n)
 {
+	const struct decode_at	 mat = { at, key, 0 };
 	const struct jdoc_val	*map, *v;
 	char			 path[DECODE_PATHMAX];
 
-	if (decode_get(dc, obj, prefix, key, JDOC_OBJECT, &map) == -1)
+	if (decode_get(dc, obj, at, key, JDOC_OBJECT, &map) == -1)
 		return -1;
 	if (map == NULL || map->n == 0)
 		return 0;
-	decode_path(path, sizeof(path), prefix, key);
 	*out = xcalloc(map->n, sizeof(**out));
 	for (v = jdoc_first(map); v != NULL; v = jdoc_next(map, v)) {
 		/* Of equal keys the last counts, as everywhere in the API. */
 		if (jdoc_get(map, v->key) != v)
 			continue;
+		/* The key is no frame: keys can outgrow DECODE_PATHMAX. */
 		if (v->type != JDOC_STRING)
-			return decode_fail(dc, "%s.%s: not a string", path,
-			    v->key);
+			return decode_fail(dc, "%s.%s: not a string",
+			    decode_at_path(&mat, path, sizeof(path)), v->key);
 		(*out)[*n].key = xstrdup(v->key);
 		(*out)[*n].value = xstrdup(v->u.s);
 		(*n)++;
@@ -357,29 +354,31 @@ decode_dns_subdomain(const char *s)
 
 /* A name that becomes part of DNS names: checked as the API server would. */
 static int
-decode_dns_name(struct decode_ctx *dc, const char *path, const char *s,
-    bool subdomain, bool alpha_first)
+decode_dns_name(struct decode_ctx *dc, const struct decode_at *at,
+    const char *s, bool subdomain, bool alpha_first)
 {
+	char	path[DECODE_PATHMAX];
+
 	if (subdomain ? decode_dns_subdomain(s) :
 	    decode_dns_label(s, strlen(s), alpha_first))
 		return 0;
-	return decode_fail(dc, "%s: \"%s\" is not a valid DNS %s", path, s,
+	return decode_fail(dc, "%s: \"%s\" is not a valid DNS %s",
+	    decode_at_path(at, path, sizeof(path)), s,
 	    subdomain ? "subdomain" : "label");
 }
 
 /* A string member that becomes a DNS label: a hostname, a subdomain. */
 static int
 decode_label_str(struct decode_ctx *dc, const struct jdoc_val *obj,
-    const char *prefix, const char *key, char **out)
+    const struct decode_at *at, const char *key, char **out)
 {
-	char	path[DECODE_PATHMAX];
+	const struct decode_at	kat = { at, key, 0 };
 
-	if (decode_strdup(dc, obj, prefix, key, out) == -1)
+	if (decode_strdup(dc, obj, at, key, out) == -1)
 		return -1;
 	if (*out == NULL)
 		return 0;
-	decode_path(path, sizeof(path), prefix, key);
-	return decode_dns_name(dc, path, *out, false, false);
+	return decode_dns_name(dc, &kat, *out, false, false);
 }
 
 /*
@@ -387,19 +386,21 @@ decode_label_str(struct decode_ctx *dc, const struct jdoc_val *obj,
  * *skip is set (slices) when the number is absent: "all ports".
  */
 static int
-decode_port(struct decode_ctx *dc, const struct jdoc_val *item, const char *path,
-    const char *numkey, bool required, struct object_port *p, bool *skip)
+decode_port(struct decode_ctx *dc, const struct jdoc_val *item,
+    const struct decode_at *at, const char *numkey, bool required,
+    struct object_port *p, bool *skip)
 {
 	uint16_t	num;
+	char		path[DECODE_PATHMAX];
 
-	if (decode_port_number(dc, item, path, numkey, required, &num) == -1)
+	if (decode_port_number(dc, item, at, numkey, required, &num) == -1)
 		return -1;
 	*skip = num == 0;
 	if (*skip)
 		return 0;
 	p->port = num;
-	if (decode_protocol(dc, item, path, &p->proto) == -1 ||
-	    decode_strdup(dc, item, path, "name", &p->name) == -1)
+	if (decode_protocol(dc, item, at, &p->proto) == -1 ||
+	    decode_strdup(dc, item, at, "name", &p->name) == -1)
 		return -1;
 	/* The SRV label _name: an IANA service name, as the API checks it. */
 	if (p->name == NULL || (strlen(p->name) <= 15 &&
@@ -408,15 +409,16 @@ decode_port(struct decode_ctx *dc, const struct jdoc_val *item, const char *path
 	    strstr(p->name, "--") == NULL))
 		return 0;
 	return decode_fail(dc, "%s.name: \"%s\" is not a valid port name",
-	    path, p->name);
+	    decode_at_path(at, path, sizeof(path)), p->name);
 }
 
 static int
 decode_target_port(struct decode_ctx *dc, const struct jdoc_val *item,
-    const char *path, struct object_port *p)
+    const struct decode_at *at, struct object_port *p)
 {
+	const struct decode_at	 tat = { at, "targetPort", 0 };
 	const struct jdoc_val	*v;
-	char			 tpath[DECODE_PATHMAX];
+	char			 path[DECODE_PATHMAX];
 
 	if ((v = decode_member(item, "targetPort")) == NULL)
 		return 0;
@@ -425,39 +427,38 @@ decode_target_port(struct decode_ctx *dc, const struct jdoc_val *item,
 			p->target_name = xstrdup(v->u.s);
 		return 0;
 	}
-	if (v->type != JDOC_INT) {
-		decode_path(tpath, sizeof(tpath), path, "targetPort");
-		return decode_fail(dc, "%s: not an integer or a string", tpath);
-	}
-	return decode_port_number(dc, item, path, "targetPort", false,
+	if (v->type != JDOC_INT)
+		return decode_fail(dc, "%s: not an integer or a string",
+		    decode_at_path(&tat, path, sizeof(path)));
+	return decode_port_number(dc, item, at, "targetPort", false,
 	    &p->target_port);
 }
 
 /* The port list key of obj, appended to the n ports at *ports. */
 static int
 decode_ports(struct decode_ctx *dc, const struct jdoc_val *obj,
-    const char *prefix, const char *key, enum decode_ports_kind kind,
+    const struct decode_at *at, const char *key, enum decode_ports_kind kind,
     struct object_port **ports, size_t *n)
 {
+	const struct decode_at	 aat = { at, key, 0 };
+	struct decode_at	 iat = { &aat, NULL, 0 };
 	const struct jdoc_val	*arr, *item;
-	char			 apath[DECODE_PATHMAX], path[DECODE_PATHMAX];
 	size_t			 len;
 	bool			 skip;
 
-	if (decode_array(dc, obj, prefix, key, &arr, &len) == -1)
+	if (decode_array(dc, obj, at, key, &arr, &len) == -1)
 		return -1;
 	if (len == 0)
 		return 0;
-	decode_path(apath, sizeof(apath), prefix, key);
 	*ports = xreallocarray(*ports, *n + len, sizeof(**ports));
 	memset(*ports + *n, 0, len * sizeof(**ports));
-	for (size_t i = 0; i < len; i++) {
-		if (decode_item(dc, arr, apath, i, JDOC_OBJECT, &item,
-		    path, sizeof(path)) == -1)
+	for (item = jdoc_first(arr); item != NULL;
+	    item = jdoc_next(arr, item), iat.index++) {
+		if (decode_item(dc, item, &iat, JDOC_OBJECT) == -1)
 			return -1;
 		/* Counted before it is filled: object_free() frees it. */
 		(*n)++;
-		if (decode_port(dc, item, path,
+		if (decode_port(dc, item, &iat,
 		    kind == DECODE_PORTS_CONTAINER ? "containerPort" : "port",
 		    kind != DECODE_PORTS_SLICE, &(*ports)[*n - 1], &skip) == -1)
 			return -1;
@@ -466,7 +467,7 @@ decode_ports(struct decode_ctx *dc, const struct jdoc_val *obj,
 			continue;
 		}
 		if (kind == DECODE_PORTS_SERVICE &&
-		    decode_target_port(dc, item, path, &(*ports)[*n - 1]) == -1)
+		    decode_target_port(dc, item, &iat, &(*ports)[*n - 1]) == -1)
 			return -1;
 	}
 	return 0;
@@ -477,29 +478,30 @@ static int
 decode_controller(struct decode_ctx *dc, const struct jdoc_val *meta,
     struct object *obj)
 {
+	const struct decode_at	 mat = { NULL, "metadata", 0 };
+	const struct decode_at	 aat = { &mat, "ownerReferences", 0 };
+	struct decode_at	 iat = { &aat, NULL, 0 };
 	const struct jdoc_val	*arr, *item;
-	char			 path[DECODE_PATHMAX];
 	size_t			 n;
 	bool			 controller, found = false;
 
-	if (decode_array(dc, meta, "metadata", "ownerReferences", &arr,
-	    &n) == -1)
+	if (decode_array(dc, meta, &mat, "ownerReferences", &arr, &n) == -1)
 		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (decode_item(dc, arr, "metadata.ownerReferences", i,
-		    JDOC_OBJECT, &item, path, sizeof(path)) == -1 ||
-		    decode_bool(dc, item, path, "controller", false,
+	for (item = jdoc_first(arr); item != NULL;
+	    item = jdoc_next(arr, item), iat.index++) {
+		if (decode_item(dc, item, &iat, JDOC_OBJECT) == -1 ||
+		    decode_bool(dc, item, &iat, "controller", false,
 		    &controller) == -1)
 			return -1;
 		/* The first controller only (one without a uid counts too). */
 		if (!controller || found)
 			continue;
 		found = true;
-		if (decode_strdup(dc, item, path, "kind",
+		if (decode_strdup(dc, item, &iat, "kind",
 		    &obj->controller_kind) == -1 ||
-		    decode_strdup(dc, item, path, "name",
+		    decode_strdup(dc, item, &iat, "name",
 		    &obj->controller_name) == -1 ||
-		    decode_strdup(dc, item, path, "uid",
+		    decode_strdup(dc, item, &iat, "uid",
 		    &obj->controller_uid) == -1)
 			return -1;
 	}
@@ -510,33 +512,36 @@ static int
 decode_metadata(struct decode_ctx *dc, const struct jdoc_val *meta,
     struct object *obj)
 {
-	if (decode_labels(dc, meta, "metadata", "labels", &obj->labels,
+	const struct decode_at	mat = { NULL, "metadata", 0 };
+
+	if (decode_labels(dc, meta, &mat, "labels", &obj->labels,
 	    &obj->nlabels) == -1 ||
-	    decode_labels(dc, meta, "metadata", "annotations",
+	    decode_labels(dc, meta, &mat, "annotations",
 	    &obj->annotations, &obj->nannotations) == -1 ||
-	    decode_strdup(dc, meta, "metadata", "uid", &obj->uid) == -1 ||
+	    decode_strdup(dc, meta, &mat, "uid", &obj->uid) == -1 ||
 	    decode_controller(dc, meta, obj) == -1)
 		return -1;
-	return decode_strdup(dc, meta, "metadata", "resourceVersion",
+	return decode_strdup(dc, meta, &mat, "resourceVersion",
 	    &obj->resource_version);
 }
 
 /* An integer member in [min, max]; def when absent or null. */
 static int
-decode_int(struct decode_ctx *dc, const struct jdoc_val *obj, const char *prefix,
-    const char *key, int64_t min, int64_t max, int64_t def, int64_t *out)
+decode_int(struct decode_ctx *dc, const struct jdoc_val *obj,
+    const struct decode_at *at, const char *key, int64_t min, int64_t max,
+    int64_t def, int64_t *out)
 {
+	const struct decode_at	 kat = { at, key, 0 };
 	const struct jdoc_val	*v;
 	char			 path[DECODE_PATHMAX];
 
-	if (decode_get(dc, obj, prefix, key, JDOC_INT, &v) == -1)
+	if (decode_get(dc, obj, at, key, JDOC_INT, &v) == -1)
 		return -1;
 	*out = v ? v->u.i : def;
 	if (*out >= min && *out <= max)
 		return 0;
-	decode_path(path, sizeof(path), prefix, key);
-	return decode_fail(dc, "%s: %lld is out of range", path,
-	    (long long)*out);
+	return decode_fail(dc, "%s: %lld is out of range",
+	    decode_at_path(&kat, path, sizeof(path)), (long long)*out);
 }
 
 /*
@@ -548,18 +553,20 @@ static int
 decode_service_ips(struct decode_ctx *dc, const struct jdoc_val *spec,
     struct object_service *svc)
 {
+	const struct decode_at	 sat = { NULL, "spec", 0 };
+	const struct decode_at	 oat = { &sat, "clusterIP", 0 };
+	const struct decode_at	 aat = { &sat, "clusterIPs", 0 };
+	struct decode_at	 iat = { &aat, NULL, 0 };
 	const struct jdoc_val	*arr, *one, *first, *v;
-	char			 path[DECODE_PATHMAX];
 	size_t			 len;
 
-	if (decode_array(dc, spec, "spec", "clusterIPs", &arr, &len) == -1 ||
-	    decode_get(dc, spec, "spec", "clusterIP", JDOC_STRING,
-	    &one) == -1)
+	if (decode_array(dc, spec, &sat, "clusterIPs", &arr, &len) == -1 ||
+	    decode_get(dc, spec, &sat, "clusterIP", JDOC_STRING, &one) == -1)
 		return -1;
 	if (len > 2)
 		return decode_fail(dc,
 		    "spec.clusterIPs: more than two addresses");
-	first = len > 0 ? jdoc_at(arr, 0) : one;
+	first = len > 0 ? jdoc_first(arr) : one;
 	if (first != NULL && first->type == JDOC_STRING &&
 	    strcmp(first->u.s, "None") == 0) {
 		svc->type = SERVICE_HEADLESS;
@@ -570,13 +577,12 @@ decode_service_ips(struct decode_ctx *dc, const struct jdoc_val *spec,
 			return 0;
 		svc->ips = xcalloc(1, sizeof(*svc->ips));
 		svc->nips = 1;
-		return decode_ip(dc, one, "spec.clusterIP", 0, svc->ips);
+		return decode_ip(dc, one, &oat, 0, svc->ips);
 	}
 	svc->ips = xcalloc(len, sizeof(*svc->ips));
-	for (v = jdoc_first(arr); v != NULL; v = jdoc_next(arr, v)) {
-		decode_path_index(path, sizeof(path), "spec.clusterIPs",
-		    svc->nips);
-		if (decode_ip(dc, v, path, 0, &svc->ips[svc->nips]) == -1)
+	for (v = jdoc_first(arr); v != NULL;
+	    v = jdoc_next(arr, v), iat.index++) {
+		if (decode_ip(dc, v, &iat, 0, &svc->ips[svc->nips]) == -1)
 			return -1;
 		svc->nips++;
 	}
@@ -588,19 +594,22 @@ static int
 decode_service_families(struct decode_ctx *dc, const struct jdoc_val *spec,
     struct object_service *svc)
 {
+	const struct decode_at	 sat = { NULL, "spec", 0 };
+	const struct decode_at	 aat = { &sat, "ipFamilies", 0 };
+	struct decode_at	 iat = { &aat, NULL, 0 };
 	const struct jdoc_val	*arr, *v;
 	const char		*s;
 	char			 path[DECODE_PATHMAX];
 	size_t			 len;
 
-	if (decode_array(dc, spec, "spec", "ipFamilies", &arr, &len) == -1)
+	if (decode_array(dc, spec, &sat, "ipFamilies", &arr, &len) == -1)
 		return -1;
 	if (len > 2)
 		return decode_fail(dc,
 		    "spec.ipFamilies: more than two families");
-	for (size_t i = 0; i < len; i++) {
-		if (decode_item(dc, arr, "spec.ipFamilies", i, JDOC_STRING,
-		    &v, path, sizeof(path)) == -1)
+	for (v = jdoc_first(arr); v != NULL;
+	    v = jdoc_next(arr, v), iat.index++) {
+		if (decode_item(dc, v, &iat, JDOC_STRING) == -1)
 			return -1;
 		s = v->u.s;
 		if (strcmp(s, "IPv4") == 0)
@@ -609,13 +618,13 @@ decode_service_families(struct decode_ctx *dc, const struct jdoc_val *spec,
 			svc->families[svc->nfamilies++] = AF_INET6;
 		else
 			return decode_fail(dc, "%s: unknown family \"%s\"",
-			    path, s);
+			    decode_at_path(&iat, path, sizeof(path)), s);
 	}
 	for (size_t i = 0; len == 0 && i < svc->nips; i++)
 		if (svc->nfamilies == 0 ||
 		    svc->families[0] != svc->ips[i].family)
 			svc->families[svc->nfamilies++] = svc->ips[i].family;
-	if (decode_str(dc, spec, "spec", "ipFamilyPolicy", &s) == -1)
+	if (decode_str(dc, spec, &sat, "ipFamilyPolicy", &s) == -1)
 		return -1;
 	svc->dual_stack = s != NULL && (strcmp(s, "PreferDualStack") == 0 ||
 	    strcmp(s, "RequireDualStack") == 0);
@@ -627,14 +636,16 @@ static int
 decode_service_type(struct decode_ctx *dc, const struct jdoc_val *spec,
     struct object_service *svc)
 {
-	const char	*type, *name;
-	size_t		 len;
+	const struct decode_at	 sat = { NULL, "spec", 0 };
+	const struct decode_at	 nat = { &sat, "externalName", 0 };
+	const char		*type, *name;
+	size_t			 len;
 
-	if (decode_str(dc, spec, "spec", "type", &type) == -1)
+	if (decode_str(dc, spec, &sat, "type", &type) == -1)
 		return -1;
 	if (type != NULL && strcmp(type, "ExternalName") == 0) {
 		svc->type = SERVICE_EXTERNALNAME;
-		if (decode_str(dc, spec, "spec", "externalName", &name) == -1)
+		if (decode_str(dc, spec, &sat, "externalName", &name) == -1)
 			return -1;
 		if (name == NULL)
 			return decode_fail(dc, "spec.externalName: missing");
@@ -642,8 +653,8 @@ decode_service_type(struct decode_ctx *dc, const struct jdoc_val *spec,
 		if (len > 1 && name[len - 1] == '.')
 			len--;
 		svc->external_name = xstrndup(name, len);
-		return decode_dns_name(dc, "spec.externalName",
-		    svc->external_name, true, false);
+		return decode_dns_name(dc, &nat, svc->external_name, true,
+		    false);
 	}
 	if (type != NULL && strcmp(type, "ClusterIP") != 0 &&
 	    strcmp(type, "NodePort") != 0 && strcmp(type, "LoadBalancer") != 0)
@@ -658,50 +669,54 @@ static int
 decode_service(struct decode_ctx *dc, const struct jdoc_val *root,
     struct object *obj)
 {
+	const struct decode_at	 mat = { NULL, "metadata", 0 };
+	const struct decode_at	 nat = { &mat, "name", 0 };
+	const struct decode_at	 sat = { NULL, "spec", 0 };
 	struct object_service	*svc = &obj->u.svc;
 	const struct jdoc_val	*spec;
 
-	if (decode_dns_name(dc, "metadata.name", obj->name, false, true) == -1)
+	if (decode_dns_name(dc, &nat, obj->name, false, true) == -1)
 		return -1;
-	if (decode_get(dc, root, "", "spec", JDOC_OBJECT, &spec) == -1)
+	if (decode_get(dc, root, NULL, "spec", JDOC_OBJECT, &spec) == -1)
 		return -1;
 	if (spec == NULL)
 		return decode_fail(dc, "spec: missing");
 	if (decode_service_type(dc, spec, svc) == -1 ||
-	    decode_ports(dc, spec, "spec", "ports", DECODE_PORTS_SERVICE,
+	    decode_ports(dc, spec, &sat, "ports", DECODE_PORTS_SERVICE,
 	    &svc->ports, &svc->nports) == -1 ||
-	    decode_labels(dc, spec, "spec", "selector", &svc->selector,
+	    decode_labels(dc, spec, &sat, "selector", &svc->selector,
 	    &svc->nselector) == -1)
 		return -1;
 	svc->has_selector = svc->nselector > 0;
-	return decode_bool(dc, spec, "spec", "publishNotReadyAddresses", false,
+	return decode_bool(dc, spec, &sat, "publishNotReadyAddresses", false,
 	    &svc->publish_not_ready);
 }
 
 /* endpoints[i].addresses, all of the slice's family. */
 static int
 decode_endpoint_addrs(struct decode_ctx *dc, const struct jdoc_val *item,
-    const char *prefix, uint8_t family, struct object_endpoint *e)
+    const struct decode_at *at, uint8_t family, struct object_endpoint *e)
 {
+	const struct decode_at	 aat = { at, "addresses", 0 };
+	struct decode_at	 iat = { &aat, NULL, 0 };
 	const struct jdoc_val	*arr, *v;
 	struct object_ip	 one, *ips;
-	char			 apath[DECODE_PATHMAX], path[DECODE_PATHMAX];
+	char			 path[DECODE_PATHMAX];
 	size_t			 len;
 	int			 rc = 0;
 
-	if (decode_array(dc, item, prefix, "addresses", &arr, &len) == -1)
+	if (decode_array(dc, item, at, "addresses", &arr, &len) == -1)
 		return -1;
-	decode_path(apath, sizeof(apath), prefix, "addresses");
 	if (arr == NULL)
-		return decode_fail(dc, "%s: missing", apath);
+		return decode_fail(dc, "%s: missing",
+		    decode_at_path(&aat, path, sizeof(path)));
 	if (len > UINT16_MAX)
-		return decode_fail(dc, "%s: %zu addresses", apath, len);
+		return decode_fail(dc, "%s: %zu addresses",
+		    decode_at_path(&aat, path, sizeof(path)), len);
 	ips = len > 1 ? xreallocarray(NULL, len, sizeof(*ips)) : &one;
-	v = jdoc_first(arr);
-	for (size_t i = 0; i < len && rc == 0; i++, v = jdoc_next(arr, v)) {
-		decode_path_index(path, sizeof(path), apath, i);
-		rc = decode_ip(dc, v, path, family, &ips[i]);
-	}
+	for (v = jdoc_first(arr); v != NULL && rc == 0;
+	    v = jdoc_next(arr, v), iat.index++)
+		rc = decode_ip(dc, v, &iat, family, &ips[iat.index]);
 	if (rc == 0)
 		object_endpoint_set_addrs(e, ips, len);
 	if (ips != &one)
@@ -711,33 +726,32 @@ decode_endpoint_addrs(struct decode_ctx *dc, const struct jdoc_val *item,
 
 static int
 decode_endpoint(struct decode_ctx *dc, const struct jdoc_val *item,
-    const char *path, uint8_t family, struct object_endpoint *e)
+    const struct decode_at *at, uint8_t family, struct object_endpoint *e)
 {
+	const struct decode_at	 cat = { at, "conditions", 0 };
+	const struct decode_at	 rat = { at, "targetRef", 0 };
 	const struct jdoc_val	*cond, *ref;
-	char			 cpath[DECODE_PATHMAX];
 	const char		*kind;
 
-	if (decode_endpoint_addrs(dc, item, path, family, e) == -1 ||
-	    decode_get(dc, item, path, "conditions", JDOC_OBJECT,
+	if (decode_endpoint_addrs(dc, item, at, family, e) == -1 ||
+	    decode_get(dc, item, at, "conditions", JDOC_OBJECT,
 	    &cond) == -1 ||
-	    decode_get(dc, item, path, "targetRef", JDOC_OBJECT,
+	    decode_get(dc, item, at, "targetRef", JDOC_OBJECT,
 	    &ref) == -1 ||
-	    decode_label_str(dc, item, path, "hostname", &e->hostname) == -1)
+	    decode_label_str(dc, item, at, "hostname", &e->hostname) == -1)
 		return -1;
-	decode_path(cpath, sizeof(cpath), path, "conditions");
 	e->ready = true;
 	if (cond != NULL &&
-	    decode_bool(dc, cond, cpath, "ready", true, &e->ready) == -1)
+	    decode_bool(dc, cond, &cat, "ready", true, &e->ready) == -1)
 		return -1;
 	if (ref == NULL)
 		return 0;
-	decode_path(cpath, sizeof(cpath), path, "targetRef");
-	if (decode_str(dc, ref, cpath, "kind", &kind) == -1)
+	if (decode_str(dc, ref, &rat, "kind", &kind) == -1)
 		return -1;
 	if (kind != NULL && strcmp(kind, "Pod") == 0) {
 		char	*name = NULL;
 
-		if (decode_strdup(dc, ref, cpath, "name", &name) == -1)
+		if (decode_strdup(dc, ref, &rat, "name", &name) == -1)
 			return -1;
 		object_endpoint_set_pod_name(e, name);
 	}
@@ -750,7 +764,7 @@ decode_address_type(struct decode_ctx *dc, const struct jdoc_val *root,
 {
 	const char	*s;
 
-	if (decode_str(dc, root, "", "addressType", &s) == -1)
+	if (decode_str(dc, root, NULL, "addressType", &s) == -1)
 		return -1;
 	if (s == NULL)
 		return decode_fail(dc, "addressType: missing");
@@ -769,30 +783,31 @@ static int
 decode_slice(struct decode_ctx *dc, const struct jdoc_val *root,
     struct object *obj)
 {
+	const struct decode_at	 aat = { NULL, "endpoints", 0 };
+	struct decode_at	 iat = { &aat, NULL, 0 };
 	struct object_slice	*sl = &obj->u.slice;
 	const struct jdoc_val	*arr, *item;
 	const char		*svc;
-	char			 path[DECODE_PATHMAX];
 	size_t			 len;
 
 	if ((svc = object_label(obj, "kubernetes.io/service-name")) != NULL)
 		sl->service = xstrdup(svc);
 	if (decode_address_type(dc, root, &sl->family) == -1 ||
-	    decode_ports(dc, root, "", "ports", DECODE_PORTS_SLICE,
+	    decode_ports(dc, root, NULL, "ports", DECODE_PORTS_SLICE,
 	    &sl->ports, &sl->nports) == -1 ||
-	    decode_array(dc, root, "", "endpoints", &arr, &len) == -1)
+	    decode_array(dc, root, NULL, "endpoints", &arr, &len) == -1)
 		return -1;
 	/* FQDN endpoints hold names, not addresses: nothing DNS can serve. */
 	if (sl->family == 0 || len == 0)
 		return 0;
 	sl->endpoints = xcalloc(len, sizeof(*sl->endpoints));
-	for (size_t i = 0; i < len; i++) {
-		if (decode_item(dc, arr, "endpoints", i, JDOC_OBJECT,
-		    &item, path, sizeof(path)) == -1)
+	for (item = jdoc_first(arr); item != NULL;
+	    item = jdoc_next(arr, item), iat.index++) {
+		if (decode_item(dc, item, &iat, JDOC_OBJECT) == -1)
 			return -1;
 		sl->nendpoints++;
-		if (decode_endpoint(dc, item, path, sl->family,
-		    &sl->endpoints[i]) == -1)
+		if (decode_endpoint(dc, item, &iat, sl->family,
+		    &sl->endpoints[iat.index]) == -1)
 			return -1;
 	}
 	return 0;
@@ -802,20 +817,22 @@ static int
 decode_pod_spec(struct decode_ctx *dc, const struct jdoc_val *spec,
     struct object_pod *pod)
 {
+	const struct decode_at	 sat = { NULL, "spec", 0 };
+	const struct decode_at	 aat = { &sat, "containers", 0 };
+	struct decode_at	 iat = { &aat, NULL, 0 };
 	const struct jdoc_val	*arr, *item;
-	char			 path[DECODE_PATHMAX];
 	size_t			 len;
 
-	if (decode_label_str(dc, spec, "spec", "hostname",
+	if (decode_label_str(dc, spec, &sat, "hostname",
 	    &pod->hostname) == -1 ||
-	    decode_label_str(dc, spec, "spec", "subdomain",
+	    decode_label_str(dc, spec, &sat, "subdomain",
 	    &pod->subdomain) == -1 ||
-	    decode_array(dc, spec, "spec", "containers", &arr, &len) == -1)
+	    decode_array(dc, spec, &sat, "containers", &arr, &len) == -1)
 		return -1;
-	for (size_t i = 0; i < len; i++)
-		if (decode_item(dc, arr, "spec.containers", i,
-		    JDOC_OBJECT, &item, path, sizeof(path)) == -1 ||
-		    decode_ports(dc, item, path, "ports",
+	for (item = jdoc_first(arr); item != NULL;
+	    item = jdoc_next(arr, item), iat.index++)
+		if (decode_item(dc, item, &iat, JDOC_OBJECT) == -1 ||
+		    decode_ports(dc, item, &iat, "ports",
 		    DECODE_PORTS_CONTAINER, &pod->ports, &pod->nports) == -1)
 			return -1;
 	return 0;
@@ -830,9 +847,10 @@ decode_pod_phase(struct decode_ctx *dc, const struct jdoc_val *status,
 		[POD_SUCCEEDED] = "Succeeded", [POD_FAILED] = "Failed",
 		[POD_UNKNOWN] = "Unknown",
 	};
-	const char	*s;
+	const struct decode_at	 sat = { NULL, "status", 0 };
+	const char		*s;
 
-	if (decode_str(dc, status, "status", "phase", &s) == -1)
+	if (decode_str(dc, status, &sat, "phase", &s) == -1)
 		return -1;
 	pod->has_status = s != NULL;
 	pod->phase = POD_PENDING;
@@ -851,27 +869,28 @@ static int
 decode_pod_ips(struct decode_ctx *dc, const struct jdoc_val *status,
     struct object_pod *pod)
 {
+	const struct decode_at	 sat = { NULL, "status", 0 };
+	const struct decode_at	 oat = { &sat, "podIP", 0 };
+	const struct decode_at	 aat = { &sat, "podIPs", 0 };
+	struct decode_at	 iat = { &aat, NULL, 0 };
+	const struct decode_at	 ipat = { &iat, "ip", 0 };
 	const struct jdoc_val	*arr, *item, *v;
-	char			 path[DECODE_PATHMAX], ipath[DECODE_PATHMAX];
 	size_t			 len;
 
-	if (decode_array(dc, status, "status", "podIPs", &arr, &len) == -1 ||
-	    decode_get(dc, status, "status", "podIP", JDOC_STRING,
-	    &v) == -1)
+	if (decode_array(dc, status, &sat, "podIPs", &arr, &len) == -1 ||
+	    decode_get(dc, status, &sat, "podIP", JDOC_STRING, &v) == -1)
 		return -1;
 	if (len == 0 && v != NULL && v->n > 0) {
 		pod->ips = xcalloc(1, sizeof(*pod->ips));
 		pod->nips = 1;
-		return decode_ip(dc, v, "status.podIP", 0, pod->ips);
+		return decode_ip(dc, v, &oat, 0, pod->ips);
 	}
 	pod->ips = len ? xcalloc(len, sizeof(*pod->ips)) : NULL;
-	for (size_t i = 0; i < len; i++) {
-		if (decode_item(dc, arr, "status.podIPs", i, JDOC_OBJECT,
-		    &item, path, sizeof(path)) == -1)
-			return -1;
-		decode_path(ipath, sizeof(ipath), path, "ip");
-		if (decode_ip(dc, decode_member(item, "ip"), ipath, 0,
-		    &pod->ips[i]) == -1)
+	for (item = jdoc_first(arr); item != NULL;
+	    item = jdoc_next(arr, item), iat.index++) {
+		if (decode_item(dc, item, &iat, JDOC_OBJECT) == -1 ||
+		    decode_ip(dc, decode_member(item, "ip"), &ipat, 0,
+		    &pod->ips[iat.index]) == -1)
 			return -1;
 		pod->nips++;
 	}
@@ -923,18 +942,20 @@ static int
 decode_pod_ready(struct decode_ctx *dc, const struct jdoc_val *status,
     struct object_pod *pod)
 {
+	const struct decode_at	 sat = { NULL, "status", 0 };
+	const struct decode_at	 aat = { &sat, "conditions", 0 };
+	struct decode_at	 iat = { &aat, NULL, 0 };
 	const struct jdoc_val	*arr, *item, *v;
 	const char		*type, *st;
-	char			 path[DECODE_PATHMAX];
 	size_t			 len;
 
-	if (decode_array(dc, status, "status", "conditions", &arr, &len) == -1)
+	if (decode_array(dc, status, &sat, "conditions", &arr, &len) == -1)
 		return -1;
-	for (size_t i = 0; i < len; i++) {
-		if (decode_item(dc, arr, "status.conditions", i,
-		    JDOC_OBJECT, &item, path, sizeof(path)) == -1 ||
-		    decode_str(dc, item, path, "type", &type) == -1 ||
-		    decode_str(dc, item, path, "status", &st) == -1)
+	for (item = jdoc_first(arr); item != NULL;
+	    item = jdoc_next(arr, item), iat.index++) {
+		if (decode_item(dc, item, &iat, JDOC_OBJECT) == -1 ||
+		    decode_str(dc, item, &iat, "type", &type) == -1 ||
+		    decode_str(dc, item, &iat, "status", &st) == -1)
 			return -1;
 		if (type == NULL || strcmp(type, "Ready") != 0)
 			continue;
@@ -956,13 +977,14 @@ static int
 decode_pod(struct decode_ctx *dc, const struct jdoc_val *root,
     const struct jdoc_val *meta, struct object *obj)
 {
+	const struct decode_at	 mat = { NULL, "metadata", 0 };
+	const struct decode_at	 nat = { &mat, "name", 0 };
 	struct object_pod	*pod = &obj->u.pod;
 	const struct jdoc_val	*spec, *status;
 
-	if (decode_dns_name(dc, "metadata.name", obj->name, true,
-	    false) == -1 ||
-	    decode_get(dc, root, "", "spec", JDOC_OBJECT, &spec) == -1 ||
-	    decode_get(dc, root, "", "status", JDOC_OBJECT, &status) == -1)
+	if (decode_dns_name(dc, &nat, obj->name, true, false) == -1 ||
+	    decode_get(dc, root, NULL, "spec", JDOC_OBJECT, &spec) == -1 ||
+	    decode_get(dc, root, NULL, "status", JDOC_OBJECT, &status) == -1)
 		return -1;
 	if (spec != NULL && decode_pod_spec(dc, spec, pod) == -1)
 		return -1;
@@ -989,30 +1011,33 @@ static int
 decode_claim_templates(struct decode_ctx *dc, const struct jdoc_val *spec,
     struct object_petset *ps)
 {
+	const struct decode_at	 sat = { NULL, "spec", 0 };
+	const struct decode_at	 aat = { &sat, "volumeClaimTemplates", 0 };
+	struct decode_at	 iat = { &aat, NULL, 0 };
 	const struct jdoc_val	*arr, *item, *meta;
 	char			 path[DECODE_PATHMAX];
 	const char		*name;
 	size_t			 n;
 
-	if (decode_array(dc, spec, "spec", "volumeClaimTemplates", &arr,
+	if (decode_array(dc, spec, &sat, "volumeClaimTemplates", &arr,
 	    &n) == -1)
 		return -1;
 	if (n == 0)
 		return 0;
 	ps->claim_templates = decode_json_text(arr);
 	ps->claim_names = xcalloc(n, sizeof(*ps->claim_names));
-	for (size_t i = 0; i < n; i++) {
-		if (decode_item(dc, arr, "spec.volumeClaimTemplates", i,
-		    JDOC_OBJECT, &item, path, sizeof(path)) == -1 ||
-		    decode_get(dc, item, path, "metadata", JDOC_OBJECT,
+	for (item = jdoc_first(arr); item != NULL;
+	    item = jdoc_next(arr, item), iat.index++) {
+		if (decode_item(dc, item, &iat, JDOC_OBJECT) == -1 ||
+		    decode_get(dc, item, &iat, "metadata", JDOC_OBJECT,
 		    &meta) == -1 ||
-		    (meta != NULL && decode_str(dc, meta, path, "name",
+		    (meta != NULL && decode_str(dc, meta, &iat, "name",
 		    &name) == -1))
 			return -1;
 		if (meta == NULL || name == NULL)
 			return decode_fail(dc, "%s.metadata.name: missing",
-			    path);
-		if (decode_dns_name(dc, path, name, false, false) == -1)
+			    decode_at_path(&iat, path, sizeof(path)));
+		if (decode_dns_name(dc, &iat, name, false, false) == -1)
 			return -1;
 		ps->claim_names[ps->nclaims++] = xstrdup(name);
 	}
@@ -1027,18 +1052,19 @@ decode_petset_status(struct decode_ctx *dc, const struct jdoc_val *root,
 	    "currentReplicas", "availableReplicas" };
 	int32_t		*fields[] = { &st->replicas, &st->ready_replicas,
 			    &st->current_replicas, &st->available_replicas };
+	const struct decode_at sat = { NULL, "status", 0 };
 	const struct jdoc_val *status;
 	int64_t		 v;
 
-	if (decode_get(dc, root, "", "status", JDOC_OBJECT, &status) == -1)
+	if (decode_get(dc, root, NULL, "status", JDOC_OBJECT, &status) == -1)
 		return -1;
 	if (status == NULL)
 		return 0;
-	if (decode_int(dc, status, "status", "observedGeneration", 0,
+	if (decode_int(dc, status, &sat, "observedGeneration", 0,
 	    INT64_MAX, 0, &st->observed_generation) == -1)
 		return -1;
 	for (size_t i = 0; i < 4; i++) {
-		if (decode_int(dc, status, "status", keys[i], 0, INT32_MAX, 0,
+		if (decode_int(dc, status, &sat, keys[i], 0, INT32_MAX, 0,
 		    &v) == -1)
 			return -1;
 		*fields[i] = (int32_t)v;
@@ -1054,45 +1080,50 @@ static int
 decode_petset(struct decode_ctx *dc, const struct jdoc_val *root,
     const struct jdoc_val *meta, struct object *obj)
 {
+	const struct decode_at	 mat = { NULL, "metadata", 0 };
+	const struct decode_at	 sat = { NULL, "spec", 0 };
+	const struct decode_at	 oat = { &sat, "ordinals", 0 };
+	const struct decode_at	 selat = { &sat, "selector", 0 };
+	const struct decode_at	 tat = { &sat, "template", 0 };
+	const struct decode_at	 tmat = { &tat, "metadata", 0 };
 	struct object_petset	*ps = &obj->u.petset;
 	const struct jdoc_val	*spec, *tmpl, *tmeta, *sel, *ord;
 	int64_t			 v;
 
-	if (decode_strdup(dc, root, "", "apiVersion", &ps->api_version) == -1 ||
-	    decode_get(dc, root, "", "spec", JDOC_OBJECT, &spec) == -1)
+	if (decode_strdup(dc, root, NULL, "apiVersion",
+	    &ps->api_version) == -1 ||
+	    decode_get(dc, root, NULL, "spec", JDOC_OBJECT, &spec) == -1)
 		return -1;
 	if (spec == NULL)
 		return decode_fail(dc, "spec: missing");
-	if (decode_int(dc, spec, "spec", "replicas", 0, INT32_MAX, 1,
-	    &v) == -1)
+	if (decode_int(dc, spec, &sat, "replicas", 0, INT32_MAX, 1, &v) == -1)
 		return -1;
 	ps->replicas = (int32_t)v;
-	if (decode_get(dc, spec, "spec", "ordinals", JDOC_OBJECT,
-	    &ord) == -1 || (ord != NULL && decode_int(dc, ord, "spec.ordinals",
+	if (decode_get(dc, spec, &sat, "ordinals", JDOC_OBJECT,
+	    &ord) == -1 || (ord != NULL && decode_int(dc, ord, &oat,
 	    "start", 0, INT32_MAX, 0, &v) == -1))
 		return -1;
 	ps->ordinals_start = ord != NULL ? (int32_t)v : 0;
-	if (decode_label_str(dc, spec, "spec", "serviceName",
+	if (decode_label_str(dc, spec, &sat, "serviceName",
 	    &ps->service_name) == -1 ||
-	    decode_get(dc, spec, "spec", "template", JDOC_OBJECT,
+	    decode_get(dc, spec, &sat, "template", JDOC_OBJECT,
 	    &tmpl) == -1)
 		return -1;
 	if (tmpl == NULL)
 		return decode_fail(dc, "spec.template: missing");
 	ps->pod_template = decode_json_text(tmpl);
-	if (decode_get(dc, spec, "spec", "selector", JDOC_OBJECT,
+	if (decode_get(dc, spec, &sat, "selector", JDOC_OBJECT,
 	    &sel) == -1 || (sel != NULL && decode_labels(dc, sel,
-	    "spec.selector", "matchLabels", &ps->selector,
-	    &ps->nselector) == -1))
+	    &selat, "matchLabels", &ps->selector, &ps->nselector) == -1))
 		return -1;
 	/* No selector, as in the original PetSet: the template's labels. */
-	if (ps->nselector == 0 && (decode_get(dc, tmpl, "spec.template",
+	if (ps->nselector == 0 && (decode_get(dc, tmpl, &tat,
 	    "metadata", JDOC_OBJECT, &tmeta) == -1 || (tmeta != NULL &&
-	    decode_labels(dc, tmeta, "spec.template.metadata", "labels",
+	    decode_labels(dc, tmeta, &tmat, "labels",
 	    &ps->selector, &ps->nselector) == -1)))
 		return -1;
 	if (decode_claim_templates(dc, spec, ps) == -1 ||
-	    decode_int(dc, meta, "metadata", "generation", 0, INT64_MAX, 0,
+	    decode_int(dc, meta, &mat, "generation", 0, INT64_MAX, 0,
 	    &ps->generation) == -1 ||
 	    decode_petset_status(dc, root, &ps->status) == -1)
 		return -1;
@@ -1139,7 +1170,7 @@ decode_find_kind(struct decode_ctx *dc, const struct jdoc_val *root,
 		return DECODE_UNSUPPORTED;
 	}
 	/* List items carry no apiVersion; a Knative "Service" has another. */
-	if (decode_str(dc, root, "", "apiVersion", &version) == -1)
+	if (decode_str(dc, root, NULL, "apiVersion", &version) == -1)
 		return DECODE_ERROR;
 	*out = k;
 	if (version == NULL)
@@ -1156,12 +1187,15 @@ static struct object *
 decode_new(struct decode_ctx *dc, const struct jdoc_val *meta,
     enum object_kind kind)
 {
-	const char	*ns, *name;
+	const struct decode_at	 mat = { NULL, "metadata", 0 };
+	const struct decode_at	 nat = { &mat, "name", 0 };
+	const struct decode_at	 nsat = { &mat, "namespace", 0 };
+	const char		*ns, *name;
 
 	name = ns = NULL;
 	if (meta != NULL &&
-	    (decode_str(dc, meta, "metadata", "name", &name) == -1 ||
-	    decode_str(dc, meta, "metadata", "namespace", &ns) == -1))
+	    (decode_str(dc, meta, &mat, "name", &name) == -1 ||
+	    decode_str(dc, meta, &mat, "namespace", &ns) == -1))
 		return NULL;
 	if (name == NULL) {
 		decode_fail(dc, "metadata.name: missing");
@@ -1171,11 +1205,10 @@ decode_new(struct decode_ctx *dc, const struct jdoc_val *meta,
 		ns = NULL;
 	else if (ns == NULL)
 		ns = "default";
-	else if (decode_dns_name(dc, "metadata.namespace", ns, false,
-	    false) == -1)
+	else if (decode_dns_name(dc, &nsat, ns, false, false) == -1)
 		return NULL;
 	if (kind == OBJECT_NAMESPACE &&
-	    decode_dns_name(dc, "metadata.name", name, false, false) == -1)
+	    decode_dns_name(dc, &nat, name, false, false) == -1)
 		return NULL;
 	return object_new(kind, ns, name);
 }
@@ -1220,7 +1253,7 @@ decode_object(const struct jdoc_val *root, const char *hint, struct object **out
 		decode_fail(&dc, "not an object");
 		return DECODE_ERROR;
 	}
-	if (decode_get(&dc, root, "", "kind", JDOC_STRING, &meta) == -1)
+	if (decode_get(&dc, root, NULL, "kind", JDOC_STRING, &meta) == -1)
 		return DECODE_ERROR;
 	if ((kind = decode_kind_name(root, hint)) == NULL) {
 		decode_fail(&dc, "kind: missing");
@@ -1228,7 +1261,7 @@ decode_object(const struct jdoc_val *root, const char *hint, struct object **out
 	}
 	if ((res = decode_find_kind(&dc, root, kind, &k)) != DECODE_OK)
 		return res;
-	if (decode_get(&dc, root, "", "metadata", JDOC_OBJECT,
+	if (decode_get(&dc, root, NULL, "metadata", JDOC_OBJECT,
 	    &meta) == -1 || (obj = decode_new(&dc, meta, k->kind)) == NULL)
 		return DECODE_ERROR;
 	if (decode_metadata(&dc, meta, obj) == -1 ||

@@ -479,6 +479,13 @@ test_unsupported(void **state)
 #define EP "{\"addresses\":[\"10.0.0.1\"]},"
 #define POD(body) "{\"kind\":\"Pod\",\"metadata\":" \
 	"{\"name\":\"web-0\"}," body "}"
+#define PETSET(spec) "{\"kind\":\"PetSet\",\"apiVersion\":" \
+	"\"petdns.io/v1alpha1\",\"metadata\":{\"name\":\"db\"}," \
+	"\"spec\":" spec "}"
+/* 144 bytes, a valid label key: paths in decode.c are cut at 127. */
+#define KEY10 "example.io"
+#define LONG_KEY KEY10 KEY10 KEY10 KEY10 KEY10 KEY10 KEY10 KEY10 KEY10 KEY10 \
+	KEY10 KEY10 KEY10 KEY10 "/key"
 
 static const struct {
 	const char	*json;
@@ -617,6 +624,60 @@ static const struct {
 	    "status.conditions[0].status: not a string" },
 	{ "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"Web\"}}",
 	    "metadata.name: \"Web\" is not a valid DNS subdomain" },
+	/*
+	 * Paths are rendered only for errors, from frames chained through
+	 * items past the first and members of members: each level must show.
+	 */
+	{ SLICE("\"addressType\":\"IPv4\",\"endpoints\":[" EP EP
+	    "{\"addresses\":[\"10.0.0.3\",true]}]"),
+	    "endpoints[2].addresses[1]: not a string" },
+	{ SLICE("\"addressType\":\"IPv4\",\"endpoints\":[" EP EP
+	    "{\"addresses\":[\"10.0.0.3\",\"10.0.0.256\"]}]"),
+	    "endpoints[2].addresses[1]: bad IP address \"10.0.0.256\"" },
+	{ SLICE("\"addressType\":\"IPv4\",\"endpoints\":[" EP
+	    "{\"addresses\":[\"10.0.0.2\"],\"conditions\":{\"ready\":1}}]"),
+	    "endpoints[1].conditions.ready: not a boolean" },
+	{ SLICE("\"addressType\":\"IPv4\",\"endpoints\":[" EP "[]]"),
+	    "endpoints[1]: not an object" },
+	{ SLICE("\"addressType\":\"IPv4\",\"endpoints\":[" EP "{}]"),
+	    "endpoints[1].addresses: missing" },
+	{ SLICE("\"addressType\":\"IPv4\",\"endpoints\":[" EP EP
+	    "{\"addresses\":[\"10.0.0.3\"],"
+	    "\"targetRef\":{\"kind\":\"Pod\",\"name\":5}}]"),
+	    "endpoints[2].targetRef.name: not a string" },
+	{ SLICE("\"addressType\":\"IPv4\",\"endpoints\":[" EP
+	    "{\"addresses\":[\"10.0.0.2\"],\"targetRef\":{\"kind\":[]}}]"),
+	    "endpoints[1].targetRef.kind: not a string" },
+	{ SLICE("\"addressType\":\"IPv4\","
+	    "\"ports\":[{\"port\":80},{\"port\":0}]"),
+	    "ports[1].port: 0 out of range 1-65535" },
+	{ SVC("{\"ipFamilies\":[\"IPv4\",6]}"),
+	    "spec.ipFamilies[1]: not a string" },
+	{ SVC("{\"ports\":[{\"port\":80},{\"port\":81,\"targetPort\":[]}]}"),
+	    "spec.ports[1].targetPort: not an integer or a string" },
+	{ POD("\"spec\":{\"containers\":[{},{\"ports\":[{\"containerPort\":80},"
+	    "{\"containerPort\":81,\"protocol\":\"ICMP\"}]}]}"),
+	    "spec.containers[1].ports[1].protocol: unknown protocol \"ICMP\"" },
+	{ POD("\"status\":{\"podIPs\":[{\"ip\":\"10.0.0.1\"},{\"ip\":\"x\"}]}"),
+	    "status.podIPs[1].ip: bad IP address \"x\"" },
+	{ POD("\"status\":{\"conditions\":[{\"type\":\"Ready\"},7]}"),
+	    "status.conditions[1]: not an object" },
+	{ "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"web-0\","
+	    "\"ownerReferences\":[{},{\"controller\":\"yes\"}]}}",
+	    "metadata.ownerReferences[1].controller: not a boolean" },
+	{ PETSET("{\"template\":{},\"volumeClaimTemplates\":["
+	    "{\"metadata\":{\"name\":\"data\"}},{\"metadata\":{}}]}"),
+	    "spec.volumeClaimTemplates[1].metadata.name: missing" },
+	{ PETSET("{\"ordinals\":{\"start\":-1},\"template\":{}}"),
+	    "spec.ordinals.start: -1 is out of range" },
+	{ PETSET("{\"template\":{},\"selector\":{\"matchLabels\":{\"a\":1}}}"),
+	    "spec.selector.matchLabels.a: not a string" },
+	{ PETSET("{\"template\":{\"metadata\":{\"labels\":{\"a\":1}}}}"),
+	    "spec.template.metadata.labels.a: not a string" },
+	/* A label key may outgrow a path: it is not cut short of err. */
+	{ "{\"kind\":\"Service\",\"metadata\":{\"name\":\"web\","
+	    "\"labels\":{\"" LONG_KEY "\":1}},\"spec\":{}}",
+	    "metadata.labels." LONG_KEY ": not a string" },
 };
 
 static void
