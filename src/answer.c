@@ -365,16 +365,15 @@ answer_wire_glue(const struct answer *a, struct wire_msg *m,
 
 int
 answer_zone_wire(const struct zone *z, const struct config_kubernetes *cfg,
-    const uint8_t *qname, uint16_t qtype, struct wire_msg *m)
+    const struct wire_query *q, struct wire_msg *m)
 {
 	struct answer		 a = { .zone = z, .cfg = cfg };
-	uint8_t			 lname[DNAME_MAX];
+	const uint8_t		*qname = q->qname, *lname = q->lname;
+	uint16_t		 qtype = q->qtype;
 	struct zone_scratch	 scratch;
 	const struct zone_node	*node;
 	struct zone_rr		 rr;
 
-	memcpy(lname, qname, dname_length(qname));
-	dname_lower(lname);
 	if (!answer_enter(&a, qname, lname))
 		return -1;
 	if ((node = zone_find(z, lname, &scratch)) == NULL) {

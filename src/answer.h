@@ -8,6 +8,7 @@
 
 struct config_kubernetes;
 struct wire_msg;
+struct wire_query;
 struct zone;
 struct zone_rr;
 
@@ -28,7 +29,7 @@ ldns_pkt_rcode answer_zone(const struct zone *, const struct config_kubernetes *
  * does: a CNAME chase, a made-up pod name, a name outside the apexes.
  */
 int	answer_zone_wire(const struct zone *, const struct config_kubernetes *,
-	    const uint8_t *qname, uint16_t qtype, struct wire_msg *m);
+	    const struct wire_query *, struct wire_msg *m);
 
 /*
  * One zone record as an ldns_rr of class IN: owner (wire) and ttl as given,

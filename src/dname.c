@@ -130,14 +130,23 @@ dname_equal_nocase(const uint8_t *a, const uint8_t *b)
 bool
 dname_is_under(const uint8_t *name, const uint8_t *apex)
 {
-	size_t		 left = dname_length(name), alen = dname_length(apex);
+	return dname_is_under_len(name, dname_length(name), apex,
+	    dname_length(apex));
+}
 
-	/* Down to the first label boundary no longer than apex: it or none. */
-	while (left > alen) {
-		left -= (size_t)*name + 1;
+bool
+dname_is_under_len(const uint8_t *name, size_t nlen, const uint8_t *apex,
+    size_t alen)
+{
+	/* The bytes first: most names asked of a zone's other apexes end otherwise. */
+	if (alen > nlen || memcmp(name + nlen - alen, apex, alen) != 0)
+		return false;
+	/* Then that they start at a label ("xcluster.local" is not under). */
+	while (nlen > alen) {
+		nlen -= (size_t)*name + 1;
 		name += *name + 1;
 	}
-	return left == alen && memcmp(name, apex, alen) == 0;
+	return nlen == alen;
 }
 
 int

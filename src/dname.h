@@ -25,6 +25,9 @@ const uint8_t *dname_parent(const uint8_t *);
 int	dname_labels(const uint8_t *);
 /* True when name equals apex or lies below it; both lower case. */
 bool	dname_is_under(const uint8_t *name, const uint8_t *apex);
+/* The same with both lengths (dname_length) known: per query, once. */
+bool	dname_is_under_len(const uint8_t *name, size_t nlen,
+	    const uint8_t *apex, size_t alen);
 bool	dname_equal(const uint8_t *, const uint8_t *);
 /* Case-insensitive comparison of two wire names, for lookups of names as asked. */
 bool	dname_equal_nocase(const uint8_t *, const uint8_t *);

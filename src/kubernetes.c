@@ -26,6 +26,7 @@
 #include "simulate.h"
 #include "store.h"
 #include "watch.h"
+#include "wire.h"
 #include "xmalloc.h"
 #include "zone.h"
 
@@ -713,17 +714,17 @@ kubernetes_answer(struct kubernetes *k, const uint8_t *qname, uint16_t qtype,
 }
 
 int
-kubernetes_answer_wire(struct kubernetes *k, const uint8_t *qname,
-    uint16_t qtype, struct wire_msg *m)
+kubernetes_answer_wire(struct kubernetes *k, const struct wire_query *q,
+    struct wire_msg *m)
 {
 	int	rcode;
 
 	/* explain's TXT answers are the ldns path's. */
-	if (k->cfg->explain && qtype == LDNS_RR_TYPE_TXT &&
-	    explain_txt_target(qname) != NULL)
+	if (k->cfg->explain && q->qtype == LDNS_RR_TYPE_TXT &&
+	    explain_txt_target(q->qname) != NULL)
 		return -1;
 	zone_read_lock();
-	rcode = answer_zone_wire(k->zone, k->cfg, qname, qtype, m);
+	rcode = answer_zone_wire(k->zone, k->cfg, q, m);
 	zone_read_unlock();
 	/* Before the first sync, the ldns path's SERVFAIL. */
 	if (rcode == LDNS_RCODE_NXDOMAIN && !k->synced && !k->startup_over)

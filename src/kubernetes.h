@@ -15,6 +15,7 @@ struct kubernetes;
 struct metrics;
 struct store;
 struct wire_msg;
+struct wire_query;
 
 /* cfg is borrowed and must outlive the instance. */
 struct kubernetes *kubernetes_new(struct event_base *,
@@ -45,8 +46,8 @@ ldns_pkt_rcode kubernetes_answer(struct kubernetes *, const uint8_t *qname,
  * kubernetes_answer can give it (see answer_zone_wire, and SERVFAIL
  * before the first sync).
  */
-int	kubernetes_answer_wire(struct kubernetes *, const uint8_t *qname,
-	    uint16_t qtype, struct wire_msg *m);
+int	kubernetes_answer_wire(struct kubernetes *, const struct wire_query *,
+	    struct wire_msg *m);
 /* True when an NXDOMAIN for qname goes on to the next directive. */
 bool	kubernetes_fallthrough(const struct kubernetes *, const uint8_t *qname);
 /*

@@ -441,28 +441,25 @@ server_add_block(struct server *s, const struct config_server *cfg,
 	}
 }
 
-/* The block whose zone is the longest match for qname, and that zone. */
+/*
+ * The block whose zone is the longest match for lname (lower case), and that
+ * zone. Zones above one name: the longer has more labels.
+ */
 static struct server_block *
-server_route(struct server *s, const uint8_t *qname, const uint8_t **zone)
+server_route(struct server *s, const uint8_t *lname, const uint8_t **zone)
 {
 	struct server_block	*best = NULL;
-	int			 best_labels = -1;
-	uint8_t			 lname[DNAME_MAX];
+	size_t			 best_len = 0, len, nlen = dname_length(lname);
 
-	memcpy(lname, qname, dname_length(qname));
-	dname_lower(lname);
 	for (size_t i = 0; i < s->nblocks; i++)
-		for (size_t z = 0; z < s->blocks[i].cfg->nzones; z++) {
-			int	labels;
-
-			if (dname_is_under(lname, s->blocks[i].zones[z]) &&
-			    (labels = dname_labels(s->blocks[i].zones[z])) >
-			    best_labels) {
+		for (size_t z = 0; z < s->blocks[i].cfg->nzones; z++)
+			if ((len = dname_length(s->blocks[i].zones[z])) >
+			    best_len && dname_is_under_len(lname, nlen,
+			    s->blocks[i].zones[z], len)) {
 				best = &s->blocks[i];
-				best_labels = labels;
+				best_len = len;
 				*zone = s->blocks[i].zones[z];
 			}
-		}
 	return best;
 }
 
@@ -690,8 +687,13 @@ server_resolve(struct server_query *sq, const ldns_rr *question)
 	const ldns_rdf		*owner = ldns_rr_owner(question);
 	const uint8_t		*qname = ldns_rdf_data(owner);
 	const uint8_t		*zone = NULL;
-	struct server_block	*b = server_route(sq->s, qname, &zone);
+	uint8_t			 lname[DNAME_MAX];
+	struct server_block	*b;
 	bool			 refresh;
+
+	memcpy(lname, qname, dname_length(qname));
+	dname_lower(lname);
+	b = server_route(sq->s, lname, &zone);
 
 	sq->b = b;
 	sq->zone = zone;
@@ -1286,7 +1288,7 @@ server_fast_answer(struct server_query *sq, const struct wire_query *q,
 	if (b->k == NULL)
 		return false;
 	wire_msg_init(&m, out, max, q);
-	*rcode = kubernetes_answer_wire(b->k, q->qname, q->qtype, &m);
+	*rcode = kubernetes_answer_wire(b->k, q, &m);
 	if (*rcode < 0 || (*rcode == LDNS_RCODE_NXDOMAIN &&
 	    kubernetes_fallthrough(b->k, q->qname)))
 		return false;
@@ -1320,7 +1322,7 @@ server_fast(struct server_query *sq, const uint8_t *query, size_t len,
 	int			 rcode;
 
 	if (!wire_query_parse(query, len, &q) ||
-	    (b = server_route(sq->s, q.qname, &sq->zone)) == NULL)
+	    (b = server_route(sq->s, q.lname, &sq->zone)) == NULL)
 		return false;
 	cc = b->cfg->cache;
 	/* The log line, loop probes and cache refreshes are the ldns path's. */

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dname.h"
 #include "wire.h"
 
 #define WIRE_TYPE_NS	2
@@ -20,7 +21,6 @@
 #define WIRE_EDNS_SIZE	1232
 /* ldns stores compression offsets below this. */
 #define WIRE_PTR_MAX	16384
-#define WIRE_NAME_MAX	255
 
 bool
 wire_query_parse(const uint8_t *pkt, size_t len, struct wire_query *q)
@@ -43,6 +43,8 @@ wire_query_parse(const uint8_t *pkt, size_t len, struct wire_query *q)
 		return false;
 	q->pkt = pkt;
 	q->qname = pkt + WIRE_HEADER;
+	memcpy(q->lname, q->qname, pos + 1 - WIRE_HEADER);
+	dname_lower(q->lname);
 	q->qtype = wire_get16(pkt + pos + 1);
 	q->qclass = wire_get16(pkt + pos + 3);
 	q->qend = pos + 5;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #define WIRE_HEADER	12
+#define WIRE_NAME_MAX	255
 /* Name offsets remembered for compression; past that, names go uncompressed. */
 #define WIRE_PTRS	64
 
@@ -41,6 +42,7 @@ enum wire_section {
 struct wire_query {
 	const uint8_t	*pkt;
 	const uint8_t	*qname;		/* as asked, uncompressed */
+	uint8_t		 lname[WIRE_NAME_MAX];	/* qname in lower case, once */
 	size_t		 qend;		/* end of the question */
 	uint16_t	 qtype;
 	uint16_t	 qclass;

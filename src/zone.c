@@ -100,6 +100,7 @@ struct zone {
 	struct zone_table names;
 	struct zone_table addrs;
 	uint8_t		**apexes;
+	size_t		*apexlen;	/* dname_length of each */
 	size_t		 napexes;
 	struct zone_owner *owners;
 	uint32_t	 next_owner;
@@ -202,6 +203,7 @@ zone_walk_next(struct zone_walk *w, struct zone_rr *rr)
 struct zone_name_key {
 	const struct zone	*z;
 	const uint8_t		*lname;
+	size_t			 len;	/* dname_length(lname) */
 };
 
 static int
@@ -210,20 +212,20 @@ zone_match_cb(struct cds_lfht_node *ht, const void *key)
 	const struct zone_node	*node = caa_container_of(ht,
 				    struct zone_node, ht);
 	const struct zone_name_key *k = key;
-	const uint8_t		*rel = zone_node_rel(node), *n = k->lname;
+	const uint8_t		*rel = zone_node_rel(node);
+	size_t			 rlen = dname_length(rel) - 1,
+				 alen = k->z->apexlen[node->apex];
 
-	/* Label by label: lname may be shorter than the node's name. */
-	for (; *rel != 0; rel += *rel + 1, n += *n + 1)
-		if (*n != *rel || memcmp(n + 1, rel + 1, *rel) != 0)
-			return 0;
-	return dname_equal(n, k->z->apexes[node->apex]);
+	/* The labels above the apex, then the apex: two compares, not one a label. */
+	return k->len == rlen + alen && memcmp(k->lname, rel, rlen) == 0 &&
+	    memcmp(k->lname + rlen, k->z->apexes[node->apex], alen) == 0;
 }
 
 static struct zone_node *
 zone_lookup(const struct zone *z, const uint8_t *lname, uint64_t hash,
     struct cds_lfht_iter *iter)
 {
-	struct zone_name_key	 key = { z, lname };
+	struct zone_name_key	 key = { z, lname, dname_length(lname) };
 	struct cds_lfht_node	*ht;
 
 	cds_lfht_lookup(z->names.ht, hash, zone_match_cb, &key, iter);
@@ -366,17 +368,16 @@ zone_find_owned(const struct zone *z, uint64_t hash, uint32_t owner)
 int
 zone_match(const struct zone *z, const uint8_t *lname)
 {
-	int	best = -1, best_labels = -1;
+	int	best = -1;
+	size_t	best_len = 0, nlen = dname_length(lname);
 
-	for (size_t i = 0; i < z->napexes; i++) {
-		int	labels;
-
-		if (dname_is_under(lname, z->apexes[i]) &&
-		    (labels = dname_labels(z->apexes[i])) > best_labels) {
+	/* Apexes above one name: the longer has more labels. */
+	for (size_t i = 0; i < z->napexes; i++)
+		if (z->apexlen[i] > best_len && dname_is_under_len(lname, nlen,
+		    z->apexes[i], z->apexlen[i])) {
 			best = (int)i;
-			best_labels = labels;
+			best_len = z->apexlen[i];
 		}
-	}
 	return best;
 }
 
@@ -697,7 +698,7 @@ zone_rebuild(struct zone *z, const uint8_t *name, uint64_t hash, uint32_t id,
 {
 	struct zone_node	*old, *node;
 	struct cds_lfht_iter	 iter;
-	struct zone_name_key	 key = { z, name };
+	struct zone_name_key	 key = { z, name, dname_length(name) };
 	int			 apex = zone_match(z, name);
 
 	if (apex < 0)
@@ -892,10 +893,12 @@ zone_new(const uint8_t *const *apexes, size_t n)
 	zone_table_new(&z->names);
 	zone_table_new(&z->addrs);
 	z->apexes = xcalloc(n, sizeof(*z->apexes));
+	z->apexlen = xcalloc(n, sizeof(*z->apexlen));
 	z->napexes = n;
 	for (size_t i = 0; i < n; i++) {
-		z->apexes[i] = xmalloc(dname_length(apexes[i]));
-		memcpy(z->apexes[i], apexes[i], dname_length(apexes[i]));
+		z->apexlen[i] = dname_length(apexes[i]);
+		z->apexes[i] = xmalloc(z->apexlen[i]);
+		memcpy(z->apexes[i], apexes[i], z->apexlen[i]);
 	}
 	rcu_read_lock();
 	for (size_t i = 0; i < n; i++) {
@@ -977,6 +980,7 @@ zone_free(struct zone *z)
 	for (size_t i = 0; i < z->napexes; i++)
 		free(z->apexes[i]);
 	free(z->apexes);
+	free(z->apexlen);
 	free(z->retired);
 	free(z);
 }
