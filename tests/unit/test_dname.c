@@ -95,6 +95,15 @@ test_is_under(void **state)
 	assert_false(dname_is_under(n, apex));
 	wire("cluster.localx.", n);
 	assert_false(dname_is_under(n, apex));
+	/* Every byte of the apex at the end, its first length byte inside a label. */
+	memcpy(n, "\x09q\x07" "cluster\x05local", 17);
+	assert_int_equal(dname_length(n), 17);
+	assert_int_equal(memcmp(n + 2, apex, dname_length(apex)), 0);
+	assert_false(dname_is_under(n, apex));
+	assert_false(dname_is_under_len(n, 17, apex, dname_length(apex)));
+	wire("web-0.nginx.default.svc.cluster.local.", n);
+	assert_true(dname_is_under_len(n, dname_length(n), apex,
+	    dname_length(apex)));
 }
 
 static void
