@@ -206,8 +206,7 @@ answer_zone(const struct zone *z, const struct config_kubernetes *cfg,
 	memcpy(owner, qname, dname_length(qname));
 	ldns_pkt_set_aa(resp, true);
 	for (int hop = 0; hop < ANSWER_MAX_CHASE; hop++) {
-		memcpy(lname, owner, dname_length(owner));
-		dname_lower(lname);
+		dname_lower_copy(lname, owner);
 		if (!answer_enter(&a, owner, lname))
 			return LDNS_RCODE_NOERROR;	/* CNAME out of zone */
 		if ((node = zone_find(z, lname, &scratch)) == NULL) {

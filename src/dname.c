@@ -52,6 +52,13 @@ dname_lower(uint8_t *n)
 		n[i] = dname_lower_byte(n[i]);
 }
 
+void
+dname_lower_copy(uint8_t dst[DNAME_MAX], const uint8_t *name)
+{
+	memcpy(dst, name, dname_length(name));
+	dname_lower(dst);
+}
+
 int
 dname_from_str(const char *text, uint8_t wire[DNAME_MAX])
 {

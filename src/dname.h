@@ -14,6 +14,8 @@ struct object_ip;
 size_t	dname_length(const uint8_t *);
 /* Lower-cases ASCII letters in place. */
 void	dname_lower(uint8_t *);
+/* Copies name into dst in lower case (the idiom every lookup starts with). */
+void	dname_lower_copy(uint8_t dst[DNAME_MAX], const uint8_t *name);
 /* Parses presentation text ("a.b", "a.b.", "." ) into lower-case wire; returns its length or -1. */
 int	dname_from_str(const char *, uint8_t wire[DNAME_MAX]);
 /* Writes labels then suffix (a wire name) into wire; returns the length or -1 when too long or a label is empty or over 63 bytes. */

@@ -623,20 +623,12 @@ kubernetes_stable(const struct kubernetes *k)
 	    petsets_stalled(k->petsets, quiet));
 }
 
-static bool
-kubernetes_lower(const uint8_t *qname, uint8_t lname[DNAME_MAX])
-{
-	memcpy(lname, qname, dname_length(qname));
-	dname_lower(lname);
-	return true;
-}
-
 bool
 kubernetes_serves(const struct kubernetes *k, const uint8_t *qname)
 {
 	uint8_t	lname[DNAME_MAX];
 
-	kubernetes_lower(qname, lname);
+	dname_lower_copy(lname, qname);
 	return zone_match(k->zone, lname) >= 0;
 }
 
@@ -649,7 +641,7 @@ kubernetes_fallthrough(const struct kubernetes *k, const uint8_t *qname)
 		return false;
 	if (k->cfg->nfallthrough_zones == 0)
 		return true;
-	kubernetes_lower(qname, lname);
+	dname_lower_copy(lname, qname);
 	for (size_t i = 0; i < k->cfg->nfallthrough_zones; i++)
 		if (dname_from_str(k->cfg->fallthrough_zones[i], zone) != -1 &&
 		    dname_is_under(lname, zone))

@@ -691,10 +691,8 @@ server_resolve(struct server_query *sq, const ldns_rr *question)
 	struct server_block	*b;
 	bool			 refresh;
 
-	memcpy(lname, qname, dname_length(qname));
-	dname_lower(lname);
+	dname_lower_copy(lname, qname);
 	b = server_route(sq->s, lname, &zone);
-
 	sq->b = b;
 	sq->zone = zone;
 	if (b == NULL) {

@@ -43,8 +43,7 @@ wire_query_parse(const uint8_t *pkt, size_t len, struct wire_query *q)
 		return false;
 	q->pkt = pkt;
 	q->qname = pkt + WIRE_HEADER;
-	memcpy(q->lname, q->qname, pos + 1 - WIRE_HEADER);
-	dname_lower(q->lname);
+	dname_lower_copy(q->lname, q->qname);
 	q->qtype = wire_get16(pkt + pos + 1);
 	q->qclass = wire_get16(pkt + pos + 3);
 	q->qend = pos + 5;

@@ -46,7 +46,7 @@ test_lower_every_byte(void **state)
 static void
 test_lower_long_name(void **state)
 {
-	uint8_t	name[DNAME_MAX], want[DNAME_MAX];
+	uint8_t	name[DNAME_MAX], want[DNAME_MAX], copy[DNAME_MAX];
 	char	text[] = "WEB-0.Nginx.DEFAULT.svc.Cluster.LOCAL.";
 
 	(void)state;
@@ -59,6 +59,10 @@ test_lower_long_name(void **state)
 			continue;
 		name[j] = (uint8_t)text[i];
 	}
+	assert_memory_not_equal(name, want, dname_length(want));
+	/* The copy is folded, the original left as asked. */
+	dname_lower_copy(copy, name);
+	assert_memory_equal(copy, want, dname_length(want));
 	assert_memory_not_equal(name, want, dname_length(want));
 	dname_lower(name);
 	assert_memory_equal(name, want, dname_length(want));
