@@ -196,7 +196,7 @@ dname_hash_fold(uint64_t h, const void *p, size_t len)
 
 /*
  * Eight bytes a step, then a final mix (a murmur3-style finalizer) so that
- * every byte reaches the low bits liburcu's buckets are picked by.
+ * every byte reaches the high bits rtable's home slots are picked by.
  */
 uint64_t
 dname_hash(const uint8_t *n)

@@ -1,17 +1,17 @@
-/* zone.c -- names to records in an RCU hash table: readers never wait, writers replace whole nodes. */
+/* zone.c -- names to records in RCU hash tables: readers never wait, writers replace whole nodes. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include <ldns/ldns.h>
 #include <urcu.h>
-#include <urcu/rculfhash.h>
 #include <uthash.h>
 
 #include "dname.h"
 #include "log.h"
 #include "object.h"
 #include "records.h"
+#include "rtable.h"
 #include "xmalloc.h"
 #include "zone.h"
 
@@ -31,7 +31,6 @@ struct zone_rec {
  * for 100k pods; the apex alone is 15 bytes of each name in cluster.local).
  */
 struct zone_node {
-	struct cds_lfht_node ht;
 	uint32_t	 nchild;	/* existing names one label below */
 	uint16_t	 nrr;
 	uint8_t		 apex;		/* index in zone.apexes */
@@ -42,7 +41,7 @@ _Static_assert(sizeof(struct zone_node) + ZONE_PTR_MAX * sizeof(struct zone_rec)
     (ZONE_PTR_MAX + 1) * DNAME_MAX <= sizeof(struct zone_scratch),
     "zone_scratch too small");
 
-/* Memory unlinked by one update (nodes, addresses), freed together after a grace period. */
+/* Nodes unlinked by one update, freed together after a grace period. */
 struct zone_retired {
 	struct rcu_head	 rcu;
 	size_t		 n;
@@ -50,22 +49,12 @@ struct zone_retired {
 };
 
 /*
- * An address whose reverse name answers PTR with node's name: node has an
- * A/AAAA record of that address flagged ptr. Hashed by the reverse name;
- * one per address and node (24 bytes; a PTR name of its own cost ~127 at
- * 100k pods, its node, bucket and owner digest counted).
+ * The address index holds nodes, each under the hash of a reverse name whose
+ * PTR answer is the node's name: the node has an A/AAAA record of that
+ * address flagged ptr. One slot per address and node, and no allocation
+ * (a PTR name of its own cost ~127 bytes at 100k pods, its node, table slot
+ * and owner digest counted).
  */
-struct zone_addr {
-	struct cds_lfht_node	 ht;
-	struct zone_node	*node;	/* RCU: moved to the node's replacement */
-};
-
-/* What zone_addr_match looks for: an address, and a node unless NULL. */
-struct zone_addr_key {
-	const uint8_t		*addr;
-	uint16_t		 len;
-	const struct zone_node	*node;
-};
 
 /*
  * A name an owner has records at, as its 64-bit hash (a copy of the name
@@ -89,16 +78,9 @@ struct zone_owner {
 	char		 key[];
 };
 
-/* A table of liburcu's and the bucket count last asked of it. */
-struct zone_table {
-	struct cds_lfht	*ht;
-	unsigned long	 buckets;
-	size_t		 n;		/* entries */
-};
-
 struct zone {
-	struct zone_table names;
-	struct zone_table addrs;
+	struct rtable	*names;		/* zone_node by dname_hash of its name */
+	struct rtable	*addrs;		/* zone_node by dname_hash of a reverse name */
 	uint8_t		**apexes;
 	size_t		*apexlen;	/* dname_length of each */
 	size_t		 napexes;
@@ -199,38 +181,32 @@ zone_walk_next(struct zone_walk *w, struct zone_rr *rr)
 	return true;
 }
 
-/* What zone_match_cb compares a node with: a whole name; the zone has the apexes. */
-struct zone_name_key {
-	const struct zone	*z;
-	const uint8_t		*lname;
-	size_t			 len;	/* dname_length(lname) */
-};
-
-static int
-zone_match_cb(struct cds_lfht_node *ht, const void *key)
+/* True when node's name is lname, len bytes long. */
+static bool
+zone_node_is(const struct zone *z, const struct zone_node *node,
+    const uint8_t *lname, size_t len)
 {
-	const struct zone_node	*node = caa_container_of(ht,
-				    struct zone_node, ht);
-	const struct zone_name_key *k = key;
-	const uint8_t		*rel = zone_node_rel(node);
-	size_t			 rlen = dname_length(rel) - 1,
-				 alen = k->z->apexlen[node->apex];
+	const uint8_t	*rel = zone_node_rel(node);
+	size_t		 rlen = dname_length(rel) - 1,
+			 alen = z->apexlen[node->apex];
 
 	/* The labels above the apex, then the apex: two compares, not one a label. */
-	return k->len == rlen + alen && memcmp(k->lname, rel, rlen) == 0 &&
-	    memcmp(k->lname + rlen, k->z->apexes[node->apex], alen) == 0;
+	return len == rlen + alen && memcmp(lname, rel, rlen) == 0 &&
+	    memcmp(lname + rlen, z->apexes[node->apex], alen) == 0;
 }
 
 static struct zone_node *
-zone_lookup(const struct zone *z, const uint8_t *lname, uint64_t hash,
-    struct cds_lfht_iter *iter)
+zone_lookup(const struct zone *z, const uint8_t *lname, uint64_t hash)
 {
-	struct zone_name_key	 key = { z, lname, dname_length(lname) };
-	struct cds_lfht_node	*ht;
+	struct rtable_iter	 it;
+	struct zone_node	*node;
+	size_t			 len = dname_length(lname);
 
-	cds_lfht_lookup(z->names.ht, hash, zone_match_cb, &key, iter);
-	ht = cds_lfht_iter_get_node(iter);
-	return ht ? caa_container_of(ht, struct zone_node, ht) : NULL;
+	for (node = rtable_first(z->names, hash, &it); node != NULL;
+	    node = rtable_next(&it))
+		if (zone_node_is(z, node, lname, len))
+			return node;
+	return NULL;
 }
 
 /* The index of node's first A/AAAA record of addr flagged ptr, or -1. */
@@ -248,17 +224,6 @@ zone_node_ptr(const struct zone_node *node, const uint8_t *addr, uint16_t len)
 	return -1;
 }
 
-static int
-zone_addr_match(struct cds_lfht_node *ht, const void *key)
-{
-	const struct zone_addr	*a = caa_container_of(ht, struct zone_addr,
-				    ht);
-	const struct zone_addr_key *k = key;
-	const struct zone_node	*node = rcu_dereference(a->node);
-
-	return (k->node == NULL || node == k->node) &&
-	    zone_node_ptr(node, k->addr, k->len) >= 0;
-}
 
 /*
  * Makes up in scratch the node of reverse name rev (under apex): a PTR
@@ -294,34 +259,29 @@ zone_find_reverse(const struct zone *z, const uint8_t *lname, uint64_t hash,
     struct zone_scratch *scratch)
 {
 	struct object_ip	 ip;
-	struct zone_addr_key	 key = { .addr = ip.addr };
-	struct cds_lfht_iter	 iter;
-	struct cds_lfht_node	*ht;
-	const struct zone_node	*targets[ZONE_PTR_MAX];
+	struct rtable_iter	 it;
+	const struct zone_node	*node, *targets[ZONE_PTR_MAX];
 	size_t			 n = 0;
+	uint16_t		 len;
 	int			 apex;
 
 	/* Most names asked are no reverse names: that first. An apex is a name. */
 	if (dname_address(lname, &ip) == -1 || (apex = zone_match(z,
 	    lname)) < 0 || dname_equal(lname, z->apexes[apex]))
 		return NULL;
-	key.len = ip.family == AF_INET ? 4 : 16;
-	cds_lfht_lookup(z->addrs.ht, hash, zone_addr_match, &key, &iter);
-	while ((ht = cds_lfht_iter_get_node(&iter)) != NULL && n < ZONE_PTR_MAX) {
-		targets[n++] = rcu_dereference(caa_container_of(ht,
-		    struct zone_addr, ht)->node);
-		cds_lfht_next_duplicate(z->addrs.ht, zone_addr_match, &key,
-		    &iter);
-	}
+	len = ip.family == AF_INET ? 4 : 16;
+	for (node = rtable_first(z->addrs, hash, &it); node != NULL &&
+	    n < ZONE_PTR_MAX; node = rtable_next(&it))
+		if (zone_node_ptr(node, ip.addr, len) >= 0)
+			targets[n++] = node;
 	return n == 0 ? NULL : zone_reverse_node(z, scratch, lname, apex,
-	    key.addr, key.len, targets, n);
+	    ip.addr, len, targets, n);
 }
 
 const struct zone_node *
 zone_find(const struct zone *z, const uint8_t *lname,
     struct zone_scratch *scratch)
 {
-	struct cds_lfht_iter	 iter;
 	const struct zone_node	*node;
 	uint64_t		 hash = dname_hash(lname);
 
@@ -329,39 +289,23 @@ zone_find(const struct zone *z, const uint8_t *lname,
 	if (scratch != NULL &&
 	    (node = zone_find_reverse(z, lname, hash, scratch)) != NULL)
 		return node;
-	return zone_lookup(z, lname, hash, &iter);
-}
-
-struct zone_owned_key {
-	uint64_t	hash;
-	uint32_t	owner;
-};
-
-static int
-zone_owned_cb(struct cds_lfht_node *ht, const void *key)
-{
-	const struct zone_node *node = caa_container_of(ht, struct zone_node,
-	    ht);
-	const struct zone_owned_key *k = key;
-
-	/* liburcu compares the whole hash before it asks: no need here. */
-	for (size_t i = 0; i < node->nrr; i++)
-		if (node->rec[i].owner == k->owner)
-			return 1;
-	return 0;
+	return zone_lookup(z, lname, hash);
 }
 
 /* The node whose name hashes to hash and that holds records of owner. */
 static const struct zone_node *
 zone_find_owned(const struct zone *z, uint64_t hash, uint32_t owner)
 {
-	struct zone_owned_key	 key = { hash, owner };
-	struct cds_lfht_iter	 iter;
-	struct cds_lfht_node	*ht;
+	struct rtable_iter	 it;
+	const struct zone_node	*node;
 
-	cds_lfht_lookup(z->names.ht, hash, zone_owned_cb, &key, &iter);
-	ht = cds_lfht_iter_get_node(&iter);
-	return ht ? caa_container_of(ht, struct zone_node, ht) : NULL;
+	/* The table compares the whole hash: only the owner is left. */
+	for (node = rtable_first(z->names, hash, &it); node != NULL;
+	    node = rtable_next(&it))
+		for (size_t i = 0; i < node->nrr; i++)
+			if (node->rec[i].owner == owner)
+				return node;
+	return NULL;
 }
 
 
@@ -408,7 +352,6 @@ zone_node_alloc(const struct zone *z, const uint8_t *name, int i, size_t n,
 	    rdlen);
 	node->nrr = (uint16_t)n;
 	zone_node_set_name(z, node, name, i);
-	cds_lfht_node_init(&node->ht);
 	return node;
 }
 
@@ -423,7 +366,7 @@ zone_retired_free_cb(struct rcu_head *head)
 	free(r);
 }
 
-/* p (a node or an address) is unlinked; readers may still hold it until a grace period. */
+/* p is unlinked; readers may still hold it until a grace period. */
 static void
 zone_retire(struct zone *z, void *p)
 {
@@ -450,50 +393,12 @@ zone_retire_flush(struct zone *z)
 	call_rcu(&r->rcu, zone_retired_free_cb);
 }
 
-static void
-zone_node_add(struct zone *z, struct zone_node *node, uint64_t hash)
-{
-	cds_lfht_add(z->names.ht, hash, &node->ht);
-	z->names.n++;
-}
-
-static void
-zone_table_new(struct zone_table *t)
-{
-	t->buckets = 1024;
-	t->ht = cds_lfht_new(1024, 1024, 0, CDS_LFHT_AUTO_RESIZE |
-	    CDS_LFHT_ACCOUNTING, NULL);
-	if (t->ht == NULL)
-		fatalx("zone: cannot create hash table");
-}
-
-/*
- * liburcu's automatic resize often stops short after a bulk load (100k
- * pods: lookups at 36-51% of the CPU, bench/README.md), so the writer asks
- * for a bucket for every two to four entries, outside any read side critical
- * section. A bucket is 16 bytes: one an entry would cost 4.5 MB more at 100k
- * pods (140k names, 108k addresses), for about one node less to walk a lookup.
- */
-static void
-zone_table_size(struct zone_table *t)
-{
-	unsigned long	want = t->buckets;
-
-	while (want * 4 < t->n)
-		want *= 2;
-	if (want == t->buckets)
-		return;
-	t->buckets = want;
-	cds_lfht_resize(t->ht, want);
-}
-
 /* One more existing child below name: create empty non-terminals up to the apex. */
 static void
 zone_ref(struct zone *z, const uint8_t *name)
 {
-	struct cds_lfht_iter	 iter;
 	uint64_t		 hash = dname_hash(name);
-	struct zone_node	*node = zone_lookup(z, name, hash, &iter);
+	struct zone_node	*node = zone_lookup(z, name, hash);
 	int			 apex;
 
 	if (node != NULL) {
@@ -504,7 +409,7 @@ zone_ref(struct zone *z, const uint8_t *name)
 		return;
 	node = zone_node_alloc(z, name, apex, 0, 0);
 	node->nchild = 1;
-	zone_node_add(z, node, hash);
+	rtable_add(z->names, hash, node);
 	zone_ref(z, dname_parent(name));
 }
 
@@ -512,13 +417,13 @@ zone_ref(struct zone *z, const uint8_t *name)
 static void
 zone_unref(struct zone *z, const uint8_t *name)
 {
-	struct zone_node *node = (struct zone_node *)zone_find(z, name, NULL);
+	uint64_t		 hash = dname_hash(name);
+	struct zone_node	*node = zone_lookup(z, name, hash);
 
 	if (node == NULL || --node->nchild > 0 || node->nrr > 0 ||
 	    zone_is_apex(z, name))
 		return;
-	cds_lfht_del(z->names.ht, &node->ht);
-	z->names.n--;
+	rtable_del(z->names, hash, node);
 	zone_unref(z, dname_parent(name));
 	zone_retire(z, node);
 }
@@ -629,19 +534,6 @@ zone_rr_reverse(const struct zone *z, const struct zone_node *node, size_t i,
 	return zone_match(z, rev) >= 0;
 }
 
-static struct zone_addr *
-zone_addr_find(const struct zone *z, const struct zone_rr *rr, uint64_t hash,
-    const struct zone_node *node)
-{
-	struct zone_addr_key	 key = { rr->rdata, rr->rdlen, node };
-	struct cds_lfht_iter	 iter;
-	struct cds_lfht_node	*ht;
-
-	cds_lfht_lookup(z->addrs.ht, hash, zone_addr_match, &key, &iter);
-	ht = cds_lfht_iter_get_node(&iter);
-	return ht ? caa_container_of(ht, struct zone_addr, ht) : NULL;
-}
-
 /*
  * old is replaced by new (either may be NULL): addresses both flag move to
  * new in place, so that no reader misses them; new ones are added and their
@@ -652,7 +544,6 @@ zone_addrs_move(struct zone *z, const struct zone_node *old,
     struct zone_node *new)
 {
 	uint8_t			 rev[DNAME_MAX];
-	struct zone_addr	*a;
 	struct zone_walk	 w;
 	struct zone_rr		 rr;
 
@@ -664,16 +555,9 @@ zone_addrs_move(struct zone *z, const struct zone_node *old,
 		if (!zone_rr_reverse(z, new, w.i - 1, &rr, rev))
 			continue;
 		hash = dname_hash(rev);
-		if (old != NULL && (a = zone_addr_find(z, &rr, hash, old)) !=
-		    NULL) {
-			rcu_assign_pointer(a->node, new);
+		if (old != NULL && rtable_replace(z->addrs, hash, old, new))
 			continue;
-		}
-		a = xmalloc(sizeof(*a));
-		cds_lfht_node_init(&a->ht);
-		a->node = new;
-		cds_lfht_add(z->addrs.ht, hash, &a->ht);
-		z->addrs.n++;
+		rtable_add(z->addrs, hash, new);
 		z->nrecords++;
 		zone_ref(z, dname_parent(rev));
 	}
@@ -681,13 +565,10 @@ zone_addrs_move(struct zone *z, const struct zone_node *old,
 		zone_walk_init(&w, old);
 	while (old != NULL && zone_walk_next(&w, &rr)) {
 		if (!zone_rr_reverse(z, old, w.i - 1, &rr, rev) ||
-		    (a = zone_addr_find(z, &rr, dname_hash(rev), old)) == NULL)
+		    !rtable_del(z->addrs, dname_hash(rev), old))
 			continue;
-		cds_lfht_del(z->addrs.ht, &a->ht);
-		z->addrs.n--;
 		z->nrecords--;
 		zone_unref(z, dname_parent(rev));
-		zone_retire(z, a);
 	}
 }
 
@@ -697,13 +578,11 @@ zone_rebuild(struct zone *z, const uint8_t *name, uint64_t hash, uint32_t id,
     struct records_rr *const *new, size_t nnew)
 {
 	struct zone_node	*old, *node;
-	struct cds_lfht_iter	 iter;
-	struct zone_name_key	 key = { z, name, dname_length(name) };
 	int			 apex = zone_match(z, name);
 
 	if (apex < 0)
 		return false;
-	old = zone_lookup(z, name, hash, &iter);	/* iter serves the replace below */
+	old = zone_lookup(z, name, hash);
 	if (zone_node_unchanged(old, id, new, nnew))
 		return false;
 	if (nnew > (size_t)UINT16_MAX - (old ? old->nrr : 0)) {
@@ -714,20 +593,18 @@ zone_rebuild(struct zone *z, const uint8_t *name, uint64_t hash, uint32_t id,
 	z->nrecords += zone_served(node);
 	z->nrecords -= zone_served(old);
 	if (old == NULL) {
-		zone_node_add(z, node, hash);
+		rtable_add(z->names, hash, node);
 		zone_ref(z, dname_parent(name));
 		zone_addrs_move(z, NULL, node);
 		return true;
 	}
 	if (node->nrr == 0 && node->nchild == 0 && !zone_is_apex(z, name)) {
 		zone_addrs_move(z, old, NULL);
-		cds_lfht_del(z->names.ht, &old->ht);
-		z->names.n--;
+		rtable_del(z->names, hash, old);
 		zone_unref(z, dname_parent(name));
 		free(node);
 	} else {
-		cds_lfht_replace(z->names.ht, &iter, hash, zone_match_cb,
-		    &key, &node->ht);
+		rtable_replace(z->names, hash, old, node);
 		zone_addrs_move(z, old, node);
 	}
 	zone_retire(z, old);
@@ -869,8 +746,6 @@ zone_update(struct zone *z, const char *key, const struct records_list *list)
 	}
 	rcu_read_unlock();
 	zone_retire_flush(z);
-	zone_table_size(&z->names);
-	zone_table_size(&z->addrs);
 	free(o->names);
 	o->names = names;
 	o->nnames = nnames;
@@ -890,8 +765,8 @@ zone_new(const uint8_t *const *apexes, size_t n)
 
 	if (n > UINT8_MAX)	/* zone_node.apex */
 		fatalx("zone: more than %d zones", UINT8_MAX);
-	zone_table_new(&z->names);
-	zone_table_new(&z->addrs);
+	z->names = rtable_new();
+	z->addrs = rtable_new();
 	z->apexes = xcalloc(n, sizeof(*z->apexes));
 	z->apexlen = xcalloc(n, sizeof(*z->apexlen));
 	z->napexes = n;
@@ -903,9 +778,9 @@ zone_new(const uint8_t *const *apexes, size_t n)
 	rcu_read_lock();
 	for (size_t i = 0; i < n; i++) {
 		if (zone_find(z, apexes[i], NULL) == NULL)
-			zone_node_add(z, zone_node_alloc(z, apexes[i],
-			    zone_match(z, apexes[i]), 0, 0),
-			    dname_hash(apexes[i]));
+			rtable_add(z->names, dname_hash(apexes[i]),
+			    zone_node_alloc(z, apexes[i], zone_match(z,
+			    apexes[i]), 0, 0));
 	}
 	rcu_read_unlock();
 	return z;
@@ -932,10 +807,10 @@ void
 zone_foreach(const struct zone *z, void (*fn)(const struct zone_node *,
     void *), void *arg)
 {
-	struct cds_lfht_iter	 iter;
-	struct zone_node	*node;
+	struct rtable_iter	 it = { 0 };
+	const struct zone_node	*node;
 
-	cds_lfht_for_each_entry(z->names.ht, &iter, node, ht) {
+	while ((node = rtable_each(z->names, &it)) != NULL) {
 		fn(node, arg);
 		zone_foreach_ptr(z, node, fn, arg);
 	}
@@ -951,27 +826,17 @@ void
 zone_free(struct zone *z)
 {
 	struct zone_owner	*o, *tmp;
-	struct cds_lfht_iter	 iter;
+	struct rtable_iter	 it = { 0 };
 	struct zone_node	*node;
-	struct zone_addr	*a;
 
 	if (z == NULL)
 		return;
-
-	rcu_read_lock();
-	cds_lfht_for_each_entry(z->names.ht, &iter, node, ht) {
-		cds_lfht_del(z->names.ht, &node->ht);
-		zone_retire(z, node);
-	}
-	cds_lfht_for_each_entry(z->addrs.ht, &iter, a, ht) {
-		cds_lfht_del(z->addrs.ht, &a->ht);
-		zone_retire(z, a);
-	}
-	rcu_read_unlock();
-	zone_retire_flush(z);
+	/* No reader is left: the nodes go now, the arrays a rebuild retired after a grace period. */
+	while ((node = rtable_each(z->names, &it)) != NULL)
+		free(node);
 	rcu_barrier();
-	cds_lfht_destroy(z->names.ht, NULL);
-	cds_lfht_destroy(z->addrs.ht, NULL);
+	rtable_free(z->names);
+	rtable_free(z->addrs);
 	HASH_ITER(hh, z->owners, o, tmp) {
 		HASH_DEL(z->owners, o);
 		free(o->names);
