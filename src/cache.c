@@ -36,7 +36,11 @@
 #define CACHE_EDNS_SIZE		1232
 
 #define WIRE_OPT_LEN	11
+#define TYPE_NS		2
+#define TYPE_SOA	6
 #define TYPE_OPT	41
+#define TYPE_RRSIG	46
+#define TYPE_TSIG	250
 
 /* Parses one option line of the cache block; fills err and returns -1. */
 typedef int	cache_option_fn(struct cache_config *,
@@ -482,22 +486,20 @@ wire_walk(const uint8_t *w, size_t len, size_t pos, unsigned n,
 }
 
 /*
- * FNV-1a from a per-cache seed, then murmur3's finalizer: the bucket bits
- * depend on the whole hash, which clients cannot compute to crowd a bucket.
+ * The name eight bytes a step from a per-cache seed, then murmur3's
+ * finalizer: the bucket bits depend on the whole hash, which clients
+ * cannot compute to crowd a bucket.
  */
 static uint64_t
 cache_hash(uint64_t seed, const struct cache_query *q)
 {
 	uint8_t	 tail[5];
-	uint64_t h = UINT64_C(14695981039346656037) ^ seed;
+	uint64_t h = dname_hash_fold(seed ^ q->namelen, q->lname, q->namelen);
 
 	wire_put16(tail, q->qtype);
 	wire_put16(tail + 2, q->qclass);
 	tail[4] = q->flags;
-	for (size_t i = 0; i < q->namelen; i++)
-		h = (h ^ q->lname[i]) * UINT64_C(1099511628211);
-	for (size_t i = 0; i < sizeof(tail); i++)
-		h = (h ^ tail[i]) * UINT64_C(1099511628211);
+	h = dname_hash_fold(h, tail, sizeof(tail));
 	h ^= h >> 33;
 	h *= UINT64_C(0xff51afd7ed558ccd);
 	h ^= h >> 33;
@@ -938,86 +940,148 @@ cache_should_prefetch(struct cache *c, const uint8_t *query, size_t qlen,
 
 /* Go's dns.RRSIG.ValidityPeriod, serial arithmetic and all (RFC 4034 3.1.5). */
 static bool
-rrsig_expired(const ldns_rr_list *rrs, time_t now)
+rrsig_expired(const uint8_t *rdata, time_t now)
 {
 	const int64_t year68 = INT64_C(1) << 31;
-	int64_t	 inc, exp, ti, te, utc = (int64_t)now;
+	int64_t	 utc = (int64_t)now;
+	int64_t	 exp = wire_get32(rdata + 8), inc = wire_get32(rdata + 12);
+	int64_t	 ti = inc + (inc - utc) / year68 * year68;
+	int64_t	 te = exp + (exp - utc) / year68 * year68;
 
-	for (size_t i = 0; i < ldns_rr_list_rr_count(rrs); i++) {
-		const ldns_rr *rr = ldns_rr_list_rr(rrs, i);
-
-		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_RRSIG ||
-		    ldns_rr_rd_count(rr) < 6)
-			continue;
-		inc = ldns_rdf2native_int32(ldns_rr_rrsig_inception(rr));
-		exp = ldns_rdf2native_int32(ldns_rr_rrsig_expiration(rr));
-		ti = inc + (inc - utc) / year68 * year68;
-		te = exp + (exp - utc) / year68 * year68;
-		if (!(ti <= utc && utc <= te))
-			return true;
-	}
-	return false;
+	return !(ti <= utc && utc <= te);
 }
 
-static bool
-has_type(const ldns_rr_list *rrs, ldns_rr_type type)
+/*
+ * What one walk of a reply tells cache_insert. As a parsed packet holds
+ * them, an OPT and a TSIG in the additional section are not records of it:
+ * an entry keeps the bytes before them.
+ */
+struct cache_reply {
+	size_t	 aroff;		/* the additional section */
+	size_t	 keep;		/* bytes an entry keeps */
+	uint16_t arcount;	/* additional records it keeps */
+	unsigned nrr;		/* records, OPT and TSIG aside */
+	bool	 tail_ok;	/* no record to keep after an OPT or TSIG */
+	bool	 do_bit;	/* the OPT's */
+	uint8_t	 ext_rcode;	/* the OPT's upper rcode bits */
+	bool	 soa, ns;	/* in authority */
+	bool	 sig_expired;	/* an RRSIG out of its validity period */
+	uint32_t min_ttl;	/* of the records */
+	uint32_t soa_min;	/* an authority SOA's MINIMUM (RFC 2308 5) */
+};
+
+/* The record at pos of section sec (0 answer, 1 authority, 2 additional) into r. */
+static size_t
+cache_reply_rr(const uint8_t *w, size_t len, size_t pos, int sec,
+    time_t now, struct cache_reply *r)
 {
-	for (size_t i = 0; i < ldns_rr_list_rr_count(rrs); i++)
-		if (ldns_rr_get_type(ldns_rr_list_rr(rrs, i)) == type)
-			return true;
-	return false;
+	size_t	 start = pos, rd, end, n;
+	uint16_t type;
+	uint32_t ttl;
+
+	if ((pos = wire_skip_name(w, len, pos)) == 0 || pos + 10 > len ||
+	    (end = pos + 10 + wire_get16(w + pos + 8)) > len)
+		return 0;
+	type = wire_get16(w + pos);
+	ttl = wire_get32(w + pos + 4);
+	rd = pos + 10;
+	if (sec == 2 && (type == TYPE_OPT || type == TYPE_TSIG)) {
+		if (type == TYPE_OPT) {
+			r->ext_rcode = w[pos + 4];
+			r->do_bit = (w[pos + 6] & 0x80) != 0;
+		}
+		if (r->keep == 0)
+			r->keep = start;
+		return end;
+	}
+	if (r->keep != 0)
+		r->tail_ok = false;
+	r->arcount += sec == 2;
+	r->nrr++;
+	if (ttl < r->min_ttl)
+		r->min_ttl = ttl;
+	if (type == TYPE_RRSIG && end - rd >= 18 && rrsig_expired(w + rd, now))
+		r->sig_expired = true;
+	if (sec == 1 && type == TYPE_NS)
+		r->ns = true;
+	/* SOA: two names, then five numbers, MINIMUM last. */
+	if (sec == 1 && type == TYPE_SOA) {
+		r->soa = true;
+		if ((n = wire_skip_name(w, end, rd)) != 0 &&
+		    (n = wire_skip_name(w, end, n)) != 0 && n + 20 == end &&
+		    wire_get32(w + end - 4) < r->soa_min)
+			r->soa_min = wire_get32(w + end - 4);
+	}
+	return end;
+}
+
+/*
+ * Walks reply w: one question, q's name (any case), type and class; then
+ * every record. False when it is no reply to q or is malformed.
+ */
+static bool
+cache_reply_scan(const uint8_t *w, size_t len, const struct cache_query *q,
+    time_t now, struct cache_reply *r)
+{
+	size_t	 pos = WIRE_HEADER + q->namelen;
+	unsigned count[3];
+
+	memset(r, 0, sizeof(*r));
+	r->tail_ok = true;
+	r->min_ttl = r->soa_min = UINT32_MAX;
+	if (len < pos + 4 || (w[2] & 0x80) == 0 || wire_get16(w + 4) != 1)
+		return false;
+	/*
+	 * Byte by byte against the asked name, folded: length bytes (below
+	 * 'A') must be equal, so a compressed or other name never matches.
+	 */
+	for (size_t i = 0; i < q->namelen; i++) {
+		uint8_t	 b = w[WIRE_HEADER + i];
+
+		if ((b >= 'A' && b <= 'Z' ? b + 32 : b) != q->lname[i])
+			return false;
+	}
+	if (wire_get16(w + pos) != q->qtype || wire_get16(w + pos + 2) !=
+	    q->qclass)
+		return false;
+	pos += 4;
+	for (int sec = 0; sec < 3; sec++)
+		count[sec] = wire_get16(w + 6 + 2 * sec);
+	for (int sec = 0; sec < 3; sec++) {
+		if (sec == 2)
+			r->aroff = pos;
+		for (unsigned i = 0; i < count[sec]; i++)
+			if ((pos = cache_reply_rr(w, len, pos, sec, now, r)) == 0)
+				return false;
+	}
+	if (r->keep == 0)
+		r->keep = pos;
+	return true;
 }
 
 /* CoreDNS's response.Typify. */
 static enum cache_kind
-cache_classify(const ldns_pkt *p, time_t now)
+cache_classify(const uint8_t *w, const struct cache_reply *r, uint16_t qtype)
 {
-	const ldns_rr_list *ns = ldns_pkt_authority(p);
-	ldns_pkt_rcode rcode = ldns_pkt_get_rcode(p);
-	ldns_rr_type qtype;
-	bool	 soa;
+	unsigned rcode = w[3] & 0x0f;
 
-	qtype = ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_question(p), 0));
-	if (ldns_pkt_get_opcode(p) != LDNS_PACKET_QUERY ||
+	if (((w[2] >> 3) & 0xf) != LDNS_PACKET_QUERY ||
 	    qtype == LDNS_RR_TYPE_AXFR || qtype == LDNS_RR_TYPE_IXFR ||
-	    ldns_pkt_edns_extended_rcode(p) != 0)
+	    r->ext_rcode != 0 || (r->do_bit && r->sig_expired))
 		return KIND_OTHER;
-	if (ldns_pkt_edns_do(p) && (rrsig_expired(ldns_pkt_answer(p), now) ||
-	    rrsig_expired(ns, now) ||
-	    rrsig_expired(ldns_pkt_additional(p), now)))
-		return KIND_OTHER;
-	if (ldns_rr_list_rr_count(ldns_pkt_answer(p)) > 0 &&
-	    rcode == LDNS_RCODE_NOERROR)
+	if (wire_get16(w + 6) > 0 && rcode == LDNS_RCODE_NOERROR)
 		return KIND_NOERROR;
-	soa = has_type(ns, LDNS_RR_TYPE_SOA);
-	if (soa && rcode == LDNS_RCODE_NOERROR)
+	if (r->soa && rcode == LDNS_RCODE_NOERROR)
 		return KIND_NODATA;
-	if (soa && rcode == LDNS_RCODE_NXDOMAIN)
+	if (r->soa && rcode == LDNS_RCODE_NXDOMAIN)
 		return KIND_NXDOMAIN;
 	if (rcode == LDNS_RCODE_SERVFAIL || rcode == LDNS_RCODE_NOTIMPL)
 		return KIND_SERVFAIL;
-	if (has_type(ns, LDNS_RR_TYPE_NS) && rcode == LDNS_RCODE_NOERROR)
+	if (r->ns && rcode == LDNS_RCODE_NOERROR)
 		return KIND_DELEGATION;
 	if (rcode == LDNS_RCODE_NOERROR)
 		return KIND_NOERROR;
 	return KIND_OTHER;
-}
-
-static void
-min_ttl(const ldns_rr_list *rrs, uint32_t *ttl, bool soa_minimum)
-{
-	const ldns_rr *rr;
-	uint32_t v;
-
-	for (size_t i = 0; i < ldns_rr_list_rr_count(rrs); i++) {
-		rr = ldns_rr_list_rr(rrs, i);
-		if ((v = ldns_rr_ttl(rr)) < *ttl)
-			*ttl = v;
-		if (soa_minimum && ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA &&
-		    ldns_rr_rd_count(rr) == 7 &&
-		    (v = ldns_rdf2native_int32(ldns_rr_rdf(rr, 6))) < *ttl)
-			*ttl = v;
-	}
 }
 
 /*
@@ -1028,24 +1092,20 @@ min_ttl(const ldns_rr_list *rrs, uint32_t *ttl, bool soa_minimum)
  * for its duration.
  */
 static uint32_t
-cache_duration(const struct cache *c, const ldns_pkt *p, enum cache_kind k,
-    enum cache_type t)
+cache_duration(const struct cache *c, const struct cache_reply *r,
+    enum cache_kind k, enum cache_type t)
 {
 	uint32_t ttl = CACHE_MAX_TTL;
-	bool	 denial = k == KIND_NXDOMAIN || k == KIND_NODATA;
 
 	if (k == KIND_SERVFAIL)
 		return c->servfail;
-	/* ldns holds the OPT apart: these are the records. */
-	if (k == KIND_DELEGATION || k == KIND_OTHER ||
-	    ldns_rr_list_rr_count(ldns_pkt_answer(p)) +
-	    ldns_rr_list_rr_count(ldns_pkt_authority(p)) +
-	    ldns_rr_list_rr_count(ldns_pkt_additional(p)) == 0)
+	if (k == KIND_DELEGATION || k == KIND_OTHER || r->nrr == 0)
 		ttl = CACHE_MIN_TTL;
 	else {
-		min_ttl(ldns_pkt_answer(p), &ttl, false);
-		min_ttl(ldns_pkt_authority(p), &ttl, denial);
-		min_ttl(ldns_pkt_additional(p), &ttl, false);
+		if (r->min_ttl < ttl)
+			ttl = r->min_ttl;
+		if ((k == KIND_NXDOMAIN || k == KIND_NODATA) && r->soa_min < ttl)
+			ttl = r->soa_min;
 	}
 	if (ttl < c->min_ttl[t])
 		ttl = c->min_ttl[t];
@@ -1054,84 +1114,22 @@ cache_duration(const struct cache *c, const ldns_pkt *p, enum cache_kind k,
 	return ttl;
 }
 
-/* The reply answers the query: one question, the same name, type and class. */
-static bool
-cache_reply_matches(const ldns_pkt *p, const struct cache_query *q)
-{
-	const ldns_rr *qr;
-	const ldns_rdf *owner;
-	uint8_t	 lname[DNAME_MAX];
-
-	if (!ldns_pkt_qr(p) || ldns_pkt_qdcount(p) != 1 ||
-	    ldns_rr_list_rr_count(ldns_pkt_question(p)) != 1)
-		return false;
-	qr = ldns_rr_list_rr(ldns_pkt_question(p), 0);
-	owner = ldns_rr_owner(qr);
-	if (ldns_rdf_size(owner) != q->namelen)
-		return false;
-	memcpy(lname, ldns_rdf_data(owner), q->namelen);
-	dname_lower(lname);
-	return memcmp(lname, q->lname, q->namelen) == 0 &&
-	    ldns_rr_get_type(qr) == q->qtype &&
-	    ldns_rr_get_class(qr) == q->qclass;
-}
-
-static void
-copy_section(ldns_pkt *to, const ldns_pkt *from, ldns_pkt_section sec,
-    uint32_t ttl)
-{
-	ldns_rr_list *rrs = ldns_pkt_get_section_clone(from, sec);
-	ldns_rr	*rr;
-
-	for (size_t i = 0; i < ldns_rr_list_rr_count(rrs); i++) {
-		rr = ldns_rr_list_rr(rrs, i);
-		if (sec != LDNS_SECTION_QUESTION)
-			ldns_rr_set_ttl(rr, ttl);
-		ldns_pkt_push_rr(to, sec, rr);
-	}
-	ldns_rr_list_free(rrs);
-}
-
-/*
- * The entry for reply p: rendered again without OPT (hop by hop), with
- * every TTL set to ttl, and checked so that lookups can walk it blindly.
- */
+/* The entry for reply w (its TTLs rewritten already): the bytes before any OPT or TSIG. */
 static struct cache_entry *
-cache_entry_new(const ldns_pkt *p, const struct cache_query *q, uint32_t ttl,
-    bool ad)
+cache_entry_new(const uint8_t *w, const struct cache_reply *r,
+    const struct cache_query *q, uint32_t ttl, bool ad)
 {
-	struct cache_entry *e = NULL;
-	ldns_pkt *s = ldns_pkt_new();
-	ldns_buffer *b = ldns_buffer_new(LDNS_MIN_BUFLEN);
-	const uint8_t *wire;
-	size_t	 len, qend, aroff;
+	struct cache_entry *e;
 
-	ldns_pkt_set_qr(s, true);
-	ldns_pkt_set_ra(s, ldns_pkt_ra(p));
-	ldns_pkt_set_ad(s, ad);
-	ldns_pkt_set_rcode(s, ldns_pkt_get_rcode(p));
-	copy_section(s, p, LDNS_SECTION_QUESTION, ttl);
-	copy_section(s, p, LDNS_SECTION_ANSWER, ttl);
-	copy_section(s, p, LDNS_SECTION_AUTHORITY, ttl);
-	copy_section(s, p, LDNS_SECTION_ADDITIONAL, ttl);
-	/* ldns_pkt2wire would take 64 KiB for every reply. */
-	if (b == NULL || ldns_pkt2buffer_wire(b, s) != LDNS_STATUS_OK ||
-	    (len = ldns_buffer_position(b)) > UINT16_MAX ||
-	    len < WIRE_HEADER + q->namelen + 4)
-		goto out;
-	wire = ldns_buffer_begin(b);
-	qend = WIRE_HEADER + q->namelen + 4;
-	if ((aroff = wire_walk(wire, len, qend, (unsigned)wire_get16(wire + 6) +
-	    wire_get16(wire + 8), NULL, 0, NULL)) == 0 ||
-	    wire_walk(wire, len, aroff, wire_get16(wire + 10), NULL, 0,
-	    NULL) != len)
-		goto out;
-	e = xcalloc(1, sizeof(*e) + len + q->namelen);
-	memcpy(e->data, wire, len);
-	memcpy(e->data + len, q->lname, q->namelen);
-	e->len = (uint16_t)len;
-	e->qend = (uint16_t)qend;
-	e->aroff = (uint16_t)aroff;
+	if (r->keep > UINT16_MAX)
+		return NULL;
+	e = xcalloc(1, sizeof(*e) + r->keep + q->namelen);
+	memcpy(e->data, w, r->keep);
+	wire_put16(e->data + 10, r->arcount);
+	memcpy(e->data + r->keep, q->lname, q->namelen);
+	e->len = (uint16_t)r->keep;
+	e->qend = (uint16_t)(WIRE_HEADER + q->namelen + 4);
+	e->aroff = (uint16_t)r->aroff;
 	e->hash = q->hash;
 	e->qtype = q->qtype;
 	e->qclass = q->qclass;
@@ -1139,9 +1137,6 @@ cache_entry_new(const ldns_pkt *p, const struct cache_query *q, uint32_t ttl,
 	e->namelen = (uint8_t)q->namelen;
 	e->ttl = ttl;
 	e->ad = ad;
-out:
-	ldns_buffer_free(b);
-	ldns_pkt_free(s);
 	return e;
 }
 
@@ -1206,39 +1201,36 @@ cache_insert(struct cache *c, const uint8_t *query, size_t qlen,
     uint8_t *resp, size_t rlen, time_t now)
 {
 	struct cache_query q;
+	struct cache_reply r;
 	struct cache_entry *e;
 	enum cache_kind k;
 	enum cache_type t;
-	ldns_pkt *p = NULL;
 	uint32_t ttl;
 	bool	 ad;
 
 	if (!cache_query_parse(c, query, qlen, &q) || !cache_match(c, q.qname))
 		return;
-	if (ldns_wire2pkt(&p, resp, rlen) != LDNS_STATUS_OK ||
-	    !cache_reply_matches(p, &q)) {
+	if (!cache_reply_scan(resp, rlen, &q, now, &r)) {
 		pthread_mutex_lock(&c->lock);
 		c->stats.drops++;
 		pthread_mutex_unlock(&c->lock);
-		goto out;
+		return;
 	}
-	k = cache_classify(p, now);
+	k = cache_classify(resp, &r, q.qtype);
 	t = k == KIND_NXDOMAIN || k == KIND_NODATA || k == KIND_SERVFAIL ?
 	    CACHE_DENIAL : CACHE_SUCCESS;
-	ttl = cache_duration(c, p, k, t);
+	ttl = cache_duration(c, &r, k, t);
 	/* CoreDNS keeps AD only for a client that could see it. */
-	ad = ldns_pkt_ad(p) && ((q.flags & KEY_DO) || q.ad);
+	ad = (resp[3] & 0x20) && ((q.flags & KEY_DO) || q.ad);
 	reply_rewrite(resp, rlen, ttl, ad);
-	if (ldns_pkt_tc(p) || k == KIND_OTHER || ttl == 0 ||
+	if ((resp[2] & 0x02) || k == KIND_OTHER || ttl == 0 || !r.tail_ok ||
 	    zones_match(&c->disabled[t], q.lname) ||
-	    (e = cache_entry_new(p, &q, ttl, ad)) == NULL)
-		goto out;
+	    (e = cache_entry_new(resp, &r, &q, ttl, ad)) == NULL)
+		return;
 	e->type = t;
 	e->servfail = k == KIND_SERVFAIL;
 	e->stored = now;
 	pthread_mutex_lock(&c->lock);
 	cache_put(c, e, now);
 	pthread_mutex_unlock(&c->lock);
-out:
-	ldns_pkt_free(p);
 }

@@ -25,6 +25,12 @@ wire_put16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)v;
 }
 
+static inline uint32_t
+wire_get32(const uint8_t *p)
+{
+	return (uint32_t)wire_get16(p) << 16 | wire_get16(p + 2);
+}
+
 static inline void
 wire_put32(uint8_t *p, uint32_t v)
 {

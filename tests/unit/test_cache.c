@@ -12,6 +12,7 @@
 
 #include "cache.h"
 #include "corefile.h"
+#include "wire.h"
 
 #define T0	((time_t)1700000000)	/* the fake clock's start */
 #define WIRE	65535
@@ -1296,6 +1297,83 @@ test_reply_rewritten(void **state)
 	cache_free(c);
 }
 
+/* Appends a raw record to r's additional section: owner, type, class, TTL, rdata. */
+static size_t
+append_ar(uint8_t *r, size_t rlen, const uint8_t *owner, size_t olen,
+    uint16_t type, uint16_t class, const uint8_t *rdata, uint16_t rdlen)
+{
+	memcpy(r + rlen, owner, olen);
+	rlen += olen;
+	wire_put16(r + rlen, type);
+	wire_put16(r + rlen + 2, class);
+	wire_put32(r + rlen + 4, 60);
+	wire_put16(r + rlen + 8, rdlen);
+	memcpy(r + rlen + 10, rdata, rdlen);
+	wire_put16(r + 10, (uint16_t)(wire_get16(r + 10) + 1));
+	return rlen + 10 + rdlen;
+}
+
+/* The OPT and a TSIG are not records of the reply: not kept; records after them stop caching. */
+static void
+test_opt_tsig_apart(void **state)
+{
+	struct cache *c = cache_for("cache");
+	static const uint8_t ptr[] = { 0xc0, 0x0c }, key[] = { 3, 'k', 'e',
+	    'y', 0 }, addr[] = { 192, 0, 2, 7 }, mac[16] = { 0 };
+	uint8_t	 q[512], r[WIRE];
+	size_t	 qlen, rlen;
+	struct cache_stats st;
+	ldns_pkt *p;
+
+	(void)state;
+	/* Glue, then the OPT, then a TSIG: the entry keeps the glue only. */
+	qlen = query(q, "tsig.example.org.", LDNS_RR_TYPE_A, 1, EDNS, false);
+	rlen = reply(r, q, qlen, LDNS_RCODE_NOERROR,
+	    "tsig.example.org. 60 IN A 192.0.2.1", NULL,
+	    "ns.example.org. 60 IN A 192.0.2.53", false);
+	rlen = append_ar(r, rlen, key, sizeof(key), 250, 255, mac,
+	    sizeof(mac));
+	cache_insert(c, q, qlen, r, rlen, T0);
+	assert_non_null(p = lookup(c, "tsig.example.org.", LDNS_RR_TYPE_A,
+	    NOEDNS, T0, NULL));
+	assert_int_equal(ldns_pkt_arcount(p), 1);
+	assert_false(ldns_pkt_edns(p));
+	assert_null(ldns_pkt_tsig(p));
+	ldns_pkt_free(p);
+
+	/* A record after the OPT: passed on, not cached, not a drop. */
+	qlen = query(q, "after.example.org.", LDNS_RR_TYPE_A, 1, EDNS, false);
+	rlen = reply(r, q, qlen, LDNS_RCODE_NOERROR,
+	    "after.example.org. 60 IN A 192.0.2.1", NULL, NULL, false);
+	rlen = append_ar(r, rlen, ptr, sizeof(ptr), LDNS_RR_TYPE_A,
+	    LDNS_RR_CLASS_IN, addr, sizeof(addr));
+	cache_insert(c, q, qlen, r, rlen, T0);
+	assert_null(lookup(c, "after.example.org.", LDNS_RR_TYPE_A, NOEDNS,
+	    T0, NULL));
+
+	/* An extended rcode in the OPT (BADVERS): never cached. */
+	qlen = query(q, "badvers.example.org.", LDNS_RR_TYPE_A, 1, EDNS,
+	    false);
+	rlen = reply(r, q, qlen, LDNS_RCODE_NOERROR,
+	    "badvers.example.org. 60 IN A 192.0.2.1", NULL, NULL, false);
+	assert_int_equal(wire_get16(r + rlen - 11 + 1), LDNS_RR_TYPE_OPT);
+	r[rlen - 11 + 5] = 1;
+	cache_insert(c, q, qlen, r, rlen, T0);
+	assert_null(lookup(c, "badvers.example.org.", LDNS_RR_TYPE_A,
+	    NOEDNS, T0, NULL));
+
+	/* A record that runs past the end: a drop. */
+	qlen = query(q, "short.example.org.", LDNS_RR_TYPE_A, 1, NOEDNS,
+	    false);
+	rlen = reply(r, q, qlen, LDNS_RCODE_NOERROR,
+	    "short.example.org. 60 IN A 192.0.2.1", NULL, NULL, false);
+	cache_insert(c, q, qlen, r, rlen - 1, T0);
+	cache_stats(c, &st);
+	assert_int_equal(st.drops, 1);
+	assert_int_equal(st.entries[CACHE_SUCCESS], 1);
+	cache_free(c);
+}
+
 static void
 test_replace_type(void **state)
 {
@@ -1351,6 +1429,7 @@ main(void)
 		cmocka_unit_test(test_expired_rrsig),
 		cmocka_unit_test(test_reply_rewritten),
 		cmocka_unit_test(test_replace_type),
+		cmocka_unit_test(test_opt_tsig_apart),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
