@@ -3,7 +3,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,10 +11,12 @@
 #include <sys/random.h>
 
 #include <ldns/ldns.h>
+#include <urcu.h>
 
 #include "cache.h"
 #include "corefile.h"
 #include "dname.h"
+#include "rtable.h"
 #include "wire.h"
 #include "xmalloc.h"
 
@@ -377,8 +378,8 @@ cache_config_free(struct cache_config *cfg)
 }
 
 /*
- * The cache: one hash table over both types, and per type a list in
- * least-recently-used order whose length is bounded by the type's
+ * The cache: one index over both types (an rtable: a miss reads a slot line,
+ * not a chain of entries), and per type a list in least-recently-used order whose length is bounded by the type's
  * capacity. A key is the lower-cased qname, qtype, qclass and the query's
  * DO and CD bits; an entry holds the reply as wire, without OPT, with every
  * TTL set to the entry's TTL as CoreDNS sets them.
@@ -387,7 +388,6 @@ cache_config_free(struct cache_config *cfg)
 #define KEY_CD		0x02
 
 struct cache_entry {
-	struct cache_entry *hnext;		/* hash chain */
 	struct cache_entry *prev, *next;	/* its type's LRU list */
 	uint64_t hash;
 	time_t	 stored;
@@ -404,8 +404,12 @@ struct cache_entry {
 	uint16_t qend;		/* end of the question */
 	uint16_t aroff;		/* start of the additional section */
 	uint16_t len;
+	uint32_t room;		/* bytes data has */
 	uint8_t	 data[];	/* wire, then the key's name */
 };
+
+/* data's room is rounded up so that a removed entry's memory fits most new ones. */
+#define CACHE_ROOM_STEP	32
 
 struct cache_list {
 	struct cache_entry *head, *tail;
@@ -419,9 +423,8 @@ struct cache_zones {
 };
 
 struct cache {
-	pthread_mutex_t lock;
-	struct cache_entry **buckets;
-	size_t	 nbuckets;	/* a power of two */
+	struct rtable *index;	/* entries by hash */
+	struct cache_entry *spare;	/* the last removed, for the next insert */
 	uint64_t seed;
 	struct cache_list list[CACHE_NTYPES];
 	struct cache_zones zones;
@@ -438,19 +441,6 @@ struct cache {
 	uint16_t edns_size;
 	char	*zones_label;
 	struct cache_stats stats;
-};
-
-/* The parts of a query the cache needs; qname points into the query. */
-struct cache_query {
-	const uint8_t *qname;
-	size_t	 namelen;
-	uint8_t	 lname[DNAME_MAX];
-	uint16_t qtype;
-	uint16_t qclass;
-	uint8_t	 flags;
-	bool	 edns;
-	bool	 ad;
-	uint64_t hash;
 };
 
 /* Reply classes, as CoreDNS's response.Typify names them. */
@@ -487,11 +477,11 @@ wire_walk(const uint8_t *w, size_t len, size_t pos, unsigned n,
 
 /*
  * The name eight bytes a step from a per-cache seed, then murmur3's
- * finalizer: the bucket bits depend on the whole hash, which clients
- * cannot compute to crowd a bucket.
+ * finalizer: the home slot depends on the whole hash, which clients
+ * cannot compute to crowd a run of slots.
  */
 static uint64_t
-cache_hash(uint64_t seed, const struct cache_query *q)
+cache_hash(uint64_t seed, const struct cache_key *q)
 {
 	uint8_t	 tail[5];
 	uint64_t h = dname_hash_fold(seed ^ q->namelen, q->lname, q->namelen);
@@ -511,9 +501,9 @@ cache_hash(uint64_t seed, const struct cache_query *q)
  * Reads the question and the OPT's DO bit. A query's name is never
  * compressed (it is the first name of the message).
  */
-static bool
-cache_query_parse(const struct cache *c, const uint8_t *w, size_t len,
-    struct cache_query *q)
+bool
+cache_key(const struct cache *c, const uint8_t *w, size_t len,
+    struct cache_key *q)
 {
 	size_t	 pos = WIRE_HEADER;
 	int	 opt = 0;
@@ -547,6 +537,23 @@ cache_query_parse(const struct cache *c, const uint8_t *w, size_t len,
 	q->ad = (w[3] & 0x20) != 0;
 	q->hash = cache_hash(c->seed, q);
 	return true;
+}
+
+void
+cache_key_wire(const struct cache *c, const struct wire_query *wq,
+    struct cache_key *q)
+{
+	const uint8_t	*w = wq->pkt;
+
+	q->qname = wq->qname;
+	q->namelen = dname_length(wq->lname);
+	memcpy(q->lname, wq->lname, q->namelen);
+	q->qtype = wq->qtype;
+	q->qclass = wq->qclass;
+	q->edns = wq->edns;
+	q->flags = (wq->dnssec_ok ? KEY_DO : 0) | ((w[3] & 0x10) ? KEY_CD : 0);
+	q->ad = (w[3] & 0x20) != 0;
+	q->hash = cache_hash(c->seed, q);
 }
 
 static bool
@@ -613,22 +620,17 @@ struct cache *
 cache_new(const struct cache_config *cfg)
 {
 	struct cache *c = xcalloc(1, sizeof(*c));
-	size_t	 total = 0;
 
-	pthread_mutex_init(&c->lock, NULL);
 	if (getrandom(&c->seed, sizeof(c->seed), 0) != sizeof(c->seed))
 		c->seed = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)c;
 	for (int t = 0; t < CACHE_NTYPES; t++) {
 		c->list[t].cap = cache_capacity(cfg->type[t].capacity);
-		total += c->list[t].cap;
 		c->max_ttl[t] = cfg->type[t].max_ttl;
 		c->min_ttl[t] = cfg->type[t].min_ttl;
 		zones_init(&c->disabled[t], cfg->type[t].disabled,
 		    cfg->type[t].ndisabled);
 	}
-	for (c->nbuckets = 1024; c->nbuckets < total; c->nbuckets *= 2)
-		;
-	c->buckets = xcalloc(c->nbuckets, sizeof(*c->buckets));
+	c->index = rtable_new();
 	zones_init(&c->zones, cfg->zones, cfg->nzones);
 	c->zones_label = zones_label(cfg->zones, cfg->nzones);
 	c->prefetch = cfg->prefetch;
@@ -658,8 +660,9 @@ cache_free(struct cache *c)
 	}
 	zones_clear(&c->zones);
 	free(c->zones_label);
-	free(c->buckets);
-	pthread_mutex_destroy(&c->lock);
+	free(c->spare);
+	rtable_free(c->index);
+	rcu_barrier();		/* arrays the index's growth retired */
 	free(c);
 }
 
@@ -693,11 +696,9 @@ cache_zones_label(const struct cache *c)
 void
 cache_stats(struct cache *c, struct cache_stats *st)
 {
-	pthread_mutex_lock(&c->lock);
 	*st = c->stats;
 	for (int t = 0; t < CACHE_NTYPES; t++)
 		st->entries[t] = c->list[t].n;
-	pthread_mutex_unlock(&c->lock);
 }
 
 /* The entry's TTL left at now: 0 or less once expired. */
@@ -724,12 +725,15 @@ entry_stale_ok(const struct cache *c, const struct cache_entry *e,
 }
 
 static struct cache_entry *
-cache_find(const struct cache *c, const struct cache_query *q)
+cache_find(const struct cache *c, const struct cache_key *q)
 {
+	struct rtable_iter it;
 	struct cache_entry *e;
 
-	for (e = c->buckets[q->hash & (c->nbuckets - 1)]; e; e = e->hnext)
-		if (e->hash == q->hash && e->qtype == q->qtype &&
+	/* The index compares the whole hash. */
+	for (e = rtable_first(c->index, q->hash, &it); e != NULL;
+	    e = rtable_next(&it))
+		if (e->qtype == q->qtype &&
 		    e->qclass == q->qclass && e->flags == q->flags &&
 		    e->namelen == q->namelen &&
 		    memcmp(e->data + e->len, q->lname, q->namelen) == 0)
@@ -765,17 +769,18 @@ list_push(struct cache_list *l, struct cache_entry *e)
 	l->n++;
 }
 
-/* Unlinks e from its list and chain and frees it. */
+/*
+ * Unlinks e from its index and list; its memory becomes the spare (an
+ * insert after an eviction reuses it instead of freeing a cold block and
+ * allocating another).
+ */
 static void
 cache_remove(struct cache *c, struct cache_entry *e)
 {
-	struct cache_entry **pp = &c->buckets[e->hash & (c->nbuckets - 1)];
-
-	while (*pp != e)
-		pp = &(*pp)->hnext;
-	*pp = e->hnext;
+	rtable_del(c->index, e->hash, e);
 	list_unlink(&c->list[e->type], e);
-	free(e);
+	free(c->spare);
+	c->spare = e;
 }
 
 /*
@@ -784,7 +789,7 @@ cache_remove(struct cache *c, struct cache_entry *e)
  */
 static size_t
 cache_render(const struct cache *c, const struct cache_entry *e,
-    const struct cache_query *q, const uint8_t *query, uint32_t ttl,
+    const struct cache_key *q, const uint8_t *query, uint32_t ttl,
     uint16_t udp_size, uint8_t *out, size_t outmax)
 {
 	size_t	 limit = udp_size != 0 ? udp_size : UINT16_MAX;
@@ -840,7 +845,7 @@ entry_show_ttl(const struct cache *c, const struct cache_entry *e,
 }
 
 static size_t
-cache_hit(struct cache *c, struct cache_entry *e, const struct cache_query *q,
+cache_hit(struct cache *c, struct cache_entry *e, const struct cache_key *q,
     const uint8_t *query, uint16_t udp_size, time_t now, uint8_t *out,
     size_t outmax)
 {
@@ -859,23 +864,33 @@ size_t
 cache_lookup(struct cache *c, const uint8_t *query, size_t qlen,
     uint16_t udp_size, time_t now, uint8_t *out, size_t outmax, bool *stale)
 {
-	struct cache_query q;
+	struct cache_key q;
+
+	*stale = false;
+	if (!cache_key(c, query, qlen, &q))
+		return 0;
+	return cache_lookup_key(c, &q, query, udp_size, now, out, outmax,
+	    stale);
+}
+
+size_t
+cache_lookup_key(struct cache *c, const struct cache_key *q,
+    const uint8_t *query, uint16_t udp_size, time_t now, uint8_t *out,
+    size_t outmax, bool *stale)
+{
 	struct cache_entry *e;
 	size_t	 n = 0;
 
 	*stale = false;
-	if (!cache_query_parse(c, query, qlen, &q))
-		return 0;
-	pthread_mutex_lock(&c->lock);
 	c->stats.requests++;
-	if ((e = cache_find(c, &q)) == NULL)
+	if ((e = cache_find(c, q)) == NULL)
 		;
 	else if (entry_ttl(e, now) > 0)
-		n = cache_hit(c, e, &q, query, udp_size, now, out, outmax);
+		n = cache_hit(c, e, q, query, udp_size, now, out, outmax);
 	else if (!entry_stale_ok(c, e, now))
 		cache_remove(c, e);
 	else if (!c->stale_verify &&
-	    (n = cache_hit(c, e, &q, query, udp_size, now, out, outmax)) > 0) {
+	    (n = cache_hit(c, e, q, query, udp_size, now, out, outmax)) > 0) {
 		/* Immediate mode: the caller refreshes it, as a prefetch. */
 		*stale = true;
 		c->stats.served_stale++;
@@ -885,7 +900,6 @@ cache_lookup(struct cache *c, const uint8_t *query, size_t qlen,
 		c->stats.hits[e->type]++;
 	else
 		c->stats.misses++;
-	pthread_mutex_unlock(&c->lock);
 	return n;
 }
 
@@ -893,19 +907,17 @@ size_t
 cache_lookup_stale(struct cache *c, const uint8_t *query, size_t qlen,
     uint16_t udp_size, time_t now, uint8_t *out, size_t outmax)
 {
-	struct cache_query q;
+	struct cache_key q;
 	struct cache_entry *e;
 	size_t	 n = 0;
 
-	if (c->stale == 0 || !cache_query_parse(c, query, qlen, &q))
+	if (c->stale == 0 || !cache_key(c, query, qlen, &q))
 		return 0;
-	pthread_mutex_lock(&c->lock);
 	if ((e = cache_find(c, &q)) != NULL &&
 	    (entry_ttl(e, now) > 0 || entry_stale_ok(c, e, now)) &&
 	    (n = cache_hit(c, e, &q, query, udp_size, now, out, outmax)) > 0 &&
 	    entry_ttl(e, now) <= 0)
 		c->stats.served_stale++;
-	pthread_mutex_unlock(&c->lock);
 	return n;
 }
 
@@ -914,14 +926,13 @@ bool
 cache_should_prefetch(struct cache *c, const uint8_t *query, size_t qlen,
     time_t now)
 {
-	struct cache_query q;
+	struct cache_key q;
 	struct cache_entry *e;
 	int64_t	 ttl, threshold;
 	bool	 due = false;
 
-	if (c->prefetch <= 0 || !cache_query_parse(c, query, qlen, &q))
+	if (c->prefetch <= 0 || !cache_key(c, query, qlen, &q))
 		return false;
-	pthread_mutex_lock(&c->lock);
 	if ((e = cache_find(c, &q)) != NULL && (ttl = entry_ttl(e, now)) > 0) {
 		if (e->freq_hits == 0 ||
 		    e->freq_last < now - c->prefetch_window)
@@ -934,7 +945,6 @@ cache_should_prefetch(struct cache *c, const uint8_t *query, size_t qlen,
 		if (due)
 			c->stats.prefetches++;
 	}
-	pthread_mutex_unlock(&c->lock);
 	return due;
 }
 
@@ -1020,7 +1030,7 @@ cache_reply_rr(const uint8_t *w, size_t len, size_t pos, int sec,
  * every record. False when it is no reply to q or is malformed.
  */
 static bool
-cache_reply_scan(const uint8_t *w, size_t len, const struct cache_query *q,
+cache_reply_scan(const uint8_t *w, size_t len, const struct cache_key *q,
     time_t now, struct cache_reply *r)
 {
 	size_t	 pos = WIRE_HEADER + q->namelen;
@@ -1116,14 +1126,25 @@ cache_duration(const struct cache *c, const struct cache_reply *r,
 
 /* The entry for reply w (its TTLs rewritten already): the bytes before any OPT or TSIG. */
 static struct cache_entry *
-cache_entry_new(const uint8_t *w, const struct cache_reply *r,
-    const struct cache_query *q, uint32_t ttl, bool ad)
+cache_entry_new(struct cache *c, const uint8_t *w,
+    const struct cache_reply *r, const struct cache_key *q, uint32_t ttl,
+    bool ad)
 {
 	struct cache_entry *e;
+	size_t	 need = r->keep + q->namelen, room;
 
 	if (r->keep > UINT16_MAX)
 		return NULL;
-	e = xcalloc(1, sizeof(*e) + r->keep + q->namelen);
+	if (c->spare != NULL && c->spare->room >= need) {
+		e = c->spare;
+		room = e->room;
+		c->spare = NULL;
+	} else {
+		room = (need + CACHE_ROOM_STEP - 1) & ~(size_t)(CACHE_ROOM_STEP - 1);
+		e = xmalloc(sizeof(*e) + room);
+	}
+	memset(e, 0, sizeof(*e));
+	e->room = (uint32_t)room;
 	memcpy(e->data, w, r->keep);
 	wire_put16(e->data + 10, r->arcount);
 	memcpy(e->data + r->keep, q->lname, q->namelen);
@@ -1149,8 +1170,8 @@ static void
 cache_put(struct cache *c, struct cache_entry *e, time_t now)
 {
 	struct cache_list *l = &c->list[e->type];
-	struct cache_entry *old, **bucket;
-	struct cache_query q = { .hash = e->hash, .qtype = e->qtype,
+	struct cache_entry *old;
+	struct cache_key q = { .hash = e->hash, .qtype = e->qtype,
 	    .qclass = e->qclass, .flags = e->flags, .namelen = e->namelen };
 
 	memcpy(q.lname, e->data + e->len, e->namelen);
@@ -1170,37 +1191,24 @@ cache_put(struct cache *c, struct cache_entry *e, time_t now)
 		cache_remove(c, l->tail);
 		c->stats.evictions[e->type]++;
 	}
-	bucket = &c->buckets[e->hash & (c->nbuckets - 1)];
-	e->hnext = *bucket;
-	*bucket = e;
+	rtable_add(c->index, e->hash, e);
 	list_push(l, e);
-}
-
-/*
- * What CoreDNS's ResponseWriter does to the reply it passes on: every TTL
- * but the OPT's set to the cached one, AD cleared for a client that did
- * not ask for it. Left alone when the walk finds it malformed.
- */
-static void
-reply_rewrite(uint8_t *w, size_t len, uint32_t ttl, bool ad)
-{
-	unsigned n = (unsigned)wire_get16(w + 6) + wire_get16(w + 8) +
-	    wire_get16(w + 10);
-	size_t	 pos;
-
-	if ((pos = wire_skip_name(w, len, WIRE_HEADER)) == 0 ||
-	    pos + 4 > len || wire_walk(w, len, pos + 4, n, NULL, 0, NULL) == 0)
-		return;
-	(void)wire_walk(w, len, pos + 4, n, w, ttl, NULL);
-	if (!ad)
-		w[3] &= (uint8_t)~0x20;
 }
 
 void
 cache_insert(struct cache *c, const uint8_t *query, size_t qlen,
     uint8_t *resp, size_t rlen, time_t now)
 {
-	struct cache_query q;
+	struct cache_key q;
+
+	if (cache_key(c, query, qlen, &q) && cache_match(c, q.qname))
+		cache_insert_key(c, &q, resp, rlen, now);
+}
+
+void
+cache_insert_key(struct cache *c, const struct cache_key *q, uint8_t *resp,
+    size_t rlen, time_t now)
+{
 	struct cache_reply r;
 	struct cache_entry *e;
 	enum cache_kind k;
@@ -1208,29 +1216,32 @@ cache_insert(struct cache *c, const uint8_t *query, size_t qlen,
 	uint32_t ttl;
 	bool	 ad;
 
-	if (!cache_query_parse(c, query, qlen, &q) || !cache_match(c, q.qname))
-		return;
-	if (!cache_reply_scan(resp, rlen, &q, now, &r)) {
-		pthread_mutex_lock(&c->lock);
+	if (!cache_reply_scan(resp, rlen, q, now, &r)) {
 		c->stats.drops++;
-		pthread_mutex_unlock(&c->lock);
 		return;
 	}
-	k = cache_classify(resp, &r, q.qtype);
+	k = cache_classify(resp, &r, q->qtype);
 	t = k == KIND_NXDOMAIN || k == KIND_NODATA || k == KIND_SERVFAIL ?
 	    CACHE_DENIAL : CACHE_SUCCESS;
 	ttl = cache_duration(c, &r, k, t);
 	/* CoreDNS keeps AD only for a client that could see it. */
-	ad = (resp[3] & 0x20) && ((q.flags & KEY_DO) || q.ad);
-	reply_rewrite(resp, rlen, ttl, ad);
+	ad = (resp[3] & 0x20) && ((q->flags & KEY_DO) || q->ad);
+	/*
+	 * What CoreDNS's ResponseWriter passes on: every TTL but the OPT's the
+	 * cached one (the scan checked the records' bounds), AD only for a
+	 * client that could see it.
+	 */
+	(void)wire_walk(resp, rlen, WIRE_HEADER + q->namelen + 4,
+	    (unsigned)wire_get16(resp + 6) + wire_get16(resp + 8) +
+	    wire_get16(resp + 10), resp, ttl, NULL);
+	if (!ad)
+		resp[3] &= (uint8_t)~0x20;
 	if ((resp[2] & 0x02) || k == KIND_OTHER || ttl == 0 || !r.tail_ok ||
-	    zones_match(&c->disabled[t], q.lname) ||
-	    (e = cache_entry_new(resp, &r, &q, ttl, ad)) == NULL)
+	    zones_match(&c->disabled[t], q->lname) ||
+	    (e = cache_entry_new(c, resp, &r, q, ttl, ad)) == NULL)
 		return;
 	e->type = t;
 	e->servfail = k == KIND_SERVFAIL;
 	e->stored = now;
-	pthread_mutex_lock(&c->lock);
 	cache_put(c, e, now);
-	pthread_mutex_unlock(&c->lock);
 }

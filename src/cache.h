@@ -7,8 +7,11 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "dname.h"
+
 struct cache;
 struct corefile_line;
+struct wire_query;
 
 enum cache_type {
 	CACHE_SUCCESS,		/* NOERROR, with answers or not; delegations */
@@ -65,11 +68,38 @@ int	 cache_config_parse(const struct corefile_line *,
 	    struct cache_config **out, char *err, size_t errlen);
 void	 cache_config_free(struct cache_config *);
 
-/* A cache for cfg; copies what it needs, so cfg may go. Thread-safe. */
+/*
+ * A cache for cfg; copies what it needs, so cfg may go. One thread uses it,
+ * registered with RCU (zone_thread_register): its index is an rtable.
+ */
 struct cache *cache_new(const struct cache_config *cfg);
 void	 cache_free(struct cache *);
 /* True when qname (wire, any case) lies in the cache's zones. */
 bool	 cache_match(const struct cache *, const uint8_t *qname);
+
+/*
+ * A query as the cache keys it: the lower-cased name, type, class, DO and
+ * CD. Made once, it serves a lookup and the insert after a miss; qname
+ * points into the query.
+ */
+struct cache_key {
+	const uint8_t	*qname;
+	size_t		 namelen;
+	uint8_t		 lname[DNAME_MAX];
+	uint16_t	 qtype;
+	uint16_t	 qclass;
+	uint8_t		 flags;
+	bool		 edns;
+	bool		 ad;
+	uint64_t	 hash;
+};
+
+/* The key of query; false when it is no query (QR, opcode, one question, malformed records). */
+bool	 cache_key(const struct cache *, const uint8_t *query, size_t qlen,
+	    struct cache_key *);
+/* The key of a query wire.c parsed already (the fast path's). */
+void	 cache_key_wire(const struct cache *, const struct wire_query *,
+	    struct cache_key *);
 
 /*
  * Answers query from the cache into out: the stored reply with the query's
@@ -84,6 +114,10 @@ bool	 cache_match(const struct cache *, const uint8_t *qname);
 size_t	 cache_lookup(struct cache *, const uint8_t *query, size_t qlen,
 	    uint16_t udp_size, time_t now, uint8_t *out, size_t outmax,
 	    bool *stale);
+/* cache_lookup with query's key made already. */
+size_t	 cache_lookup_key(struct cache *, const struct cache_key *,
+	    const uint8_t *query, uint16_t udp_size, time_t now, uint8_t *out,
+	    size_t outmax, bool *stale);
 /*
  * After the upstream failed (no answer, or an rcode other than NOERROR and
  * NXDOMAIN): an expired entry within serve_stale's duration, with TTL 0,
@@ -107,6 +141,9 @@ bool	 cache_should_prefetch(struct cache *, const uint8_t *query,
  * the capped one, and AD goes unless the query had DO or AD. Both borrowed.
  */
 void	 cache_insert(struct cache *, const uint8_t *query, size_t qlen,
+	    uint8_t *resp, size_t rlen, time_t now);
+/* cache_insert with the query's key made already; its name in the cache's zones. */
+void	 cache_insert_key(struct cache *, const struct cache_key *,
 	    uint8_t *resp, size_t rlen, time_t now);
 
 /* A snapshot of the counters. */

@@ -1264,12 +1264,14 @@ server_fast_answer(struct server_query *sq, const struct wire_query *q,
 {
 	struct server_block	*b = sq->b;
 	struct wire_msg		 m;
+	struct cache_key	 key;
 	bool			 stale;
 	time_t			 now = 0;
 
 	if (b->cache != NULL && cache_match(b->cache, q->qname)) {
 		now = time(NULL);
-		*n = cache_lookup(b->cache, sq->wire, sq->qsize,
+		cache_key_wire(b->cache, q, &key);
+		*n = cache_lookup_key(b->cache, &key, sq->wire,
 		    sq->transport == RESPONDER_TCP ? 0 : (uint16_t)limit, now,
 		    out, max, &stale);
 		sq->cache_missed = true;
@@ -1297,7 +1299,7 @@ server_fast_answer(struct server_query *sq, const struct wire_query *q,
 	if (b->cfg->loadbalance)
 		(void)wire_shuffle(out, *n);
 	if (sq->cacheable) {
-		cache_insert(b->cache, sq->wire, sq->qsize, out, *n, now);
+		cache_insert_key(b->cache, &key, out, *n, now);
 		if (*n > limit)
 			*n = wire_msg_finish(&m, *rcode, limit);
 	}

@@ -8,6 +8,7 @@
 #include "corefile.h"
 #include "fuzz.h"
 #include "log.h"
+#include "zone.h"
 
 /*
  * Input: the query's length (two bytes, big-endian), the query, then the
@@ -29,6 +30,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	log_init(0, 1);
+	zone_thread_register();
 	if ((cf = corefile_parse("fuzz", text, err, sizeof(err))) == NULL ||
 	    cache_config_parse(corefile_first(corefile_block(cf, 0)), &cfg,
 	    err, sizeof(err)) != 0) {

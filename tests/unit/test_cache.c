@@ -13,6 +13,7 @@
 #include "cache.h"
 #include "corefile.h"
 #include "wire.h"
+#include "zone.h"
 
 #define T0	((time_t)1700000000)	/* the fake clock's start */
 #define WIRE	65535
@@ -1431,6 +1432,11 @@ main(void)
 		cmocka_unit_test(test_replace_type),
 		cmocka_unit_test(test_opt_tsig_apart),
 	};
+	int	 rc;
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	/* As petdns's thread: the cache's index is read under RCU. */
+	zone_thread_register();
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	zone_thread_unregister();
+	return rc;
 }
