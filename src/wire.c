@@ -93,8 +93,10 @@ wire_msg_init(struct wire_msg *m, uint8_t *buf, size_t max,
 	    m->start[WIRE_ADDITIONAL] = q->qend;
 	/* The question's suffixes are the first compression targets. */
 	for (size_t pos = WIRE_HEADER; buf[pos] != 0 && m->nptrs < WIRE_PTRS;
-	    pos += (size_t)buf[pos] + 1)
+	    pos += (size_t)buf[pos] + 1) {
+		m->ptrlen[m->nptrs] = (uint8_t)(q->qend - 4 - pos);
 		m->ptrs[m->nptrs++] = (uint16_t)pos;
+	}
 }
 
 static uint8_t
@@ -121,9 +123,12 @@ wire_name_eq(const uint8_t *buf, size_t len, size_t off, const uint8_t *name)
 			return true;
 		if (off + name[0] >= len)
 			return false;
-		for (size_t i = 1; i <= name[0]; i++)
-			if (wire_lower(buf[off + i]) != wire_lower(name[i]))
-				return false;
+		/* Both are mostly lower case already: bytes first, then folded. */
+		if (memcmp(buf + off + 1, name + 1, name[0]) != 0)
+			for (size_t i = 1; i <= name[0]; i++)
+				if (wire_lower(buf[off + i]) !=
+				    wire_lower(name[i]))
+					return false;
 		off += (size_t)buf[off] + 1;
 		name += name[0] + 1;
 	}
@@ -142,6 +147,8 @@ wire_room(struct wire_msg *m, size_t n)
 static void
 wire_put_name(struct wire_msg *m, const uint8_t *name)
 {
+	size_t	rem;		/* the length of the suffix at name */
+
 	/* Most owners are the question's name as asked: its offset at once. */
 	if (name == m->q->qname && m->nptrs > 0) {
 		if (wire_room(m, 2)) {
@@ -151,15 +158,20 @@ wire_put_name(struct wire_msg *m, const uint8_t *name)
 		}
 		return;
 	}
+	rem = dname_length(name);
 	for (;;) {
 		if (name[0] == 0) {
 			if (wire_room(m, 1))
 				m->buf[m->len++] = 0;
 			return;
 		}
+		/*
+		 * ptrs are where labels were written: length bytes. A suffix
+		 * of another length or first label cannot match: compared only
+		 * when both agree (the first match wins, as before).
+		 */
 		for (size_t i = 0; i < m->nptrs; i++)
-			/* ptrs are where labels were written: length bytes. */
-			if (m->buf[m->ptrs[i]] == name[0] &&
+			if (m->buf[m->ptrs[i]] == name[0] && m->ptrlen[i] == rem &&
 			    wire_name_eq(m->buf, m->len, m->ptrs[i], name)) {
 				if (wire_room(m, 2)) {
 					wire_put16(m->buf + m->len,
@@ -170,10 +182,13 @@ wire_put_name(struct wire_msg *m, const uint8_t *name)
 			}
 		if (!wire_room(m, (size_t)name[0] + 1))
 			return;
-		if (m->len < WIRE_PTR_MAX && m->nptrs < WIRE_PTRS)
+		if (m->len < WIRE_PTR_MAX && m->nptrs < WIRE_PTRS) {
+			m->ptrlen[m->nptrs] = (uint8_t)rem;
 			m->ptrs[m->nptrs++] = (uint16_t)m->len;
+		}
 		memcpy(m->buf + m->len, name, (size_t)name[0] + 1);
 		m->len += (size_t)name[0] + 1;
+		rem -= (size_t)name[0] + 1;
 		name += name[0] + 1;
 	}
 }

@@ -73,6 +73,7 @@ struct wire_msg {
 	size_t		 start[3];	/* where each section starts */
 	uint16_t	 count[3];
 	uint16_t	 ptrs[WIRE_PTRS];
+	uint8_t		 ptrlen[WIRE_PTRS];	/* the suffix's length there, uncompressed */
 	size_t		 nptrs;
 	bool		 full;		/* something did not fit in max */
 	const struct wire_query *q;
