@@ -9,8 +9,9 @@
 
 /*
  * A slot is empty (p NULL: a probe stops), gone (p RTABLE_GONE: a deleted
- * entry, a probe goes on) or live. A published array never gets an empty
- * slot back, so a live entry is always reached from its home slot.
+ * entry, a probe goes on) or live. A slot becomes empty again only when the
+ * next one is empty (no probe goes through it then), so a live entry is
+ * always reached from its home slot.
  */
 struct rtable_slot {
 	_Atomic uint64_t	 hash;
@@ -216,11 +217,28 @@ rtable_replace(struct rtable *t, uint64_t hash, const void *old, void *new)
 bool
 rtable_del(struct rtable *t, uint64_t hash, const void *p)
 {
+	struct rtable_slots	*a = t->a;
 	struct rtable_slot	*sl = rtable_slot_of(t, hash, p);
+	size_t			 i;
 
 	if (sl == NULL)
 		return false;
-	atomic_store_explicit(&sl->p, RTABLE_GONE, memory_order_release);
 	t->n--;
+	i = (size_t)(sl - a->s);
+	if (atomic_load_explicit(&a->s[i + 1 == a->cap ? 0 : i + 1].p,
+	    memory_order_relaxed) != NULL) {
+		atomic_store_explicit(&sl->p, RTABLE_GONE, memory_order_release);
+		return true;
+	}
+	/*
+	 * The end of a run: empty, and so are the markers just before it.
+	 * Churn (a delete and an add an update) then rebuilds the array less.
+	 */
+	do {
+		atomic_store_explicit(&a->s[i].p, NULL, memory_order_release);
+		t->used--;
+		i = i == 0 ? a->cap - 1 : i - 1;
+	} while (atomic_load_explicit(&a->s[i].p, memory_order_relaxed) ==
+	    RTABLE_GONE);
 	return true;
 }
