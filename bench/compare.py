@@ -491,11 +491,11 @@ def parse_dnsperf(txt):
             "codes": codes}
 
 
-def perf_run(a, server, queries, mode, work, tag):
-    """One dnsperf run against a running server: the figures."""
+def perf_run(a, server, queries, mode, work, tag, qps=None):
+    """One dnsperf run against a running server (at qps, else full speed): the figures."""
     c0, d0, p0, t0 = cpu_s(server.pid), udp_drops(server.port), psi_total(), time.monotonic()
     l0 = os.times()
-    out = subprocess.run(dnsperf(a, server.port, queries, a.seconds, mode),
+    out = subprocess.run(dnsperf(a, server.port, queries, a.seconds, mode, qps=qps),
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT).stdout.decode()
     l1 = os.times()
     c1, d1, p1, t1 = cpu_s(server.pid), udp_drops(server.port), psi_total(), time.monotonic()
@@ -586,6 +586,34 @@ def churn_phase(a, work, preset, cluster, pd, fa, cport, queries, udp_qps):
                     res["qpcpu_churn"], res["qpcpu_drop_pct"], res["churn_rate"], res["busy_quiet"],
                     res["busy_churn"], res["load_busy_quiet"], res["load_busy_churn"],
                     res["fakeapi_busy_quiet"], res["fakeapi_busy_churn"]))
+
+    # The same, dnsperf at one fixed rate in both windows: a query's CPU
+    # depends on the offered load (batches, wakeups), and at full speed the
+    # churn's maker takes dnsperf's CPU, so the windows above differ in load
+    # as well as in churn. At equal load, what remains is what the churn
+    # makes a query cost.
+    fixed = int(res["qps_quiet"] * a.churn_fixed)
+    eq = {"quiet": [], "churn": []}
+    for r in range(a.churn_rounds):
+        for kind in ("quiet", "churn") if r % 2 == 0 else ("churn", "quiet"):
+            ch = churn_start(a, work, cport, "eq%d" % r) if kind == "churn" else None
+            run = perf_run(a, pd, queries, "udp", work, "%s-churneq-%s-%d" % (preset, kind, r),
+                           qps=fixed)
+            if ch is not None:
+                churn_stop(*ch)
+            eq[kind].append(run)
+            time.sleep(0.5)
+    q = [w["q_per_cpu_s"] for w in eq["quiet"]]
+    c = [w["q_per_cpu_s"] for w in eq["churn"]]
+    res["eq_qps_asked"] = fixed
+    res["eq_qps_quiet"] = median([w["qps"] for w in eq["quiet"]])
+    res["eq_qps_churn"] = median([w["qps"] for w in eq["churn"]])
+    res["eq_qpcpu_quiet"], res["eq_qpcpu_churn"] = median(q), median(c)
+    res["eq_qpcpu_drop_pct"] = 100.0 * (1 - median([cc / qq for cc, qq in zip(c, q)]))
+    res["eq_runs"] = eq["quiet"] + eq["churn"]
+    log("churn at an equal %d qps: answered %.0f / %.0f qps, q per petdns CPU-s %.0f / %.0f "
+        "(drop %.1f%%)" % (fixed, res["eq_qps_quiet"], res["eq_qps_churn"], res["eq_qpcpu_quiet"],
+                           res["eq_qpcpu_churn"], res["eq_qpcpu_drop_pct"]))
 
     # What one endpoint change costs petdns: churn alone, no queries.
     time.sleep(1.0)
@@ -914,14 +942,21 @@ def report(a, results, meta):
             # What a saturated petdns would lose: at least the core share the
             # changes take (measured alone), more if its queries got dearer
             # meanwhile (queries per CPU-second under churn). The larger is judged.
-            qdrop = c.get("qpcpu_drop_pct", nan)
+            # Runs saved before the equal-load windows existed judge the
+            # full-speed figure, as they did then.
+            full = c.get("qpcpu_drop_pct", nan)
+            qdrop = c.get("eq_qpcpu_drop_pct", full)
             drop = max(share, qdrop) if qdrop == qdrop else share
             L.append("  %-5s query rate drop during churn < 10%%: %.1f%% for a saturated petdns %s "
                      "(the larger of: %.1f%% of its core spent on %g changes/s; %.1f%% fewer queries "
-                     "per petdns CPU-second under churn); dnsperf's own rate fell %.1f%% (dnsperf busy "
-                     "%.0f%% -> %.0f%%, fakeapi %.0f%% on its core; petdns busy %.0f%% -> %.0f%%)" % (
+                     "per petdns CPU-second under churn %s); at full speed, where dnsperf loses CPU "
+                     "to the churn's maker: %.1f%% fewer per CPU-second, dnsperf's own rate -%.1f%% "
+                     "(dnsperf busy %.0f%% -> %.0f%%, fakeapi %.0f%% on its core; petdns busy "
+                     "%.0f%% -> %.0f%%)" % (
                          r["preset"], drop, "met" if drop < 10 else "NOT met", share,
                          a.churn_rate if hasattr(a, "churn_rate") else 1000, qdrop,
+                         "at an equal %s qps offered" % fmt(c["eq_qps_asked"])
+                         if "eq_qps_asked" in c else "at full speed", full,
                          c["qps_drop_pct"], c.get("load_busy_quiet", nan),
                          c.get("load_busy_churn", nan), c.get("fakeapi_busy_churn", nan),
                          c.get("busy_quiet", nan), c.get("busy_churn", nan)))
@@ -1006,6 +1041,8 @@ def main():
     ap.add_argument("--churn-rate", type=float, default=1000, help="0: no churn phase")
     ap.add_argument("--churn-rounds", type=int, default=5,
                     help="pairs of windows without and with churn (its figure is the noisiest)")
+    ap.add_argument("--churn-fixed", type=float, default=0.7,
+                    help="the equal-load churn windows' rate, as a share of the full-speed quiet rate")
     ap.add_argument("--churn-presets", default="100k",
                     help="presets that get the churn phase (1,000 changes/s is the whole 1k cluster)")
     ap.add_argument("--no-kubeadm", dest="kubeadm", action="store_false",
