@@ -379,10 +379,11 @@ cache_config_free(struct cache_config *cfg)
 
 /*
  * The cache: one index over both types (an rtable: a miss reads a slot line,
- * not a chain of entries), and per type a list in least-recently-used order whose length is bounded by the type's
- * capacity. A key is the lower-cased qname, qtype, qclass and the query's
- * DO and CD bits; an entry holds the reply as wire, without OPT, with every
- * TTL set to the entry's TTL as CoreDNS sets them.
+ * not a chain of entries), and per type a list in least-recently-used order
+ * whose length is bounded by the type's capacity. A key is the lower-cased
+ * qname, qtype, qclass and the query's DO and CD bits; an entry holds the
+ * reply as wire, without OPT or TSIG, with every TTL set to the entry's TTL
+ * as CoreDNS sets them.
  */
 #define KEY_DO		0x01
 #define KEY_CD		0x02
@@ -1034,7 +1035,6 @@ cache_reply_scan(const uint8_t *w, size_t len, const struct cache_key *q,
     time_t now, struct cache_reply *r)
 {
 	size_t	 pos = WIRE_HEADER + q->namelen;
-	unsigned count[3];
 
 	memset(r, 0, sizeof(*r));
 	r->tail_ok = true;
@@ -1045,22 +1045,17 @@ cache_reply_scan(const uint8_t *w, size_t len, const struct cache_key *q,
 	 * Byte by byte against the asked name, folded: length bytes (below
 	 * 'A') must be equal, so a compressed or other name never matches.
 	 */
-	for (size_t i = 0; i < q->namelen; i++) {
-		uint8_t	 b = w[WIRE_HEADER + i];
-
-		if ((b >= 'A' && b <= 'Z' ? b + 32 : b) != q->lname[i])
+	for (size_t i = 0; i < q->namelen; i++)
+		if (dname_lower_byte(w[WIRE_HEADER + i]) != q->lname[i])
 			return false;
-	}
 	if (wire_get16(w + pos) != q->qtype || wire_get16(w + pos + 2) !=
 	    q->qclass)
 		return false;
 	pos += 4;
-	for (int sec = 0; sec < 3; sec++)
-		count[sec] = wire_get16(w + 6 + 2 * sec);
 	for (int sec = 0; sec < 3; sec++) {
 		if (sec == 2)
 			r->aroff = pos;
-		for (unsigned i = 0; i < count[sec]; i++)
+		for (unsigned i = 0; i < wire_get16(w + 6 + 2 * sec); i++)
 			if ((pos = cache_reply_rr(w, len, pos, sec, now, r)) == 0)
 				return false;
 	}

@@ -21,13 +21,6 @@ dname_length(const uint8_t *n)
 	return (size_t)(p - n) + 1;
 }
 
-/* ASCII only, as RFC 4343 folds case: no locale, no branch. */
-static uint8_t
-dname_lower_byte(uint8_t c)
-{
-	return (uint8_t)(c | (uint8_t)((unsigned)(c - 'A') < 26) << 5);
-}
-
 /*
  * Eight bytes a step (SWAR): each byte in 'A'..'Z' gets bit 0x20. Length
  * bytes (0-63) are never in that range, so the whole name is folded as is.

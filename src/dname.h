@@ -10,6 +10,13 @@ struct object_ip;
 
 #define DNAME_MAX	255
 
+/* One byte folded: ASCII only, as RFC 4343 folds case; no locale, no branch. */
+static inline uint8_t
+dname_lower_byte(uint8_t c)
+{
+	return (uint8_t)(c | (uint8_t)((unsigned)(c - 'A') < 26) << 5);
+}
+
 /* Length of a wire name including the root byte. */
 size_t	dname_length(const uint8_t *);
 /* Lower-cases ASCII letters in place. */

@@ -99,12 +99,6 @@ wire_msg_init(struct wire_msg *m, uint8_t *buf, size_t max,
 	}
 }
 
-static uint8_t
-wire_lower(uint8_t c)
-{
-	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
-}
-
 /* Does the (possibly compressed) name at off in buf equal name, ignoring case? */
 static bool
 wire_name_eq(const uint8_t *buf, size_t len, size_t off, const uint8_t *name)
@@ -126,8 +120,8 @@ wire_name_eq(const uint8_t *buf, size_t len, size_t off, const uint8_t *name)
 		/* Both are mostly lower case already: bytes first, then folded. */
 		if (memcmp(buf + off + 1, name + 1, name[0]) != 0)
 			for (size_t i = 1; i <= name[0]; i++)
-				if (wire_lower(buf[off + i]) !=
-				    wire_lower(name[i]))
+				if (dname_lower_byte(buf[off + i]) !=
+				    dname_lower_byte(name[i]))
 					return false;
 		off += (size_t)buf[off] + 1;
 		name += name[0] + 1;
