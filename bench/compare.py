@@ -548,31 +548,38 @@ def churn_stop(p, stats):
         return {}
 
 
-def churn_phase(a, work, preset, cluster, pd, fa, cport, queries, udp_qps):
-    res = {}
-    # The query rate without and with churn, alternating, dnsperf at full speed.
+def churn_windows(a, work, preset, pd, fa, cport, queries, tag, qps=None):
+    """dnsperf windows without and with churn, alternating (at qps, else full speed)."""
     windows = {"quiet": [], "churn": [], "churn_stats": []}
     for r in range(a.churn_rounds):
         for kind in ("quiet", "churn") if r % 2 == 0 else ("churn", "quiet"):
-            ch = None
-            if kind == "churn":
-                ch = churn_start(a, work, cport, "qps%d" % r)
+            ch = churn_start(a, work, cport, "%s%d" % (tag, r)) if kind == "churn" else None
             f0, t0 = cpu_s(fa.pid), time.monotonic()
-            run = perf_run(a, pd, queries, "udp", work, "%s-churnqps-%s-%d" % (preset, kind, r))
+            run = perf_run(a, pd, queries, "udp", work, "%s-churn%s-%s-%d" % (preset, tag, kind, r),
+                           qps=qps)
             run["fakeapi_busy_pct"] = 100.0 * (cpu_s(fa.pid) - f0) / (time.monotonic() - t0)
             if ch is not None:
                 run["churn"] = churn_stop(*ch)
                 windows["churn_stats"].append(run["churn"])
             windows[kind].append(run)
             time.sleep(0.5)
-    q = [w["qps"] for w in windows["quiet"]]
-    c = [w["qps"] for w in windows["churn"]]
-    res["qps_quiet"], res["qps_churn"] = median(q), median(c)
-    res["qps_drop_pct"] = 100.0 * (1 - median([cc / qq for cc, qq in zip(c, q)]))
-    q = [w["q_per_cpu_s"] for w in windows["quiet"]]
-    c = [w["q_per_cpu_s"] for w in windows["churn"]]
-    res["qpcpu_quiet"], res["qpcpu_churn"] = median(q), median(c)
-    res["qpcpu_drop_pct"] = 100.0 * (1 - median([cc / qq for cc, qq in zip(c, q)]))
+    return windows
+
+
+def window_drop(windows, key):
+    """Medians of key without and with churn, and the median drop of adjacent pairs (%)."""
+    q = [w[key] for w in windows["quiet"]]
+    c = [w[key] for w in windows["churn"]]
+    return median(q), median(c), 100.0 * (1 - median([cc / qq for cc, qq in zip(c, q)]))
+
+
+def churn_phase(a, work, preset, cluster, pd, fa, cport, queries, udp_qps):
+    res = {}
+    # The query rate without and with churn, alternating, dnsperf at full speed.
+    windows = churn_windows(a, work, preset, pd, fa, cport, queries, "qps")
+    res["qps_quiet"], res["qps_churn"], res["qps_drop_pct"] = window_drop(windows, "qps")
+    res["qpcpu_quiet"], res["qpcpu_churn"], res["qpcpu_drop_pct"] = window_drop(
+        windows, "q_per_cpu_s")
     for k in ("busy", "load_busy", "fakeapi_busy"):
         res[k + "_quiet"] = median([w[k + "_pct"] for w in windows["quiet"]])
         res[k + "_churn"] = median([w[k + "_pct"] for w in windows["churn"]])
@@ -593,23 +600,11 @@ def churn_phase(a, work, preset, cluster, pd, fa, cport, queries, udp_qps):
     # as well as in churn. At equal load, what remains is what the churn
     # makes a query cost.
     fixed = int(res["qps_quiet"] * a.churn_fixed)
-    eq = {"quiet": [], "churn": []}
-    for r in range(a.churn_rounds):
-        for kind in ("quiet", "churn") if r % 2 == 0 else ("churn", "quiet"):
-            ch = churn_start(a, work, cport, "eq%d" % r) if kind == "churn" else None
-            run = perf_run(a, pd, queries, "udp", work, "%s-churneq-%s-%d" % (preset, kind, r),
-                           qps=fixed)
-            if ch is not None:
-                churn_stop(*ch)
-            eq[kind].append(run)
-            time.sleep(0.5)
-    q = [w["q_per_cpu_s"] for w in eq["quiet"]]
-    c = [w["q_per_cpu_s"] for w in eq["churn"]]
+    eq = churn_windows(a, work, preset, pd, fa, cport, queries, "eq", qps=fixed)
     res["eq_qps_asked"] = fixed
-    res["eq_qps_quiet"] = median([w["qps"] for w in eq["quiet"]])
-    res["eq_qps_churn"] = median([w["qps"] for w in eq["churn"]])
-    res["eq_qpcpu_quiet"], res["eq_qpcpu_churn"] = median(q), median(c)
-    res["eq_qpcpu_drop_pct"] = 100.0 * (1 - median([cc / qq for cc, qq in zip(c, q)]))
+    res["eq_qps_quiet"], res["eq_qps_churn"], _ = window_drop(eq, "qps")
+    res["eq_qpcpu_quiet"], res["eq_qpcpu_churn"], res["eq_qpcpu_drop_pct"] = window_drop(
+        eq, "q_per_cpu_s")
     res["eq_runs"] = eq["quiet"] + eq["churn"]
     log("churn at an equal %d qps: answered %.0f / %.0f qps, q per petdns CPU-s %.0f / %.0f "
         "(drop %.1f%%)" % (fixed, res["eq_qps_quiet"], res["eq_qps_churn"], res["eq_qpcpu_quiet"],
