@@ -1,4 +1,4 @@
-/* rtable.c -- linear probing over (hash, pointer) slots; deletions leave markers until the array is rebuilt. */
+/* rtable.c -- linear probing over (hash, pointer) slots; deletions leave markers but at the end of a run. */
 #include <stdatomic.h>
 #include <stdlib.h>
 

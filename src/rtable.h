@@ -11,8 +11,9 @@
  * lookup reads one or two cache lines of it and then only the entries whose
  * whole hash matches, where a chained table reads a bucket and every entry
  * ahead in its chain. Duplicate hashes are allowed; callers check the key.
- * Growing and clearing deleted slots publish a new array and free the old
- * one after a grace period (call_rcu: the writer is a registered thread).
+ * A deleted entry leaves a marker unless its run ends there. Growing and
+ * clearing markers publish a new array and free the old one after a grace
+ * period (call_rcu: the writer is a registered thread).
  */
 struct rtable;
 struct rtable_slots;

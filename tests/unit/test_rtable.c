@@ -85,19 +85,31 @@ fill_hashes(unsigned seed)
 	}
 }
 
-static void
-test_add_del_replace(void **state)
+/* A table holding every entry of fill_hashes(seed). */
+static struct rtable *
+full_table(unsigned seed)
 {
 	struct rtable	*t = rtable_new();
 
-	(void)state;
-	fill_hashes(1);
+	fill_hashes(seed);
 	for (size_t i = 0; i < N; i++) {
 		rtable_add(t, hashes[i], &item[i]);
 		live[i] = true;
 	}
+	return t;
+}
+
+static void
+test_add_del_replace(void **state)
+{
+	struct rtable	*t = full_table(1);
+
+	(void)state;
 	check_model(t);
-	/* Every third out: deletions leave markers, later adds reuse or rebuild. */
+	/*
+	 * Every third out: deletions leave markers or empty the end of a run,
+	 * later adds reuse slots or rebuild.
+	 */
 	for (size_t i = 0; i < N; i += 3) {
 		assert_true(rtable_del(t, hashes[i], &item[i]));
 		live[i] = false;
@@ -139,14 +151,9 @@ test_add_del_replace(void **state)
 static void
 test_empty_again(void **state)
 {
-	struct rtable	*t = rtable_new();
+	struct rtable	*t = full_table(2);
 
 	(void)state;
-	fill_hashes(2);
-	for (size_t i = 0; i < N; i++) {
-		rtable_add(t, hashes[i], &item[i]);
-		live[i] = true;
-	}
 	for (size_t i = 0; i < N; i++) {
 		assert_true(rtable_del(t, hashes[i], &item[i]));
 		live[i] = false;
