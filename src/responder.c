@@ -123,6 +123,7 @@ struct responder_mmsg {
 	union responder_cmsg	 ctl_out[RESPONDER_MMSG];
 	uint8_t			 query[RESPONDER_MMSG][RESPONDER_MSG_MAX];
 	uint8_t			 resp[RESPONDER_MMSG][RESPONDER_MSG_MAX];
+	int			 filled;	/* by the last recvmmsg */
 };
 
 struct responder {
@@ -419,6 +420,24 @@ responder_limit(int given, const char *env, int def)
 	return v != NULL && atoi(v) > 0 ? atoi(v) : def;
 }
 
+/* The receive headers point at their buffers once and for all. */
+static void
+responder_mmsg_init(struct responder_mmsg *b)
+{
+	for (int i = 0; i < RESPONDER_MMSG; i++) {
+		struct msghdr *m = &b->in[i].msg_hdr;
+
+		b->iov_in[i].iov_base = b->query[i];
+		b->iov_in[i].iov_len = RESPONDER_MSG_MAX;
+		m->msg_name = &b->from[i];
+		m->msg_namelen = sizeof(b->from[i]);
+		m->msg_iov = &b->iov_in[i];
+		m->msg_iovlen = 1;
+		m->msg_control = b->ctl_in[i].buf;
+		m->msg_controllen = sizeof(b->ctl_in[i].buf);
+	}
+}
+
 struct responder *
 responder_new(struct event_base *base, const struct responder_limits *lim)
 {
@@ -430,6 +449,7 @@ responder_new(struct event_base *base, const struct responder_limits *lim)
 		lim = &none;
 	r->base = base;
 	r->mmsg = xcalloc(1, sizeof(*r->mmsg));
+	responder_mmsg_init(r->mmsg);
 	TAILQ_INIT(&r->listeners);
 	TAILQ_INIT(&r->conns);
 	TAILQ_INIT(&r->tickets);
@@ -526,25 +546,23 @@ responder_udp_recv(struct responder_listener *l)
 	struct responder_mmsg	*b = l->r->mmsg;
 	int			 n;
 
-	for (int i = 0; i < RESPONDER_MMSG; i++) {
-		struct msghdr *m = &b->in[i].msg_hdr;
-
-		b->iov_in[i].iov_base = b->query[i];
-		b->iov_in[i].iov_len = RESPONDER_MSG_MAX;
-		memset(m, 0, sizeof(*m));
-		m->msg_name = &b->from[i];
-		m->msg_namelen = sizeof(b->from[i]);
-		m->msg_iov = &b->iov_in[i];
-		m->msg_iovlen = 1;
-		m->msg_control = b->ctl_in[i].buf;
-		m->msg_controllen = sizeof(b->ctl_in[i].buf);
+	/*
+	 * recvmmsg rewrites the name and control lengths of the headers it
+	 * fills (a failed receive writes nothing): only those are reset,
+	 * not all RESPONDER_MMSG headers each call.
+	 */
+	for (int i = 0; i < b->filled; i++) {
+		b->in[i].msg_hdr.msg_namelen = sizeof(b->from[i]);
+		b->in[i].msg_hdr.msg_controllen = sizeof(b->ctl_in[i].buf);
 	}
+	b->filled = 0;
 	while ((n = recvmmsg(l->fd, b->in, RESPONDER_MMSG, MSG_DONTWAIT,
 	    NULL)) == -1 && errno == EINTR)
 		continue;
 	if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK)
 		log_debug("udp receive: %s", strerror(errno));
-	return n > 0 ? n : 0;
+	b->filled = n > 0 ? n : 0;
+	return b->filled;
 }
 
 /*
