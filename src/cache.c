@@ -547,7 +547,7 @@ cache_key_wire(const struct cache *c, const struct wire_query *wq,
 	const uint8_t	*w = wq->pkt;
 
 	q->qname = wq->qname;
-	q->namelen = dname_length(wq->lname);
+	q->namelen = wq->namelen;
 	memcpy(q->lname, wq->lname, q->namelen);
 	q->qtype = wq->qtype;
 	q->qclass = wq->qclass;

@@ -28,8 +28,14 @@ dname_length(const uint8_t *n)
 void
 dname_lower(uint8_t *n)
 {
+	dname_lower_len(n, dname_length(n));
+}
+
+void
+dname_lower_len(uint8_t *n, size_t len)
+{
 	const uint64_t	ones = 0x0101010101010101u;
-	size_t		len = dname_length(n), i = 0;
+	size_t		i = 0;
 	uint64_t	w, low, upper;
 
 	for (; i + 8 <= len; i += 8) {
@@ -194,7 +200,12 @@ dname_hash_fold(uint64_t h, const void *p, size_t len)
 uint64_t
 dname_hash(const uint8_t *n)
 {
-	size_t		len = dname_length(n);
+	return dname_hash_len(n, dname_length(n));
+}
+
+uint64_t
+dname_hash_len(const uint8_t *n, size_t len)
+{
 	uint64_t	h = dname_fold(14695981039346656037u ^ len, n, len);
 
 	h ^= h >> 33;

@@ -21,6 +21,8 @@ dname_lower_byte(uint8_t c)
 size_t	dname_length(const uint8_t *);
 /* Lower-cases ASCII letters in place. */
 void	dname_lower(uint8_t *);
+/* The same when its length (dname_length) is known. */
+void	dname_lower_len(uint8_t *, size_t len);
 /* Copies name into dst in lower case (the idiom every lookup starts with). */
 void	dname_lower_copy(uint8_t dst[DNAME_MAX], const uint8_t *name);
 /* Parses presentation text ("a.b", "a.b.", "." ) into lower-case wire; returns its length or -1. */
@@ -43,6 +45,8 @@ bool	dname_equal_nocase(const uint8_t *, const uint8_t *);
 /* A total order on wire names (bytewise), for sorting. */
 int	dname_compare(const uint8_t *, const uint8_t *);
 uint64_t dname_hash(const uint8_t *);
+/* The same when its length (dname_length) is known. */
+uint64_t dname_hash_len(const uint8_t *, size_t len);
 /* dname_hash's core, for other keys: len bytes of p folded into h, eight a step. */
 uint64_t dname_hash_fold(uint64_t h, const void *p, size_t len);
 /* The in-addr.arpa or ip6.arpa name of ip; returns the length. */

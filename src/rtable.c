@@ -2,6 +2,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
+/* liburcu's read side inlined: a library call a lookup otherwise. */
+#define _LGPL_SOURCE
 #include <urcu.h>
 
 #include "rtable.h"

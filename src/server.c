@@ -37,6 +37,7 @@ struct server_block {
 	struct cache			*cache;		/* NULL without cache */
 	struct forward			**forwards;	/* one per forward line */
 	uint8_t				**zones;	/* lower-case wire */
+	size_t				 *zonelen;	/* dname_length of each */
 	uint8_t				***log_names;	/* per log rule, lower-case wire */
 	struct server_consolidate	*cons;		/* one per consolidate rule */
 	uint8_t				*probe;		/* loop: our probe name */
@@ -358,6 +359,7 @@ server_free(struct server *s)
 			free(s->blocks[i].series[z]);
 		}
 		free(s->blocks[i].zones);
+		free(s->blocks[i].zonelen);
 		free(s->blocks[i].series);
 		free(s->blocks[i].probe);
 		cache_free(s->blocks[i].cache);
@@ -428,6 +430,7 @@ server_add_block(struct server *s, const struct config_server *cfg,
 	for (size_t f = 0; s->metrics != NULL && f < cfg->nforwards; f++)
 		server_stats_forward(s, b->forwards[f]);
 	b->zones = xcalloc(cfg->nzones, sizeof(*b->zones));
+	b->zonelen = xcalloc(cfg->nzones, sizeof(*b->zonelen));
 	b->series = xcalloc(cfg->nzones, sizeof(*b->series));
 	for (size_t z = 0; z < cfg->nzones; z++) {
 		len = dname_from_str(cfg->zones[z], wire);
@@ -437,24 +440,26 @@ server_add_block(struct server *s, const struct config_server *cfg,
 		}
 		b->zones[z] = xmalloc((size_t)len);
 		memcpy(b->zones[z], wire, (size_t)len);
+		b->zonelen[z] = (size_t)len;
 		b->series[z] = server_series_new(b->zones[z]);
 	}
 }
 
 /*
- * The block whose zone is the longest match for lname (lower case), and that
- * zone. Zones above one name: the longer has more labels.
+ * The block whose zone is the longest match for lname (lower case, nlen
+ * bytes), and that zone. Zones above one name: the longer has more labels.
  */
 static struct server_block *
-server_route(struct server *s, const uint8_t *lname, const uint8_t **zone)
+server_route(struct server *s, const uint8_t *lname, size_t nlen,
+    const uint8_t **zone)
 {
 	struct server_block	*best = NULL;
-	size_t			 best_len = 0, len, nlen = dname_length(lname);
+	size_t			 best_len = 0, len;
 
 	for (size_t i = 0; i < s->nblocks; i++)
 		for (size_t z = 0; z < s->blocks[i].cfg->nzones; z++)
-			if ((len = dname_length(s->blocks[i].zones[z])) >
-			    best_len && dname_is_under_len(lname, nlen,
+			if ((len = s->blocks[i].zonelen[z]) > best_len &&
+			    dname_is_under_len(lname, nlen,
 			    s->blocks[i].zones[z], len)) {
 				best = &s->blocks[i];
 				best_len = len;
@@ -692,7 +697,7 @@ server_resolve(struct server_query *sq, const ldns_rr *question)
 	bool			 refresh;
 
 	dname_lower_copy(lname, qname);
-	b = server_route(sq->s, lname, &zone);
+	b = server_route(sq->s, lname, dname_length(lname), &zone);
 	sq->b = b;
 	sq->zone = zone;
 	if (b == NULL) {
@@ -1078,6 +1083,10 @@ server_series(const struct server_query *sq)
 static size_t
 server_plugin_index(const char *plugin)
 {
+	/* The same literal, mostly: its address before its bytes. */
+	for (size_t i = 0; i < SERVER_NPLUGINS; i++)
+		if (plugin == server_plugins[i])
+			return i;
 	for (size_t i = 0; i < SERVER_NPLUGINS; i++)
 		if (strcmp(plugin, server_plugins[i]) == 0)
 			return i;
@@ -1322,7 +1331,7 @@ server_fast(struct server_query *sq, const uint8_t *query, size_t len,
 	int			 rcode;
 
 	if (!wire_query_parse(query, len, &q) ||
-	    (b = server_route(sq->s, q.lname, &sq->zone)) == NULL)
+	    (b = server_route(sq->s, q.lname, q.namelen, &sq->zone)) == NULL)
 		return false;
 	cc = b->cfg->cache;
 	/* The log line, loop probes and cache refreshes are the ldns path's. */

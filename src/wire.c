@@ -27,7 +27,6 @@ wire_query_parse(const uint8_t *pkt, size_t len, struct wire_query *q)
 {
 	size_t	pos = WIRE_HEADER;
 
-	memset(q, 0, sizeof(*q));
 	if (len < WIRE_HEADER || (pkt[2] & 0xf8) != 0 ||
 	    wire_get16(pkt + 4) != 1 || wire_get16(pkt + 6) != 0 ||
 	    wire_get16(pkt + 8) != 0 || wire_get16(pkt + 10) > 1)
@@ -41,9 +40,14 @@ wire_query_parse(const uint8_t *pkt, size_t len, struct wire_query *q)
 	}
 	if (pos + 5 > len)
 		return false;
+	/* Every field set here: no memset of lname's 255 bytes a query. */
 	q->pkt = pkt;
 	q->qname = pkt + WIRE_HEADER;
-	dname_lower_copy(q->lname, q->qname);
+	q->namelen = pos + 1 - WIRE_HEADER;
+	memcpy(q->lname, q->qname, q->namelen);
+	dname_lower_len(q->lname, q->namelen);
+	q->edns = q->dnssec_ok = false;
+	q->udp_size = 0;
 	q->qtype = wire_get16(pkt + pos + 1);
 	q->qclass = wire_get16(pkt + pos + 3);
 	q->qend = pos + 5;
@@ -76,9 +80,14 @@ void
 wire_msg_init(struct wire_msg *m, uint8_t *buf, size_t max,
     const struct wire_query *q)
 {
-	memset(m, 0, sizeof(*m));
+	/* Not a memset: ptrs and ptrlen are written before they are read. */
 	m->buf = buf;
 	m->max = max;
+	m->len = 0;
+	m->count[0] = m->count[1] = m->count[2] = 0;
+	m->start[0] = m->start[1] = m->start[2] = 0;
+	m->nptrs = 0;
+	m->full = false;
 	m->q = q;
 	if (q->qend > max) {
 		m->full = true;

@@ -49,6 +49,7 @@ struct wire_query {
 	const uint8_t	*pkt;
 	const uint8_t	*qname;		/* as asked, uncompressed */
 	uint8_t		 lname[WIRE_NAME_MAX];	/* qname in lower case, once */
+	size_t		 namelen;	/* their length (dname_length), once */
 	size_t		 qend;		/* end of the question */
 	uint16_t	 qtype;
 	uint16_t	 qclass;

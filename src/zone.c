@@ -4,6 +4,8 @@
 #include <sys/socket.h>
 
 #include <ldns/ldns.h>
+/* liburcu's read side inlined: a library call a lookup otherwise. */
+#define _LGPL_SOURCE
 #include <urcu.h>
 #include <uthash.h>
 
@@ -34,6 +36,7 @@ struct zone_node {
 	uint32_t	 nchild;	/* existing names one label below */
 	uint16_t	 nrr;
 	uint8_t		 apex;		/* index in zone.apexes */
+	uint8_t		 rellen;	/* dname_length of its name above the apex */
 	struct zone_rec	 rec[];
 };
 
@@ -126,9 +129,7 @@ zone_node_rel(const struct zone_node *node)
 static uint8_t *
 zone_node_data(const struct zone_node *node)
 {
-	uint8_t	*rel = zone_node_rel(node);
-
-	return rel + dname_length(rel);
+	return zone_node_rel(node) + node->rellen;
 }
 
 /* Stores lname, under apex i, in node; returns its length there. */
@@ -139,6 +140,7 @@ zone_node_set_name(const struct zone *z, struct zone_node *node,
 	size_t	len = dname_length(lname) - dname_length(z->apexes[i]);
 
 	node->apex = (uint8_t)i;
+	node->rellen = (uint8_t)(len + 1);
 	memcpy(zone_node_rel(node), lname, len);
 	zone_node_rel(node)[len] = 0;
 	return len + 1;
@@ -148,7 +150,7 @@ const uint8_t *
 zone_node_name(const struct zone *z, const struct zone_node *node,
     uint8_t *buf)
 {
-	size_t	len = dname_length(zone_node_rel(node)) - 1;
+	size_t	len = node->rellen - 1u;
 
 	memcpy(buf, zone_node_rel(node), len);
 	memcpy(buf + len, z->apexes[node->apex],
@@ -187,7 +189,7 @@ zone_node_is(const struct zone *z, const struct zone_node *node,
     const uint8_t *lname, size_t len)
 {
 	const uint8_t	*rel = zone_node_rel(node);
-	size_t		 rlen = dname_length(rel) - 1,
+	size_t		 rlen = node->rellen - 1u,
 			 alen = z->apexlen[node->apex];
 
 	/* The labels above the apex, then the apex: two compares, not one a label. */
@@ -196,11 +198,11 @@ zone_node_is(const struct zone *z, const struct zone_node *node,
 }
 
 static struct zone_node *
-zone_lookup(const struct zone *z, const uint8_t *lname, uint64_t hash)
+zone_lookup(const struct zone *z, const uint8_t *lname, size_t len,
+    uint64_t hash)
 {
 	struct rtable_iter	 it;
 	struct zone_node	*node;
-	size_t			 len = dname_length(lname);
 
 	for (node = rtable_first(z->names, hash, &it); node != NULL;
 	    node = rtable_next(&it))
@@ -283,13 +285,18 @@ zone_find(const struct zone *z, const uint8_t *lname,
     struct zone_scratch *scratch)
 {
 	const struct zone_node	*node;
-	uint64_t		 hash = dname_hash(lname);
+	size_t			 len = dname_length(lname);
+	uint64_t		 hash = dname_hash_len(lname, len);
 
-	/* An address's reverse name is in the address index only: one lookup. */
-	if (scratch != NULL &&
+	/*
+	 * An address's reverse name is in the address index only: one lookup.
+	 * Those end in .arpa, which most names asked do not.
+	 */
+	if (scratch != NULL && len >= 6 &&
+	    memcmp(lname + len - 6, "\4arpa", 6) == 0 &&
 	    (node = zone_find_reverse(z, lname, hash, scratch)) != NULL)
 		return node;
-	return zone_lookup(z, lname, hash);
+	return zone_lookup(z, lname, len, hash);
 }
 
 /* The node whose name hashes to hash and that holds records of owner. */
@@ -398,7 +405,7 @@ static void
 zone_ref(struct zone *z, const uint8_t *name)
 {
 	uint64_t		 hash = dname_hash(name);
-	struct zone_node	*node = zone_lookup(z, name, hash);
+	struct zone_node	*node = zone_lookup(z, name, dname_length(name), hash);
 	int			 apex;
 
 	if (node != NULL) {
@@ -418,7 +425,7 @@ static void
 zone_unref(struct zone *z, const uint8_t *name)
 {
 	uint64_t		 hash = dname_hash(name);
-	struct zone_node	*node = zone_lookup(z, name, hash);
+	struct zone_node	*node = zone_lookup(z, name, dname_length(name), hash);
 
 	if (node == NULL || --node->nchild > 0 || node->nrr > 0 ||
 	    zone_is_apex(z, name))
@@ -582,7 +589,7 @@ zone_rebuild(struct zone *z, const uint8_t *name, uint64_t hash, uint32_t id,
 
 	if (apex < 0)
 		return false;
-	old = zone_lookup(z, name, hash);
+	old = zone_lookup(z, name, dname_length(name), hash);
 	if (zone_node_unchanged(old, id, new, nnew))
 		return false;
 	if (nnew > (size_t)UINT16_MAX - (old ? old->nrr : 0)) {

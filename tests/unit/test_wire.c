@@ -18,6 +18,7 @@
 #include <ldns/ldns.h>
 
 #include "config.h"
+#include "dname.h"
 #include "kubernetes.h"
 #include "responder.h"
 #include "server.h"
@@ -73,6 +74,19 @@ test_parse_plain(void **state)
 	/* EDNS version 1 goes to the ldns path (BADVERS). */
 	w[len - 5] = 1;
 	assert_false(wire_query_parse(w, len, &q));
+	free(w);
+	/* The same struct again: nothing of the EDNS query stays; the name folded once. */
+	w = make_query("Web-0.NGINX.default.svc.Cluster.Local.", LDNS_RR_TYPE_A,
+	    0, &len);
+	assert_true(wire_query_parse(w, len, &q));
+	assert_false(q.edns);
+	assert_false(q.dnssec_ok);
+	assert_int_equal(q.udp_size, 0);
+	assert_int_equal(q.namelen, 39);
+	assert_int_equal(dname_length(q.lname), q.namelen);
+	assert_memory_equal(q.lname,
+	    "\5web-0\5nginx\7default\3svc\7cluster\5local", 39);
+	assert_memory_equal(q.qname, "\5Web-0\5NGINX", 12);
 	free(w);
 	w = make_query("a.cluster.local.", LDNS_RR_TYPE_AXFR, 0, &len);
 	assert_false(wire_query_parse(w, len, &q));
