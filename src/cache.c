@@ -421,6 +421,7 @@ struct cache_list {
 struct cache_zones {
 	uint8_t	**names;	/* lower-case wire */
 	size_t	 n;
+	bool	 root;		/* "." among them: every name matches */
 };
 
 struct cache {
@@ -560,6 +561,8 @@ cache_key_wire(const struct cache *c, const struct wire_query *wq,
 static bool
 zones_match(const struct cache_zones *z, const uint8_t *lname)
 {
+	if (z->root)
+		return true;
 	for (size_t i = 0; i < z->n; i++)
 		if (dname_is_under(lname, z->names[i]))
 			return true;
@@ -581,6 +584,7 @@ zones_init(struct cache_zones *z, char *const *names, size_t n)
 		}
 		z->names[z->n] = xmalloc((size_t)len);
 		memcpy(z->names[z->n++], wire, (size_t)len);
+		z->root |= len == 1;
 	}
 }
 
@@ -671,10 +675,12 @@ bool
 cache_match(const struct cache *c, const uint8_t *qname)
 {
 	uint8_t	 lname[DNAME_MAX];
-	size_t	 len = dname_length(qname);
+	size_t	 len;
 
-	if (c->zones.n == 0)
+	/* kubeadm's cache line: the block's zone, the root. Nothing to fold. */
+	if (c->zones.n == 0 || c->zones.root)
 		return true;
+	len = dname_length(qname);
 	if (len > DNAME_MAX)
 		return false;
 	memcpy(lname, qname, len);
@@ -1044,10 +1050,13 @@ cache_reply_scan(const uint8_t *w, size_t len, const struct cache_key *q,
 	/*
 	 * Byte by byte against the asked name, folded: length bytes (below
 	 * 'A') must be equal, so a compressed or other name never matches.
+	 * Most replies echo the question as asked: one memcmp then.
 	 */
-	for (size_t i = 0; i < q->namelen; i++)
-		if (dname_lower_byte(w[WIRE_HEADER + i]) != q->lname[i])
-			return false;
+	if (q->qname == NULL ||
+	    memcmp(w + WIRE_HEADER, q->qname, q->namelen) != 0)
+		for (size_t i = 0; i < q->namelen; i++)
+			if (dname_lower_byte(w[WIRE_HEADER + i]) != q->lname[i])
+				return false;
 	if (wire_get16(w + pos) != q->qtype || wire_get16(w + pos + 2) !=
 	    q->qclass)
 		return false;
@@ -1162,15 +1171,13 @@ cache_entry_new(struct cache *c, const uint8_t *w,
  * stale (RFC 8767 4): that is what serve_stale keeps it for.
  */
 static void
-cache_put(struct cache *c, struct cache_entry *e, time_t now)
+cache_put(struct cache *c, struct cache_entry *e, const struct cache_key *q,
+    time_t now)
 {
 	struct cache_list *l = &c->list[e->type];
 	struct cache_entry *old;
-	struct cache_key q = { .hash = e->hash, .qtype = e->qtype,
-	    .qclass = e->qclass, .flags = e->flags, .namelen = e->namelen };
 
-	memcpy(q.lname, e->data + e->len, e->namelen);
-	if ((old = cache_find(c, &q)) != NULL) {
+	if ((old = cache_find(c, q)) != NULL) {
 		if (entry_ttl(old, now) > 0 || entry_stale_ok(c, old, now)) {
 			if (e->servfail && !old->servfail) {
 				free(e);
@@ -1238,5 +1245,5 @@ cache_insert_key(struct cache *c, const struct cache_key *q, uint8_t *resp,
 	e->type = t;
 	e->servfail = k == KIND_SERVFAIL;
 	e->stored = now;
-	cache_put(c, e, now);
+	cache_put(c, e, q, now);
 }
