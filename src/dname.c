@@ -256,7 +256,11 @@ dname_reverse(const struct object_ip *ip, uint8_t wire[DNAME_MAX])
 	return (int)(pos + sizeof(dname_ip6));
 }
 
-/* One label's value: decimal 0-255 (in-addr.arpa) or one hex digit (ip6.arpa); -1 when neither. */
+/*
+ * One label's value: decimal 0-255 (in-addr.arpa) or one lower-case hex
+ * digit (ip6.arpa); -1 when neither, or not as dname_reverse spells it
+ * ("01" and "001" name no address).
+ */
 static int
 dname_octet(const uint8_t *label, bool v4)
 {
@@ -267,7 +271,7 @@ dname_octet(const uint8_t *label, bool v4)
 			return -1;
 		return isdigit(label[1]) ? label[1] - '0' : label[1] - 'a' + 10;
 	}
-	if (label[0] < 1 || label[0] > 3)
+	if (label[0] < 1 || label[0] > 3 || (label[0] > 1 && label[1] == '0'))
 		return -1;
 	for (uint8_t i = 1; i <= label[0]; i++) {
 		if (!isdigit(label[i]))
@@ -283,7 +287,6 @@ dname_address(const uint8_t *lname, struct object_ip *ip)
 	int		 labels = dname_labels(lname);
 	bool		 v4 = labels == 6;
 	const uint8_t	*p = lname;
-	uint8_t		 canon[DNAME_MAX];
 
 	if (labels != 6 && labels != 34)
 		return -1;
@@ -299,11 +302,8 @@ dname_address(const uint8_t *lname, struct object_ip *ip)
 		else
 			ip->addr[15 - i / 2] |= (uint8_t)(i % 2 ? v << 4 : v);
 	}
-	if (!dname_equal(p, v4 ? dname_in_addr : dname_ip6))
-		return -1;
-	/* "01" or "001" name no address: only the canonical spelling does. */
-	dname_reverse(ip, canon);
-	return dname_equal(canon, lname) ? 0 : -1;
+	/* Each label as dname_reverse writes it: the name is canonical. */
+	return dname_equal(p, v4 ? dname_in_addr : dname_ip6) ? 0 : -1;
 }
 
 char *

@@ -1,4 +1,4 @@
-/* test_dname.c -- wire names: ASCII case folding, "under an apex", and hashes that spread over buckets. */
+/* test_dname.c -- wire names: ASCII case folding, "under an apex", hashes that spread over buckets, reverse names. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,9 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/socket.h>
+
 #include <cmocka.h>
 
 #include "dname.h"
+#include "object.h"
 
 static uint8_t
 ascii_lower(uint8_t c)
@@ -160,6 +163,58 @@ test_hash_spread(void **state)
 	free(seen);
 }
 
+/* A reverse name's address: only names as dname_reverse spells them have one. */
+static void
+test_address(void **state)
+{
+	static const struct {
+		const char	*name;
+		const char	*ip;	/* NULL: no address */
+	} cases[] = {
+		{ "4.3.2.10.in-addr.arpa", "10.2.3.4" },
+		{ "0.0.0.0.in-addr.arpa", "0.0.0.0" },
+		{ "255.200.100.99.in-addr.arpa", "99.100.200.255" },
+		{ "04.3.2.10.in-addr.arpa", NULL },	/* leading zero */
+		{ "4.3.002.10.in-addr.arpa", NULL },
+		{ "00.3.2.10.in-addr.arpa", NULL },
+		{ "256.3.2.10.in-addr.arpa", NULL },
+		{ "4.3.2.in-addr.arpa", NULL },	/* three labels */
+		{ "a.3.2.10.in-addr.arpa", NULL },
+		{ "4.3.2.10.ip6.arpa", NULL },
+		{ "4.3.2.10.in-addr.arpa.cluster.local", NULL },
+		{ "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2"
+		    ".ip6.arpa", "2001:db8::1" },
+		{ "f.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2"
+		    ".ip6.arpa", "2001:db8::f" },
+		{ "10.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2"
+		    ".ip6.arpa", NULL },	/* two digits */
+		{ "g.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2"
+		    ".ip6.arpa", NULL },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint8_t			wire[DNAME_MAX], back[DNAME_MAX];
+		struct object_ip	got, want;
+		int			len;
+
+		assert_true(dname_from_str(cases[i].name, wire) > 0);
+		if (cases[i].ip == NULL) {
+			assert_int_equal(dname_address(wire, &got), -1);
+			continue;
+		}
+		assert_int_equal(dname_address(wire, &got), 0);
+		assert_int_equal(object_ip_parse(cases[i].ip, &want), 0);
+		assert_int_equal(got.family, want.family);
+		assert_memory_equal(got.addr, want.addr,
+		    want.family == AF_INET ? 4 : 16);
+		/* And back: the same name. */
+		len = dname_reverse(&got, back);
+		assert_int_equal(len, (int)dname_length(wire));
+		assert_memory_equal(back, wire, (size_t)len);
+	}
+}
+
 int
 main(void)
 {
@@ -169,6 +224,7 @@ main(void)
 		cmocka_unit_test(test_is_under),
 		cmocka_unit_test(test_equal_nocase),
 		cmocka_unit_test(test_hash_spread),
+		cmocka_unit_test(test_address),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
