@@ -380,6 +380,9 @@ wire_shuffle(uint8_t *msg, size_t len)
 	uint16_t type[256], rdl[256];
 	uint8_t	 tmp[16];
 
+	/* One record or none: nothing to shuffle (most answers; msg untouched either way). */
+	if (len >= WIRE_HEADER && wire_get16(msg + 6) < 2)
+		return true;
 	if (len < WIRE_HEADER || (pos = wire_skip_name(msg, len,
 	    WIRE_HEADER)) == 0 || pos + 4 > len)
 		return false;

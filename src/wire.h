@@ -105,7 +105,8 @@ size_t	wire_msg_finish(struct wire_msg *, int rcode, size_t limit);
  * loadbalance in wire form: shuffles the data of the answer's A and AAAA
  * records among those of the same owner and type (which is the order of
  * those records). False (msg untouched) when the answer holds MX records or
- * is malformed: the caller shuffles those the ldns way.
+ * is malformed: the caller shuffles those the ldns way. An answer of one
+ * record or none is true at once (there is nothing to shuffle).
  */
 bool	wire_shuffle(uint8_t *msg, size_t len);
 

@@ -239,6 +239,13 @@ test_shuffle(void **state)
 	assert_true(moved);
 	/* A malformed answer is left alone. */
 	assert_false(wire_shuffle(out, q.qend + 3));
+	/* One record: nothing to shuffle, the message as it was. */
+	wire_msg_init(&m, out, sizeof(out), &q);
+	wire_msg_rr(&m, WIRE_ANSWER, q.qname, LDNS_RR_TYPE_A, 5, ip, 4);
+	n = wire_msg_finish(&m, 0, sizeof(out));
+	memcpy(before, out, n);
+	assert_true(wire_shuffle(out, n));
+	assert_memory_equal(before, out, n);
 	free(qw);
 }
 
