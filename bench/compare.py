@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """compare.py -- petdns against knotd, side by side, on the same records.
 
-usage: PETDNS=/path/to/petdns bench/compare.py [--presets 1k,100k] [--rounds 3]
-            [--seconds 8] [--workers 1,2] [--transports udp,tcp] [--ready-rounds 3]
+usage: PETDNS=/path/to/petdns bench/compare.py [--presets 1k,100k] [--rounds 6]
+            [--seconds 4] [--workers 1,2] [--transports udp,tcp] [--ready-rounds 3]
             [--churn-rate 1000] [--probes 150] [--out DIR] [--quick]
 (bench/compare.sh installs knot, dnsperf and gnuplot first, then runs this.)
 
@@ -491,11 +491,11 @@ def parse_dnsperf(txt):
             "codes": codes}
 
 
-def perf_run(a, server, queries, mode, work, tag, qps=None):
+def perf_run(a, server, queries, mode, work, tag, qps=None, seconds=None):
     """One dnsperf run against a running server (at qps, else full speed): the figures."""
     c0, d0, p0, t0 = cpu_s(server.pid), udp_drops(server.port), psi_total(), time.monotonic()
     l0 = os.times()
-    out = subprocess.run(dnsperf(a, server.port, queries, a.seconds, mode, qps=qps),
+    out = subprocess.run(dnsperf(a, server.port, queries, seconds or a.seconds, mode, qps=qps),
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT).stdout.decode()
     l1 = os.times()
     c1, d1, p1, t1 = cpu_s(server.pid), udp_drops(server.port), psi_total(), time.monotonic()
@@ -556,7 +556,7 @@ def churn_windows(a, work, preset, pd, fa, cport, queries, tag, qps=None):
             ch = churn_start(a, work, cport, "%s%d" % (tag, r)) if kind == "churn" else None
             f0, t0 = cpu_s(fa.pid), time.monotonic()
             run = perf_run(a, pd, queries, "udp", work, "%s-churn%s-%s-%d" % (preset, tag, kind, r),
-                           qps=qps)
+                           qps=qps, seconds=a.churn_seconds)
             run["fakeapi_busy_pct"] = 100.0 * (cpu_s(fa.pid) - f0) / (time.monotonic() - t0)
             if ch is not None:
                 run["churn"] = churn_stop(*ch)
@@ -614,10 +614,10 @@ def churn_phase(a, work, preset, cluster, pd, fa, cport, queries, udp_qps):
     time.sleep(1.0)
     ch = churn_start(a, work, cport, "cost")
     c0 = cpu_s(pd.pid)
-    time.sleep(a.seconds)
+    time.sleep(a.churn_seconds)
     c1 = cpu_s(pd.pid)
     cst = churn_stop(*ch)
-    made = cst.get("rate", 0) * a.seconds
+    made = cst.get("rate", 0) * a.churn_seconds
     res["cpu_us_per_change"] = (c1 - c0) * 1e6 / made if made else float("nan")
     res["core_share_at_rate"] = res["cpu_us_per_change"] * a.churn_rate / 1e6
     log("churn alone: petdns CPU %.2f s for ~%.0f changes: %.0f us a change, %.1f%% of a core at %g/s" % (
@@ -1024,8 +1024,10 @@ unset multiplot
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--presets", default="1k,100k")
-    ap.add_argument("--rounds", type=int, default=3, help="A/B pairs per (workers, transport)")
-    ap.add_argument("--seconds", type=int, default=8, help="length of one dnsperf run")
+    # Six short pairs rather than three long ones, the same time: this host's
+    # load moves within seconds, and a median of six pairs moves less.
+    ap.add_argument("--rounds", type=int, default=6, help="A/B pairs per (workers, transport)")
+    ap.add_argument("--seconds", type=int, default=4, help="length of one dnsperf run")
     ap.add_argument("--workers", default="1,2")
     ap.add_argument("--transports", default="udp,tcp")
     ap.add_argument("--ready-rounds", type=int, default=3)
@@ -1034,6 +1036,8 @@ def main():
                     help="dnsperf -q; 500 overflows the sockets' default receive buffers here")
     ap.add_argument("--check", type=int, default=3000, help="queries asked of both to compare")
     ap.add_argument("--churn-rate", type=float, default=1000, help="0: no churn phase")
+    ap.add_argument("--churn-seconds", type=int, default=8,
+                    help="length of a churn window (the churn needs time to reach its rate)")
     ap.add_argument("--churn-rounds", type=int, default=5,
                     help="pairs of windows without and with churn (its figure is the noisiest)")
     ap.add_argument("--churn-fixed", type=float, default=0.7,
@@ -1067,7 +1071,7 @@ def main():
     if a.quick:
         a.presets, a.rounds, a.seconds, a.ready_rounds, a.probes = "1k", 1, 3, 1, 50
         a.churn_presets, a.churn_rate = "1k", min(a.churn_rate, 100)
-        a.churn_rounds = 1
+        a.churn_rounds, a.churn_seconds = 1, 3
     a.workers = [int(w) for w in a.workers.split(",")]
     a.transports = a.transports.split(",")
     a.fakeapi_args = []
