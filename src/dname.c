@@ -10,6 +10,7 @@
 
 #include "dname.h"
 #include "object.h"
+#include "xmalloc.h"
 
 size_t
 dname_length(const uint8_t *n)
@@ -54,8 +55,10 @@ dname_lower_len(uint8_t *n, size_t len)
 void
 dname_lower_copy(uint8_t dst[DNAME_MAX], const uint8_t *name)
 {
-	memcpy(dst, name, dname_length(name));
-	dname_lower(dst);
+	size_t	len = dname_length(name);
+
+	memcpy(dst, name, len);
+	dname_lower_len(dst, len);
 }
 
 int
@@ -75,6 +78,31 @@ dname_from_str(const char *text, uint8_t wire[DNAME_MAX])
 	ldns_rdf_deep_free(rdf);
 	dname_lower(wire);
 	return (int)len;
+}
+
+uint8_t **
+dname_from_strv(char *const *names, size_t n)
+{
+	uint8_t	**out = xcalloc(n, sizeof(*out));
+	uint8_t	  wire[DNAME_MAX];
+	int	  len;
+
+	for (size_t i = 0; i < n; i++)
+		if ((len = dname_from_str(names[i], wire)) > 0) {
+			out[i] = xmalloc((size_t)len);
+			memcpy(out[i], wire, (size_t)len);
+		}
+	return out;
+}
+
+void
+dname_strv_free(uint8_t **names, size_t n)
+{
+	if (names == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
 }
 
 int

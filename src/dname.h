@@ -27,6 +27,9 @@ void	dname_lower_len(uint8_t *, size_t len);
 void	dname_lower_copy(uint8_t dst[DNAME_MAX], const uint8_t *name);
 /* Parses presentation text ("a.b", "a.b.", "." ) into lower-case wire; returns its length or -1. */
 int	dname_from_str(const char *, uint8_t wire[DNAME_MAX]);
+/* n names (zones of a configuration) to lower-case wire, each allocated; unparsable ones NULL. */
+uint8_t	**dname_from_strv(char *const *names, size_t n);
+void	dname_strv_free(uint8_t **, size_t n);
 /* Writes labels then suffix (a wire name) into wire; returns the length or -1 when too long or a label is empty or over 63 bytes. */
 int	dname_build(uint8_t wire[DNAME_MAX], const char *const *labels,
 	    size_t nlabels, const uint8_t *suffix);

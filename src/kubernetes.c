@@ -58,7 +58,7 @@ struct kubernetes {
 	struct object_ip	 pod_ips[KUBERNETES_MAX_NS_IPS];	/* POD_IP */
 	size_t			 npod_ips;
 	char			*self;		/* "ns/name" of our own service */
-	uint8_t			**fall;		/* fallthrough zones, lower-case wire */
+	uint8_t			**fall;		/* fallthrough zones, wire; NULL unparsable */
 	size_t			 nfall;
 	struct records_list	 scratch;
 	/* The API source. */
@@ -401,15 +401,8 @@ kubernetes_new(struct event_base *base, const struct config_kubernetes *cfg)
 		free(apexes[i]);
 	free(apexes);
 	/* Parsed once: NXDOMAIN answers ask (one query in ten of the bench mix). */
-	k->fall = xcalloc(cfg->nfallthrough_zones + 1, sizeof(*k->fall));
-	for (size_t i = 0; i < cfg->nfallthrough_zones; i++) {
-		int	len = dname_from_str(cfg->fallthrough_zones[i], wire);
-
-		if (len > 0) {
-			k->fall[k->nfall] = xmalloc((size_t)len);
-			memcpy(k->fall[k->nfall++], wire, (size_t)len);
-		}
-	}
+	k->nfall = cfg->nfallthrough_zones;
+	k->fall = dname_from_strv(cfg->fallthrough_zones, k->nfall);
 	k->flush_ev = event_new(base, -1, 0, kubernetes_flush_cb, k);
 	k->trim_ev = evtimer_new(base, kubernetes_trim_cb, k);
 	if (cfg->namespace_labels != NULL)	/* checked by config.c */
@@ -655,7 +648,7 @@ kubernetes_fallthrough(const struct kubernetes *k, const uint8_t *qname)
 		return true;
 	dname_lower_copy(lname, qname);
 	for (size_t i = 0; i < k->nfall; i++)
-		if (dname_is_under(lname, k->fall[i]))
+		if (k->fall[i] != NULL && dname_is_under(lname, k->fall[i]))
 			return true;
 	return false;
 }
@@ -839,9 +832,7 @@ kubernetes_free(struct kubernetes *k)
 	records_free(&k->scratch);
 	selector_free(k->ns_selector);
 	selector_free(k->svc_selector);
-	for (size_t i = 0; i < k->nfall; i++)
-		free(k->fall[i]);
-	free(k->fall);
+	dname_strv_free(k->fall, k->nfall);
 	free(k->self);
 	free(k);
 }

@@ -270,31 +270,6 @@ server_pending(const struct server *s)
 	return n;
 }
 
-static void
-server_names_free(uint8_t **names, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-}
-
-/* Zone names ("example.org.") to lower-case wire; unparsable ones are left NULL. */
-static uint8_t **
-server_names(char *const *names, size_t n)
-{
-	uint8_t	**out = xcalloc(n, sizeof(*out));
-	uint8_t	  wire[DNAME_MAX];
-	int	  len;
-
-	for (size_t i = 0; i < n; i++)
-		if ((len = dname_from_str(names[i], wire)) > 0) {
-			dname_lower(wire);
-			out[i] = xmalloc((size_t)len);
-			memcpy(out[i], wire, (size_t)len);
-		}
-	return out;
-}
-
 /* Go's time.Duration text ("5m0s", "1.5s", "300ms"), as CoreDNS prints periods. */
 static void
 server_go_duration(int ms, char *buf, size_t len)
@@ -364,7 +339,7 @@ server_free(struct server *s)
 		free(s->blocks[i].probe);
 		cache_free(s->blocks[i].cache);
 		for (size_t l = 0; l < s->blocks[i].cfg->nlogs; l++)
-			server_names_free(s->blocks[i].log_names[l],
+			dname_strv_free(s->blocks[i].log_names[l],
 			    s->blocks[i].cfg->logs[l].nnames);
 		free(s->blocks[i].log_names);
 		for (size_t c = 0; c < s->blocks[i].cfg->nconsolidate; c++) {
@@ -409,7 +384,7 @@ server_add_block(struct server *s, const struct config_server *cfg,
 	}
 	b->log_names = xcalloc(cfg->nlogs, sizeof(*b->log_names));
 	for (size_t l = 0; l < cfg->nlogs; l++)
-		b->log_names[l] = server_names(cfg->logs[l].names,
+		b->log_names[l] = dname_from_strv(cfg->logs[l].names,
 		    cfg->logs[l].nnames);
 	b->cons = xcalloc(cfg->nconsolidate, sizeof(*b->cons));
 	for (size_t c = 0; c < cfg->nconsolidate; c++) {
