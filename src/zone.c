@@ -255,10 +255,10 @@ zone_reverse_node(const struct zone *z, struct zone_scratch *scratch,
 	return out;
 }
 
-/* The node of reverse name lname (hash: its dname_hash), from the address index, or NULL. */
+/* The node of reverse name lname (nlen, hash: its dname_length, dname_hash), from the address index, or NULL. */
 static const struct zone_node *
-zone_find_reverse(const struct zone *z, const uint8_t *lname, uint64_t hash,
-    struct zone_scratch *scratch)
+zone_find_reverse(const struct zone *z, const uint8_t *lname, size_t nlen,
+    uint64_t hash, struct zone_scratch *scratch)
 {
 	struct object_ip	 ip;
 	struct rtable_iter	 it;
@@ -267,8 +267,12 @@ zone_find_reverse(const struct zone *z, const uint8_t *lname, uint64_t hash,
 	uint16_t		 len;
 	int			 apex;
 
-	/* Most names asked are no reverse names: that first. An apex is a name. */
-	if (dname_address(lname, &ip) == -1 || (apex = zone_match(z,
+	/*
+	 * Most names asked are no reverse names: a look at their end first,
+	 * then whether they name an address. An apex is a name.
+	 */
+	if (nlen < 6 || memcmp(lname + nlen - 6, "\4arpa", 6) != 0 ||
+	    dname_address(lname, &ip) == -1 || (apex = zone_match(z,
 	    lname)) < 0 || dname_equal(lname, z->apexes[apex]))
 		return NULL;
 	len = ip.family == AF_INET ? 4 : 16;
@@ -288,13 +292,9 @@ zone_find(const struct zone *z, const uint8_t *lname,
 	size_t			 len = dname_length(lname);
 	uint64_t		 hash = dname_hash_len(lname, len);
 
-	/*
-	 * An address's reverse name is in the address index only: one lookup.
-	 * Those end in .arpa, which most names asked do not.
-	 */
-	if (scratch != NULL && len >= 6 &&
-	    memcmp(lname + len - 6, "\4arpa", 6) == 0 &&
-	    (node = zone_find_reverse(z, lname, hash, scratch)) != NULL)
+	/* An address's reverse name is in the address index only: one lookup. */
+	if (scratch != NULL &&
+	    (node = zone_find_reverse(z, lname, len, hash, scratch)) != NULL)
 		return node;
 	return zone_lookup(z, lname, len, hash);
 }
@@ -404,8 +404,9 @@ zone_retire_flush(struct zone *z)
 static void
 zone_ref(struct zone *z, const uint8_t *name)
 {
-	uint64_t		 hash = dname_hash(name);
-	struct zone_node	*node = zone_lookup(z, name, dname_length(name), hash);
+	size_t			 len = dname_length(name);
+	uint64_t		 hash = dname_hash_len(name, len);
+	struct zone_node	*node = zone_lookup(z, name, len, hash);
 	int			 apex;
 
 	if (node != NULL) {
@@ -424,8 +425,9 @@ zone_ref(struct zone *z, const uint8_t *name)
 static void
 zone_unref(struct zone *z, const uint8_t *name)
 {
-	uint64_t		 hash = dname_hash(name);
-	struct zone_node	*node = zone_lookup(z, name, dname_length(name), hash);
+	size_t			 len = dname_length(name);
+	uint64_t		 hash = dname_hash_len(name, len);
+	struct zone_node	*node = zone_lookup(z, name, len, hash);
 
 	if (node == NULL || --node->nchild > 0 || node->nrr > 0 ||
 	    zone_is_apex(z, name))
