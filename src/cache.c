@@ -1052,8 +1052,7 @@ cache_reply_scan(const uint8_t *w, size_t len, const struct cache_key *q,
 	 * 'A') must be equal, so a compressed or other name never matches.
 	 * Most replies echo the question as asked: one memcmp then.
 	 */
-	if (q->qname == NULL ||
-	    memcmp(w + WIRE_HEADER, q->qname, q->namelen) != 0)
+	if (memcmp(w + WIRE_HEADER, q->qname, q->namelen) != 0)
 		for (size_t i = 0; i < q->namelen; i++)
 			if (dname_lower_byte(w[WIRE_HEADER + i]) != q->lname[i])
 				return false;
