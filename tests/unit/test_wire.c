@@ -246,6 +246,18 @@ test_shuffle(void **state)
 	memcpy(before, out, n);
 	assert_true(wire_shuffle(out, n));
 	assert_memory_equal(before, out, n);
+	/*
+	 * Even one MX record, which wire_shuffle leaves to ldns when there are
+	 * more: true at once, where it used to walk the answer and refuse it.
+	 */
+	wire_msg_init(&m, out, sizeof(out), &q);
+	wire_msg_rr(&m, WIRE_ANSWER, q.qname, LDNS_RR_TYPE_MX, 5,
+	    (const uint8_t *)"\0\12\4mail\7cluster\5local", 22);
+	n = wire_msg_finish(&m, 0, sizeof(out));
+	assert_int_equal(out[7], 1);
+	memcpy(before, out, n);
+	assert_true(wire_shuffle(out, n));
+	assert_memory_equal(before, out, n);
 	free(qw);
 }
 
