@@ -1068,7 +1068,11 @@ server_plugin_index(const char *plugin)
 	return SERVER_NPLUGINS;
 }
 
-/* CoreDNS's request and response metrics for one query. */
+/*
+ * CoreDNS's request and response metrics for one query. As there, the
+ * prometheus plugin of the query's block counts it: a block without one
+ * counts nothing; a query no block took is counted as "dropped".
+ */
 static void
 server_metrics(const struct server_query *sq, uint16_t qtype, int rcode,
     size_t rsize)
@@ -1080,13 +1084,14 @@ server_metrics(const struct server_query *sq, uint16_t qtype, int rcode,
 	const char		 *plugin = sq->plugin ? sq->plugin : "";
 	int			  tcp = sq->transport == RESPONDER_TCP;
 	int			  v6 = sq->peer->sa_family == AF_INET6;
-	size_t			  pi = server_plugin_index(plugin);
+	size_t			  pi;
 	char			  rcbuf[16];
 	struct timespec		  now;
 	double			  secs;
 
-	if (m == NULL)
+	if (m == NULL || (sq->b != NULL && sq->b->cfg->prometheus == NULL))
 		return;
+	pi = server_plugin_index(plugin);
 	se = server_series(sq);
 	req = &se->requests[tcp][v6][qtype < 256 ? qtype : 256];
 	if (*req == NULL)

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# directives.sh -- log, errors, loadbalance and whoami as CoreDNS has them.
+# directives.sh -- log, errors, loadbalance, whoami and prometheus's per-block counting as CoreDNS has them.
 . "$TOPSRC/tests/system/lib.sh"
 need_cmd dig
 
 PORT=$(free_port)
+MPORT=$(free_port)
 petdns_start ".:$PORT {
     errors
+    prometheus 127.0.0.1:$MPORT
     log
     loadbalance
     kubernetes cluster.local {
@@ -66,4 +68,12 @@ out=$(ask +noall +answer +additional whoami.test A)
 check_match "whoami: the client's address" "whoami\.test\.[[:space:]]+0[[:space:]]+IN[[:space:]]+A[[:space:]]+127\.0\.0\.1" "$out"
 check_match "whoami: the port in an SRV" "_udp\.whoami\.test\.[[:space:]]+0[[:space:]]+IN[[:space:]]+SRV[[:space:]]+0 0 [0-9]+ whoami\.test\." "$out"
 check_match "whoami over TCP says so" "_tcp\.whoami\.test\." "$(ask +tcp +noall +additional whoami.test A)"
+
+# prometheus counts the queries of its own block only, as CoreDNS's does:
+# whoami.test's block has none, so its queries above are in no series.
+metrics=$(http_get http://127.0.0.1:$MPORT/metrics | sed 's/\\n/\n/g')
+check_match "prometheus: its block's queries counted" \
+    "coredns_dns_requests_total\{family=\"1\",proto=\"udp\",server=\"dns://:$PORT\",type=\"A\",view=\"\",zone=\".\"\} [1-9]" "$metrics"
+check "prometheus: a block without it counts nothing" "0" \
+    "$(grep -c 'zone="whoami\.test\."' <<<"$metrics")"
 finish
