@@ -728,6 +728,12 @@ kubernetes_answer_wire(struct kubernetes *k, const struct wire_query *q,
 	return rcode;
 }
 
+uint64_t
+kubernetes_version(const struct kubernetes *k)
+{
+	return zone_version(k->zone);
+}
+
 struct kubernetes_lines {
 	char	**line;
 	size_t	  n;

@@ -48,6 +48,11 @@ ldns_pkt_rcode kubernetes_answer(struct kubernetes *, const uint8_t *qname,
  */
 int	kubernetes_answer_wire(struct kubernetes *, const struct wire_query *,
 	    struct wire_msg *m);
+/*
+ * A number that moves on whenever an answer kubernetes_answer_wire gives
+ * may change (the zone's version).
+ */
+uint64_t kubernetes_version(const struct kubernetes *);
 /* True when an NXDOMAIN for qname goes on to the next directive. */
 bool	kubernetes_fallthrough(const struct kubernetes *, const uint8_t *qname);
 /*

@@ -18,6 +18,7 @@
 #include "forward.h"
 #include "kubernetes.h"
 #include "log.h"
+#include "memo.h"
 #include "metrics.h"
 #include "server.h"
 #include "wire.h"
@@ -35,6 +36,7 @@ struct server_block {
 	const struct config_server	*cfg;
 	struct kubernetes		*k;
 	struct cache			*cache;		/* NULL without cache */
+	struct memo			*memo;		/* kubernetes, no cache */
 	struct forward			**forwards;	/* one per forward line */
 	uint8_t				**zones;	/* lower-case wire */
 	size_t				 *zonelen;	/* dname_length of each */
@@ -338,6 +340,7 @@ server_free(struct server *s)
 		free(s->blocks[i].series);
 		free(s->blocks[i].probe);
 		cache_free(s->blocks[i].cache);
+		memo_free(s->blocks[i].memo);
 		for (size_t l = 0; l < s->blocks[i].cfg->nlogs; l++)
 			dname_strv_free(s->blocks[i].log_names[l],
 			    s->blocks[i].cfg->logs[l].nnames);
@@ -369,6 +372,9 @@ server_add_block(struct server *s, const struct config_server *cfg,
 	b->cfg = cfg;
 	b->k = k;
 	b->cache = cfg->cache != NULL ? cache_new(cfg->cache) : NULL;
+	/* A cache keeps answers already; without one, the memo does. */
+	if (k != NULL && b->cache == NULL)
+		b->memo = memo_new();
 	if (cfg->loop && cfg->nforwards > 0) {
 		/* CoreDNS's probe: two random numbers under the zone, HINFO. */
 		char	*name = xasprintf("%llu.%llu.%s", (unsigned long long)
@@ -1256,6 +1262,8 @@ server_fast_answer(struct server_query *sq, const struct wire_query *q,
 	struct cache_key	 key;
 	bool			 stale;
 	time_t			 now = 0;
+	uint64_t		 version = 0;
+	bool			 memo;
 
 	if (b->cache != NULL && cache_match(b->cache, q->qname)) {
 		now = time(NULL);
@@ -1277,10 +1285,19 @@ server_fast_answer(struct server_query *sq, const struct wire_query *q,
 	if (b->k == NULL)
 		return false;
 	wire_msg_init(&m, out, max, q);
-	*rcode = kubernetes_answer_wire(b->k, q, &m);
-	if (*rcode < 0 || (*rcode == LDNS_RCODE_NXDOMAIN &&
-	    kubernetes_fallthrough(b->k, q->qname)))
-		return false;
+	*rcode = -1;
+	if ((memo = b->memo != NULL && memo_wanted(b->memo))) {
+		version = kubernetes_version(b->k);
+		*rcode = memo_get(b->memo, q, version, &m);
+	}
+	if (*rcode < 0) {
+		*rcode = kubernetes_answer_wire(b->k, q, &m);
+		if (*rcode < 0 || (*rcode == LDNS_RCODE_NXDOMAIN &&
+		    kubernetes_fallthrough(b->k, q->qname)))
+			return false;
+		if (memo)
+			memo_put(b->memo, q, version, &m, *rcode);
+	}
 	sq->plugin = "kubernetes";
 	*n = wire_msg_finish(&m, *rcode, sq->cacheable ? UINT16_MAX : limit);
 	if (*n == 0)

@@ -100,10 +100,22 @@ wire_msg_init(struct wire_msg *m, uint8_t *buf, size_t max,
 	m->len = q->qend;
 	m->start[WIRE_ANSWER] = m->start[WIRE_AUTHORITY] =
 	    m->start[WIRE_ADDITIONAL] = q->qend;
-	/* The question's suffixes are the first compression targets. */
+}
+
+/*
+ * The question's suffixes are the first compression targets: noted before
+ * the first record, not by wire_msg_init (a message wire_msg_load fills
+ * needs none).
+ */
+static void
+wire_msg_question_ptrs(struct wire_msg *m)
+{
+	const uint8_t	*buf = m->buf;
+	size_t		 qend = m->q->qend;
+
 	for (size_t pos = WIRE_HEADER; buf[pos] != 0 && m->nptrs < WIRE_PTRS;
 	    pos += (size_t)buf[pos] + 1) {
-		m->ptrlen[m->nptrs] = (uint8_t)(q->qend - 4 - pos);
+		m->ptrlen[m->nptrs] = (uint8_t)(qend - 4 - pos);
 		m->ptrs[m->nptrs++] = (uint16_t)pos;
 	}
 }
@@ -250,10 +262,13 @@ void
 wire_msg_rr(struct wire_msg *m, enum wire_section sec, const uint8_t *owner,
     uint16_t type, uint32_t ttl, const uint8_t *rdata, uint16_t rdlen)
 {
-	size_t	 mark = m->len, nptrs = m->nptrs, rdpos;
+	size_t	 mark = m->len, nptrs, rdpos;
 
 	if (m->full)
 		return;
+	if (m->nptrs == 0 && m->len == m->q->qend)
+		wire_msg_question_ptrs(m);
+	nptrs = m->nptrs;
 	for (int s = (int)sec + 1; s <= WIRE_ADDITIONAL; s++)
 		m->start[s] = m->len;
 	wire_put_name(m, owner);
@@ -323,6 +338,40 @@ wire_msg_finish(struct wire_msg *m, int rcode, size_t limit)
 		wire_put16(b + 10, (uint16_t)(wire_get16(b + 10) + 1));
 	}
 	return len + opt;
+}
+
+bool
+wire_msg_save(const struct wire_msg *m, uint8_t *dst, size_t room,
+    struct wire_saved *saved)
+{
+	size_t	qend = m->q->qend, len = m->len - qend;
+
+	if (m->full || len > room || len > UINT16_MAX)
+		return false;
+	memcpy(dst, m->buf + qend, len);
+	saved->len = (uint16_t)len;
+	for (int s = 0; s < 3; s++) {
+		saved->count[s] = m->count[s];
+		saved->start[s] = (uint16_t)(m->start[s] - qend);
+	}
+	return true;
+}
+
+bool
+wire_msg_load(struct wire_msg *m, const uint8_t *src,
+    const struct wire_saved *saved)
+{
+	size_t	qend = m->q->qend;
+
+	if (m->full || m->len != qend || qend + saved->len > m->max)
+		return false;
+	memcpy(m->buf + qend, src, saved->len);
+	m->len = qend + saved->len;
+	for (int s = 0; s < 3; s++) {
+		m->count[s] = saved->count[s];
+		m->start[s] = qend + saved->start[s];
+	}
+	return true;
 }
 
 size_t

@@ -102,6 +102,29 @@ void	wire_msg_rr(struct wire_msg *, enum wire_section, const uint8_t *owner,
  */
 size_t	wire_msg_finish(struct wire_msg *, int rcode, size_t limit);
 /*
+ * The records of an unfinished message (after its question, no OPT) and
+ * where its sections start, to be put back into another message to the
+ * same question: compression pointers aim at the question or the records.
+ */
+struct wire_saved {
+	uint16_t	len;
+	uint16_t	count[3];
+	uint16_t	start[3];	/* past the question */
+};
+/*
+ * Copies m's records to dst (room bytes) and fills saved; false when they
+ * do not fit or m overflowed its buffer.
+ */
+bool	wire_msg_save(const struct wire_msg *, uint8_t *dst, size_t room,
+	    struct wire_saved *);
+/*
+ * Puts saved records (src) into m, as wire_msg_init left it for a query
+ * with the same question, ready for wire_msg_finish (records appended
+ * after would not be compressed against them); false when they do not fit.
+ */
+bool	wire_msg_load(struct wire_msg *, const uint8_t *src,
+	    const struct wire_saved *);
+/*
  * loadbalance in wire form: shuffles the data of the answer's A and AAAA
  * records among those of the same owner and type (which is the order of
  * those records). False (msg untouched) when the answer holds MX records or

@@ -1,4 +1,5 @@
 /* zone.c -- names to records in RCU hash tables: readers never wait, writers replace whole nodes. */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -92,6 +93,7 @@ struct zone {
 	size_t		 nrecords;
 	void		**retired;	/* unlinked, not yet handed to RCU */
 	size_t		 nretired, retired_cap;
+	_Atomic uint64_t version;	/* moves on with every change published */
 };
 
 void
@@ -764,6 +766,10 @@ zone_update(struct zone *z, const char *key, const struct records_list *list)
 	}
 	free(sorted);
 	free(keyed);
+	if (changed)
+		atomic_store_explicit(&z->version, atomic_load_explicit(
+		    &z->version, memory_order_relaxed) + 1,
+		    memory_order_release);
 	return changed;
 }
 
@@ -823,6 +829,12 @@ zone_foreach(const struct zone *z, void (*fn)(const struct zone_node *,
 		fn(node, arg);
 		zone_foreach_ptr(z, node, fn, arg);
 	}
+}
+
+uint64_t
+zone_version(const struct zone *z)
+{
+	return atomic_load_explicit(&z->version, memory_order_acquire);
 }
 
 size_t

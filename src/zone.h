@@ -81,6 +81,8 @@ const uint8_t *zone_node_name(const struct zone *, const struct zone_node *,
  */
 void	zone_foreach(const struct zone *,
 	    void (*fn)(const struct zone_node *, void *), void *arg);
+/* A number that moves on whenever zone_update publishes a change. */
+uint64_t zone_version(const struct zone *);
 /* Number of served records (markers not counted). */
 size_t	zone_count(const struct zone *);
 
