@@ -6,7 +6,7 @@ packages=(
 	build-essential autoconf automake pkg-config
 	libevent-dev libldns-dev libjson-c-dev libyajl-dev libcurl4-openssl-dev libyaml-dev libssl-dev
 	liburcu-dev uthash-dev libcmocka-dev
-	dnsutils knot-dnsutils python3 python3-yaml valgrind
+	dnsutils knot-dnsutils python3 python3-yaml valgrind iproute2
 	clang libclang-rt-dev llvm
 )
 missing=()

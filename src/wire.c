@@ -375,6 +375,41 @@ wire_msg_load(struct wire_msg *m, const uint8_t *src,
 }
 
 size_t
+wire_truncate(const uint8_t *msg, size_t len, uint8_t *out, size_t max)
+{
+	size_t	 qend, pos, opt = 0, optlen = 0;
+	unsigned n;
+
+	if (len < WIRE_HEADER || wire_get16(msg + 4) != 1 ||
+	    (qend = wire_skip_name(msg, len, WIRE_HEADER)) == 0 ||
+	    (qend += 4) > len)
+		return 0;
+	n = (unsigned)wire_get16(msg + 6) + wire_get16(msg + 8) +
+	    wire_get16(msg + 10);
+	for (pos = qend; n > 0; n--) {
+		size_t	rr = pos;
+
+		if ((pos = wire_skip_name(msg, len, pos)) == 0 ||
+		    pos + 10 > len || pos + 10 + wire_get16(msg + pos + 8) > len)
+			return 0;
+		if (wire_get16(msg + pos) == WIRE_TYPE_OPT && msg[rr] == 0) {
+			opt = rr;
+			optlen = pos + 10 + wire_get16(msg + pos + 8) - rr;
+		}
+		pos += 10 + (size_t)wire_get16(msg + pos + 8);
+	}
+	if (qend + optlen > max)
+		return 0;
+	memmove(out, msg, qend);
+	memmove(out + qend, msg + opt, optlen);
+	out[2] |= 0x02;
+	wire_put16(out + 6, 0);
+	wire_put16(out + 8, 0);
+	wire_put16(out + 10, optlen > 0 ? 1 : 0);
+	return qend + optlen;
+}
+
+size_t
 wire_skip_name(const uint8_t *w, size_t len, size_t pos)
 {
 	for (int labels = 0; pos < len && labels <= 128; labels++) {

@@ -125,6 +125,14 @@ bool	wire_msg_save(const struct wire_msg *, uint8_t *dst, size_t room,
 bool	wire_msg_load(struct wire_msg *, const uint8_t *src,
 	    const struct wire_saved *);
 /*
+ * A response cut to its header, question and OPT (when it has one), TC
+ * set: what to send a client when the whole would not fit a datagram, so
+ * it asks again over TCP. Writes to out (max bytes; out may be msg);
+ * returns the length, 0 when msg is malformed or out too small.
+ */
+size_t	wire_truncate(const uint8_t *msg, size_t len, uint8_t *out,
+	    size_t max);
+/*
  * loadbalance in wire form: shuffles the data of the answer's A and AAAA
  * records among those of the same owner and type (which is the order of
  * those records). False (msg untouched) when the answer holds MX records or

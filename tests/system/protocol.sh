@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # protocol.sh -- DNS protocol rules against the real binary: EDNS, truncation, TCP, malformed packets.
 . "$TOPSRC/tests/system/lib.sh"
-need_cmd dig kdig python3
+need_cmd dig kdig python3 unshare ip
 
 # A headless service with 120 ready pets: its A RRset does not fit 512 or 1232 bytes.
 dir=$(big_manifests protocol)
@@ -66,6 +66,31 @@ id=3 rcode=0 qr=1 tc=0 qd=1 an=1" "$(raw tcp-pipelined)"
 check "TCP one byte at a time" "id=7 rcode=0 qr=1 tc=0 qd=1 an=1
 id=8 rcode=0 qr=1 tc=0 qd=1 an=1" "$(raw tcp-bytewise)"
 check_match "TCP garbage frame: FORMERR or closed" "^(none|id=[0-9]+ rcode=1 qr=1)" "$(raw tcp-garbage-frame)"
+
+# An answer over the interface's MTU is never sent in fragments (DF, RFC
+# 9715): it goes again truncated, its OPT kept, and dig retries over TCP.
+# A network namespace of our own (user namespace: no root needed) whose
+# loopback's MTU is 1300 shows it; the same port is free there.
+mtu=$(unshare -rn bash -c '
+	port=$3 big=$4 secs=$6
+	ip link set lo up && ip link set lo mtu 1300 || exit 1
+	"$1" -conf "$2" >"$5" 2>&1 &
+	pid=$!
+	ask() { dig +time="$secs" +tries=1 @127.0.0.1 -p "$port" +bufsize=4096 "$@"; }
+	for i in $(seq $((10 * secs))); do
+		ask "$big" >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	ask +ignore "$big"
+	echo "== retried over TCP: $(ask +short "$big" | wc -l)"
+	ask +ignore api.shop.svc.cluster.local
+	kill "$pid" && wait "$pid"' bash "$PETDNS" "$PETDNS_CONF" "$PORT" $BIG \
+	    "$PETDNS_DIR/mtu.log" "$(lib_secs 2)" 2>&1)
+LIB_LOGS+=("$PETDNS_DIR/mtu.log")
+check_match "over the MTU: TC, no records, the OPT kept" \
+    "flags: qr aa tc rd; QUERY: 1, ANSWER: 0, AUTHORITY: 0, ADDITIONAL: 1" "$mtu"
+check_match "over the MTU: dig's TCP retry gets all 120" "== retried over TCP: 120" "$mtu"
+check_match "under the MTU: whole over UDP" "flags: qr aa rd; QUERY: 1, ANSWER: 1," "$mtu"
 
 # After all of that, the server still answers correctly.
 check "still serving" "10.96.0.11" "$(ask +short api.shop.svc.cluster.local)"

@@ -261,6 +261,72 @@ test_shuffle(void **state)
 	free(qw);
 }
 
+/* A response cut for a datagram: header, question and OPT stay, TC set. */
+static void
+test_truncate(void **state)
+{
+	ldns_pkt	*p = NULL, *t = NULL;
+	ldns_rr		*rr = NULL;
+	uint8_t		*wire = NULL, out[512];
+	size_t		 len, n;
+
+	(void)state;
+	p = ldns_pkt_query_new(ldns_dname_new_frm_str(
+	    "big.default.svc.cluster.local."), LDNS_RR_TYPE_A,
+	    LDNS_RR_CLASS_IN, LDNS_RD);
+	ldns_pkt_set_qr(p, true);
+	ldns_pkt_set_aa(p, true);
+	ldns_pkt_set_id(p, 0x4242);
+	for (int i = 0; i < 3; i++) {
+		char	text[80];
+
+		snprintf(text, sizeof(text),
+		    "big.default.svc.cluster.local. 5 IN A 10.0.0.%d", i);
+		assert_int_equal(ldns_rr_new_frm_str(&rr, text, 0, NULL, NULL),
+		    LDNS_STATUS_OK);
+		ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, rr);
+	}
+	assert_int_equal(ldns_rr_new_frm_str(&rr, "web-0.nginx.default.svc."
+	    "cluster.local. 5 IN A 10.1.0.1", 0, NULL, NULL), LDNS_STATUS_OK);
+	ldns_pkt_push_rr(p, LDNS_SECTION_ADDITIONAL, rr);
+	ldns_pkt_set_edns_udp_size(p, 1232);
+	ldns_pkt_set_edns_do(p, true);
+	assert_int_equal(ldns_pkt2wire(&wire, p, &len), LDNS_STATUS_OK);
+	n = wire_truncate(wire, len, out, sizeof(out));
+	assert_true(n > 0 && n < len);
+	assert_int_equal(ldns_wire2pkt(&t, out, n), LDNS_STATUS_OK);
+	assert_true(ldns_pkt_tc(t) && ldns_pkt_aa(t) && ldns_pkt_qr(t));
+	assert_int_equal(ldns_pkt_id(t), 0x4242);
+	assert_int_equal(ldns_pkt_qdcount(t), 1);
+	assert_int_equal(ldns_pkt_ancount(t), 0);
+	assert_int_equal(ldns_pkt_nscount(t), 0);
+	assert_int_equal(ldns_pkt_arcount(t), 0);	/* the OPT is not counted */
+	assert_true(ldns_pkt_edns(t) && ldns_pkt_edns_do(t));
+	assert_int_equal(ldns_pkt_edns_udp_size(t), 1232);
+	assert_int_equal(ldns_dname_compare(ldns_rr_owner(ldns_rr_list_rr(
+	    ldns_pkt_question(t), 0)), ldns_rr_owner(ldns_rr_list_rr(
+	    ldns_pkt_question(p), 0))), 0);
+	ldns_pkt_free(t);
+	/* In place, and the same bytes. */
+	assert_int_equal(wire_truncate(wire, len, wire, len), n);
+	assert_memory_equal(wire, out, n);
+	/* Too little room, or a message cut short: nothing. */
+	assert_int_equal(wire_truncate(out, n, out, n - 1), 0);
+	free(wire);
+	ldns_pkt_set_edns_udp_size(p, 0);
+	ldns_pkt_set_edns_do(p, false);
+	assert_int_equal(ldns_pkt2wire(&wire, p, &len), LDNS_STATUS_OK);
+	assert_int_equal(wire_truncate(wire, len - 3, out, sizeof(out)), 0);
+	/* Without an OPT: header and question only. */
+	n = wire_truncate(wire, len, out, sizeof(out));
+	assert_int_equal(n, WIRE_HEADER + 31 + 4);
+	assert_int_equal(out[2] & 0x02, 0x02);
+	assert_int_equal(wire_get16(out + 6) | wire_get16(out + 8) |
+	    wire_get16(out + 10), 0);
+	free(wire);
+	ldns_pkt_free(p);
+}
+
 /* --- The fast path against the ldns path, through a real UDP socket --- */
 
 /* Two servers on one zone, each with its own cache: [0] fast, [1] ldns only. */
@@ -551,6 +617,7 @@ main(void)
 		cmocka_unit_test(test_parse_garbage),
 		cmocka_unit_test(test_compression),
 		cmocka_unit_test(test_shuffle),
+		cmocka_unit_test(test_truncate),
 		cmocka_unit_test(test_same_as_ldns_local),
 		cmocka_unit_test(test_same_as_ldns_zones),
 		cmocka_unit_test(test_same_as_ldns_cached),
