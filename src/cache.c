@@ -524,8 +524,7 @@ cache_key(const struct cache *c, const uint8_t *w, size_t len,
 		return false;
 	q->qname = w + WIRE_HEADER;
 	q->namelen = pos + 1 - WIRE_HEADER;
-	memcpy(q->lname, q->qname, q->namelen);
-	dname_lower(q->lname);
+	dname_lower_copy_len(q->lname, q->qname, q->namelen);
 	pos++;
 	q->qtype = wire_get16(w + pos);
 	q->qclass = wire_get16(w + pos + 2);
@@ -683,8 +682,7 @@ cache_match(const struct cache *c, const uint8_t *qname)
 	len = dname_length(qname);
 	if (len > DNAME_MAX)
 		return false;
-	memcpy(lname, qname, len);
-	dname_lower(lname);
+	dname_lower_copy_len(lname, qname, len);
 	return zones_match(&c->zones, lname);
 }
 

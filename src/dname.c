@@ -1,5 +1,6 @@
 /* dname.c -- wire-format domain names; parsing of text goes through ldns. */
 #include <ctype.h>
+#include <endian.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,24 +33,46 @@ dname_lower(uint8_t *n)
 	dname_lower_len(n, dname_length(n));
 }
 
+/* Eight bytes of src folded into dst. */
+static void
+dname_lower8(uint8_t *dst, const uint8_t *src)
+{
+	const uint64_t	ones = 0x0101010101010101u;
+	uint64_t	w, low, upper;
+
+	memcpy(&w, src, 8);
+	low = w & 0x7f * ones;
+	/* High bit of each byte: >= 'A', and not > 'Z', and ASCII. */
+	upper = (low + (0x80 - 'A') * ones) & ~(low + (0x7f - 'Z') * ones) &
+	    ~w & 0x80 * ones;
+	w |= upper >> 2;
+	memcpy(dst, &w, 8);
+}
+
 void
 dname_lower_len(uint8_t *n, size_t len)
 {
-	const uint64_t	ones = 0x0101010101010101u;
-	size_t		i = 0;
-	uint64_t	w, low, upper;
+	dname_lower_copy_len(n, n, len);
+}
 
-	for (; i + 8 <= len; i += 8) {
-		memcpy(&w, n + i, 8);
-		low = w & 0x7f * ones;
-		/* High bit of each byte: >= 'A', and not > 'Z', and ASCII. */
-		upper = (low + (0x80 - 'A') * ones) & ~(low + (0x7f - 'Z') * ones) &
-		    ~w & 0x80 * ones;
-		w |= upper >> 2;
-		memcpy(n + i, &w, 8);
+/*
+ * The last eight bytes overlap those before (folding twice changes
+ * nothing): no byte loop for the tail, and no memcpy of a length known
+ * only now (a libc call or a rep movs, slower than the copy itself).
+ */
+void
+dname_lower_copy_len(uint8_t *dst, const uint8_t *src, size_t len)
+{
+	size_t	i;
+
+	if (len < 8) {
+		for (i = 0; i < len; i++)
+			dst[i] = dname_lower_byte(src[i]);
+		return;
 	}
-	for (; i < len; i++)
-		n[i] = dname_lower_byte(n[i]);
+	for (i = 0; i + 8 < len; i += 8)
+		dname_lower8(dst + i, src + i);
+	dname_lower8(dst + len - 8, src + len - 8);
 }
 
 void
@@ -57,8 +80,7 @@ dname_lower_copy(uint8_t dst[DNAME_MAX], const uint8_t *name)
 {
 	size_t	len = dname_length(name);
 
-	memcpy(dst, name, len);
-	dname_lower_len(dst, len);
+	dname_lower_copy_len(dst, name, len);
 }
 
 int
@@ -207,9 +229,19 @@ dname_fold(uint64_t h, const void *p, size_t len)
 		h = (h ^ w) * 0x9e3779b97f4a7c15u;
 		h ^= h >> 32;
 	}
-	if (i < len) {
+	/*
+	 * The tail as a little-endian word, zero-padded: below eight bytes in
+	 * all, a byte at a time; else the last eight read and shifted (no
+	 * memcpy call for a length known only now).
+	 */
+	if (i < len && len < 8) {
 		w = 0;
-		memcpy(&w, b + i, len - i);
+		for (size_t k = 0; i + k < len; k++)
+			w |= (uint64_t)b[i + k] << (8 * k);
+		h = (h ^ w) * 0x9e3779b97f4a7c15u;
+	} else if (i < len) {
+		memcpy(&w, b + len - 8, 8);
+		w = le64toh(w) >> (8 * (8 - (len - i)));
 		h = (h ^ w) * 0x9e3779b97f4a7c15u;
 	}
 	return h;

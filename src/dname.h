@@ -23,6 +23,8 @@ size_t	dname_length(const uint8_t *);
 void	dname_lower(uint8_t *);
 /* The same when its length (dname_length) is known. */
 void	dname_lower_len(uint8_t *, size_t len);
+/* Copies len bytes of src (a name) to dst in lower case. */
+void	dname_lower_copy_len(uint8_t *dst, const uint8_t *src, size_t len);
 /* Copies name into dst in lower case (the idiom every lookup starts with). */
 void	dname_lower_copy(uint8_t dst[DNAME_MAX], const uint8_t *name);
 /* Parses presentation text ("a.b", "a.b.", "." ) into lower-case wire; returns its length or -1. */

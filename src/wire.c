@@ -44,8 +44,7 @@ wire_query_parse(const uint8_t *pkt, size_t len, struct wire_query *q)
 	q->pkt = pkt;
 	q->qname = pkt + WIRE_HEADER;
 	q->namelen = pos + 1 - WIRE_HEADER;
-	memcpy(q->lname, q->qname, q->namelen);
-	dname_lower_len(q->lname, q->namelen);
+	dname_lower_copy_len(q->lname, q->qname, q->namelen);
 	q->edns = q->dnssec_ok = false;
 	q->udp_size = 0;
 	q->qtype = wire_get16(pkt + pos + 1);

@@ -28,7 +28,7 @@ test_lower_every_byte(void **state)
 	for (int c = 0; c < 256; c++)
 		for (size_t label = 1; label <= 20; label++)
 			for (size_t at = 0; at < label; at++) {
-				uint8_t	name[64], want[64];
+				uint8_t	name[64], want[64], copy[64], kept[64];
 
 				memset(name, 'Q', sizeof(name));
 				name[0] = (uint8_t)label;
@@ -41,6 +41,11 @@ test_lower_every_byte(void **state)
 				/* Length bytes are below 64: never folded. */
 				want[0] = (uint8_t)label;
 				want[1 + label] = 3;
+				/* Copied: folded there, the original as it was. */
+				memcpy(kept, name, sizeof(kept));
+				dname_lower_copy_len(copy, name, 6 + label);
+				assert_memory_equal(copy, want, 6 + label);
+				assert_memory_equal(name, kept, sizeof(kept));
 				dname_lower(name);
 				assert_memory_equal(name, want, 6 + label);
 			}
@@ -163,6 +168,32 @@ test_hash_spread(void **state)
 	free(seen);
 }
 
+/*
+ * Every length, every byte: the hash reads all len bytes and nothing past
+ * them (the tail is read as the last eight bytes, shifted).
+ */
+static void
+test_hash_tail(void **state)
+{
+	uint8_t	buf[80];
+
+	(void)state;
+	for (size_t len = 1; len <= 64; len++) {
+		uint64_t h;
+
+		for (size_t i = 0; i < sizeof(buf); i++)
+			buf[i] = (uint8_t)(i * 7 + 1);
+		h = dname_hash_len(buf, len);
+		memset(buf + len, 0xee, sizeof(buf) - len);
+		assert_true(dname_hash_len(buf, len) == h);
+		for (size_t i = 0; i < len; i++) {
+			buf[i] ^= 0x40;
+			assert_true(dname_hash_len(buf, len) != h);
+			buf[i] ^= 0x40;
+		}
+	}
+}
+
 /* A reverse name's address: only names as dname_reverse spells them have one. */
 static void
 test_address(void **state)
@@ -224,6 +255,7 @@ main(void)
 		cmocka_unit_test(test_is_under),
 		cmocka_unit_test(test_equal_nocase),
 		cmocka_unit_test(test_hash_spread),
+		cmocka_unit_test(test_hash_tail),
 		cmocka_unit_test(test_address),
 	};
 
