@@ -202,6 +202,39 @@ test_recent_stay(void **state)
 	memo_free(mo);
 }
 
+/* Mostly misses: it rests, looking up one question in 64; hits again: back. */
+static void
+test_rests(void **state)
+{
+	struct memo	*mo = memo_new();
+	uint8_t		*p, out[4096];
+	size_t		 plen;
+	char		 name[64];
+	int		 wanted = 0;
+
+	(void)state;
+	assert_true(memo_wanted(mo));
+	for (int i = 0; i < 1024; i++) {
+		snprintf(name, sizeof(name), "new%d.default.svc.cluster.local.", i);
+		p = query(name, LDNS_RR_TYPE_A, 1, false, &plen);
+		assert_int_equal(kept(mo, p, plen, 1, 512, out, sizeof(out)), 0);
+		free(p);
+	}
+	for (int i = 0; i < 640; i++)
+		wanted += memo_wanted(mo);
+	assert_int_equal(wanted, 10);
+	/* The questions that are looked up now hit: after a window, awake. */
+	p = query("web.default.svc.cluster.local.", LDNS_RR_TYPE_A, 1, false,
+	    &plen);
+	put(mo, p, plen, 1, 1);
+	for (int i = 0; i < 1024; i++)
+		assert_true(kept(mo, p, plen, 1, 512, out, sizeof(out)) > 0);
+	free(p);
+	for (int i = 0; i < 640; i++)
+		assert_true(memo_wanted(mo));
+	memo_free(mo);
+}
+
 int
 main(void)
 {
@@ -209,6 +242,7 @@ main(void)
 		cmocka_unit_test(test_same_bytes),
 		cmocka_unit_test(test_only_same_question),
 		cmocka_unit_test(test_recent_stay),
+		cmocka_unit_test(test_rests),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
