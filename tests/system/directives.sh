@@ -62,6 +62,18 @@ PETDNS_PORT=$PORT
 # loadbalance: the two pets come back in both orders.
 orders=$(for i in $(seq 40); do ask +short nginx.default.svc.cluster.local | tr '\n' ' '; echo; done | sort -u | wc -l)
 check "loadbalance: both orders seen" "2" "$orders"
+# Without log or cache: the fast path, answers from the memo, shuffled each time still.
+LPORT=$(free_port)
+PORT=$LPORT petdns_start "cluster.local:$LPORT {
+    loadbalance
+    kubernetes cluster.local {
+        manifests $TESTDATA/local
+    }
+}"
+orders=$(for i in $(seq 40); do ask +short nginx.default.svc.cluster.local | tr '\n' ' '; echo; done | sort -u | wc -l)
+check "loadbalance: both orders seen, answers kept in the memo" "2" "$orders"
+petdns_stop >/dev/null 2>&1
+PETDNS_PORT=$PORT
 
 # whoami: our own address and port.
 out=$(ask +noall +answer +additional whoami.test A)
