@@ -166,11 +166,16 @@ zone_is_fresh "garbage JSON on the watch"
 
 # Huge: an event line over the cap is skipped, named, and the reflector
 # relists; an object that big in the store is listed (a page may hold it).
+since=$(last_seq)
 ctl POST /faults '{"huge":300000,"verb":"watch","resource":"services"}' >/dev/null
 ctl POST /drop-watches >/dev/null
 log_has "an oversize event is skipped and named" \
     "watch services: event over 100000 bytes skipped \(MODIFIED Service default/[a-z0-9-]+\)"
 zone_is_fresh "an oversize watch line"
+# The relist's watch asked for (the watch the fault hit, then the one after
+# the relist's LIST): the object below must come as a watch event, not in a
+# LIST that a slower relist would make after it.
+ctl POST /wait "{\"requests\":{\"since\":$since,\"verb\":\"watch\",\"resource\":\"services\",\"min\":2},\"timeout\":$(lib_secs 30)}" >/dev/null
 ctl POST /objects "$(svc big 10.96.8.3 "$(head -c 120000 /dev/zero | tr '\0' x)")" >/dev/null
 log_has "an oversize object is named" \
     "watch services: event over 100000 bytes skipped \(ADDED Service default/big\)"
