@@ -465,14 +465,13 @@ wire_walk(const uint8_t *w, size_t len, size_t pos, unsigned n,
     uint8_t *set, uint32_t ttl, int *opt)
 {
 	for (unsigned i = 0; i < n; i++) {
-		if ((pos = wire_skip_name(w, len, pos)) == 0 ||
-		    pos + 10 > len || pos + 10 + wire_get16(w + pos + 8) > len)
+		if ((pos = wire_rr_fields(w, len, pos)) == 0)
 			return 0;
 		if (opt != NULL && wire_get16(w + pos) == TYPE_OPT)
 			*opt = (w[pos + 6] & 0x80) ? 2 : 1;
 		if (set != NULL && wire_get16(w + pos) != TYPE_OPT)
 			wire_put32(set + pos + 4, ttl);
-		pos += 10 + (size_t)wire_get16(w + pos + 8);
+		pos = wire_rr_end(w, pos);
 	}
 	return pos;
 }
@@ -994,9 +993,9 @@ cache_reply_rr(const uint8_t *w, size_t len, size_t pos, int sec,
 	uint16_t type;
 	uint32_t ttl;
 
-	if ((pos = wire_skip_name(w, len, pos)) == 0 || pos + 10 > len ||
-	    (end = pos + 10 + wire_get16(w + pos + 8)) > len)
+	if ((pos = wire_rr_fields(w, len, pos)) == 0)
 		return 0;
+	end = wire_rr_end(w, pos);
 	type = wire_get16(w + pos);
 	ttl = wire_get32(w + pos + 4);
 	rd = pos + 10;

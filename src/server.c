@@ -820,16 +820,14 @@ server_additional_valid(const uint8_t *p, size_t len)
 		    (pos += 4) > len)
 			return false;
 	for (unsigned i = wire_get16(p + 4); i < n + ar; i++) {
-		size_t	 owner = pos, rdlen, end;
+		size_t	 owner = pos, end;
 		uint16_t type;
 
-		if ((pos = wire_skip_name(p, len, pos)) == 0 || pos + 10 > len)
+		if ((pos = wire_rr_fields(p, len, pos)) == 0)
 			return false;
 		type = wire_get16(p + pos);
-		rdlen = wire_get16(p + pos + 8);
+		end = wire_rr_end(p, pos);
 		pos += 10;
-		if ((end = pos + rdlen) > len)
-			return false;
 		if (type == LDNS_RR_TYPE_OPT) {
 			if (i < n || ++nopt > 1 || p[owner] != 0)
 				return false;

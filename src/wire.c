@@ -386,16 +386,15 @@ wire_truncate(const uint8_t *msg, size_t len, uint8_t *out, size_t max)
 	n = (unsigned)wire_get16(msg + 6) + wire_get16(msg + 8) +
 	    wire_get16(msg + 10);
 	for (pos = qend; n > 0; n--) {
-		size_t	rr = pos;
+		size_t	f = wire_rr_fields(msg, len, pos);
 
-		if ((pos = wire_skip_name(msg, len, pos)) == 0 ||
-		    pos + 10 > len || pos + 10 + wire_get16(msg + pos + 8) > len)
+		if (f == 0)
 			return 0;
-		if (wire_get16(msg + pos) == WIRE_TYPE_OPT && msg[rr] == 0) {
-			opt = rr;
-			optlen = pos + 10 + wire_get16(msg + pos + 8) - rr;
+		if (wire_get16(msg + f) == WIRE_TYPE_OPT && msg[pos] == 0) {
+			opt = pos;
+			optlen = wire_rr_end(msg, f) - pos;
 		}
-		pos += 10 + (size_t)wire_get16(msg + pos + 8);
+		pos = wire_rr_end(msg, f);
 	}
 	if (qend + optlen > max)
 		return 0;
@@ -406,6 +405,15 @@ wire_truncate(const uint8_t *msg, size_t len, uint8_t *out, size_t max)
 	wire_put16(out + 8, 0);
 	wire_put16(out + 10, optlen > 0 ? 1 : 0);
 	return qend + optlen;
+}
+
+size_t
+wire_rr_fields(const uint8_t *w, size_t len, size_t pos)
+{
+	if ((pos = wire_skip_name(w, len, pos)) == 0 || pos + 10 > len ||
+	    wire_rr_end(w, pos) > len)
+		return 0;
+	return pos;
 }
 
 size_t
@@ -472,25 +480,22 @@ wire_shuffle(uint8_t *msg, size_t len)
 	pos += 4;
 	an = wire_get16(msg + 6);
 	for (size_t i = 0; i < an; i++) {
-		size_t	o = pos;
+		size_t	f = wire_rr_fields(msg, len, pos);
 
-		if ((pos = wire_skip_name(msg, len, pos)) == 0 ||
-		    pos + 10 > len || pos + 10 + wire_get16(msg + pos + 8) > len)
+		if (f == 0 || wire_get16(msg + f) == WIRE_TYPE_MX)
 			return false;
-		if (wire_get16(msg + pos) == WIRE_TYPE_MX)
-			return false;
-		if ((wire_get16(msg + pos) == WIRE_TYPE_A &&
-		    wire_get16(msg + pos + 8) == 4) ||
-		    (wire_get16(msg + pos) == WIRE_TYPE_AAAA &&
-		    wire_get16(msg + pos + 8) == 16)) {
+		if ((wire_get16(msg + f) == WIRE_TYPE_A &&
+		    wire_get16(msg + f + 8) == 4) ||
+		    (wire_get16(msg + f) == WIRE_TYPE_AAAA &&
+		    wire_get16(msg + f + 8) == 16)) {
 			if (n == 256)
 				return false;
-			own[n] = o;
-			type[n] = wire_get16(msg + pos);
-			rdl[n] = wire_get16(msg + pos + 8);
-			rd[n++] = pos + 10;
+			own[n] = pos;
+			type[n] = wire_get16(msg + f);
+			rdl[n] = wire_get16(msg + f + 8);
+			rd[n++] = f + 10;
 		}
-		pos += 10 + (size_t)wire_get16(msg + pos + 8);
+		pos = wire_rr_end(msg, f);
 	}
 	/* Fisher-Yates over each record's group of equal owner and type. */
 	for (size_t i = n; i > 1; i--) {

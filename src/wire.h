@@ -146,5 +146,16 @@ bool	wire_shuffle(uint8_t *msg, size_t len);
  * pointer ends it); 0 when it is malformed or runs past the end.
  */
 size_t	wire_skip_name(const uint8_t *, size_t len, size_t pos);
+/*
+ * The record at pos: the offset of its type (past its owner), when all of
+ * it, data too, lies within len; 0 when it does not. The record ends at
+ * wire_rr_end of that offset.
+ */
+size_t	wire_rr_fields(const uint8_t *, size_t len, size_t pos);
+static inline size_t
+wire_rr_end(const uint8_t *w, size_t fields)
+{
+	return fields + 10 + wire_get16(w + fields + 8);
+}
 
 #endif

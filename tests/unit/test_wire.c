@@ -327,6 +327,33 @@ test_truncate(void **state)
 	ldns_pkt_free(p);
 }
 
+/* One record's bounds: found only when all of it, data too, is there. */
+static void
+test_rr_fields(void **state)
+{
+	ldns_rr		*rr = NULL;
+	uint8_t		*wire = NULL;
+	ldns_buffer	*b = ldns_buffer_new(512);
+	size_t		 len, f;
+
+	(void)state;
+	assert_int_equal(ldns_rr_new_frm_str(&rr, "web-0.nginx.default.svc."
+	    "cluster.local. 5 IN A 10.1.0.1", 0, NULL, NULL), LDNS_STATUS_OK);
+	assert_int_equal(ldns_rr2buffer_wire(b, rr, LDNS_SECTION_ANSWER),
+	    LDNS_STATUS_OK);
+	wire = ldns_buffer_begin(b);
+	len = ldns_buffer_position(b);
+	/* 39 bytes of owner, type A, class, TTL, length 4, the address. */
+	f = wire_rr_fields(wire, len, 0);
+	assert_int_equal(f, 39);
+	assert_int_equal(wire_get16(wire + f), LDNS_RR_TYPE_A);
+	assert_int_equal(wire_rr_end(wire, f), len);
+	for (size_t cut = 0; cut < len; cut++)
+		assert_int_equal(wire_rr_fields(wire, cut, 0), 0);
+	ldns_rr_free(rr);
+	ldns_buffer_free(b);
+}
+
 /* --- The fast path against the ldns path, through a real UDP socket --- */
 
 /* Two servers on one zone, each with its own cache: [0] fast, [1] ldns only. */
@@ -618,6 +645,7 @@ main(void)
 		cmocka_unit_test(test_compression),
 		cmocka_unit_test(test_shuffle),
 		cmocka_unit_test(test_truncate),
+		cmocka_unit_test(test_rr_fields),
 		cmocka_unit_test(test_same_as_ldns_local),
 		cmocka_unit_test(test_same_as_ldns_zones),
 		cmocka_unit_test(test_same_as_ldns_cached),
