@@ -30,7 +30,7 @@ dname_length(const uint8_t *n)
 void
 dname_lower(uint8_t *n)
 {
-	dname_lower_len(n, dname_length(n));
+	dname_lower_copy_len(n, n, dname_length(n));
 }
 
 /* Eight bytes of src folded into dst. */
@@ -47,12 +47,6 @@ dname_lower8(uint8_t *dst, const uint8_t *src)
 	    ~w & 0x80 * ones;
 	w |= upper >> 2;
 	memcpy(dst, &w, 8);
-}
-
-void
-dname_lower_len(uint8_t *n, size_t len)
-{
-	dname_lower_copy_len(n, n, len);
 }
 
 /*
@@ -78,9 +72,7 @@ dname_lower_copy_len(uint8_t *dst, const uint8_t *src, size_t len)
 void
 dname_lower_copy(uint8_t dst[DNAME_MAX], const uint8_t *name)
 {
-	size_t	len = dname_length(name);
-
-	dname_lower_copy_len(dst, name, len);
+	dname_lower_copy_len(dst, name, dname_length(name));
 }
 
 int

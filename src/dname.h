@@ -21,9 +21,7 @@ dname_lower_byte(uint8_t c)
 size_t	dname_length(const uint8_t *);
 /* Lower-cases ASCII letters in place. */
 void	dname_lower(uint8_t *);
-/* The same when its length (dname_length) is known. */
-void	dname_lower_len(uint8_t *, size_t len);
-/* Copies len bytes of src (a name) to dst in lower case. */
+/* Copies len bytes of src (a name) to dst in lower case; dst may be src. */
 void	dname_lower_copy_len(uint8_t *dst, const uint8_t *src, size_t len);
 /* Copies name into dst in lower case (the idiom every lookup starts with). */
 void	dname_lower_copy(uint8_t dst[DNAME_MAX], const uint8_t *name);
