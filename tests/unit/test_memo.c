@@ -30,6 +30,25 @@ query(const char *name, uint16_t type, uint16_t id, bool edns, size_t *len)
 
 static const uint8_t target[] = "\5web-0\5nginx\7default\3svc\7cluster\5local";
 
+/* The query for "<prefix><i>.default.svc.cluster.local." (type A, ID 1, no EDNS). */
+static uint8_t *
+query_n(const char *prefix, int i, size_t *len)
+{
+	char	name[64];
+
+	snprintf(name, sizeof(name), "%s%d.default.svc.cluster.local.", prefix, i);
+	return query(name, LDNS_RR_TYPE_A, 1, false, len);
+}
+
+/* pkt parsed into q, and m started in buf for its answer. */
+static void
+start(const uint8_t *pkt, size_t len, struct wire_query *q,
+    struct wire_msg *m, uint8_t *buf, size_t max)
+{
+	assert_true(wire_query_parse(pkt, len, q));
+	wire_msg_init(m, buf, max, q);
+}
+
 /* n A records at the question's name, an SRV naming target and its glue. */
 static void
 build(struct wire_msg *m, const struct wire_query *q, int n)
@@ -56,8 +75,7 @@ built(const uint8_t *pkt, size_t len, int n, size_t limit, uint8_t *out,
 	struct wire_query	q;
 	struct wire_msg		m;
 
-	assert_true(wire_query_parse(pkt, len, &q));
-	wire_msg_init(&m, out, max, &q);
+	start(pkt, len, &q, &m, out, max);
 	build(&m, &q, n);
 	return wire_msg_finish(&m, LDNS_RCODE_NOERROR, limit);
 }
@@ -71,8 +89,7 @@ kept(struct memo *mo, const uint8_t *pkt, size_t len, uint64_t version,
 	struct wire_msg		m;
 	int			rcode;
 
-	assert_true(wire_query_parse(pkt, len, &q));
-	wire_msg_init(&m, out, max, &q);
+	start(pkt, len, &q, &m, out, max);
 	if ((rcode = memo_get(mo, &q, version, &m)) < 0)
 		return 0;
 	assert_int_equal(rcode, LDNS_RCODE_NOERROR);
@@ -86,8 +103,7 @@ put(struct memo *mo, const uint8_t *pkt, size_t len, uint64_t version, int n)
 	struct wire_msg		m;
 	uint8_t			buf[4096];
 
-	assert_true(wire_query_parse(pkt, len, &q));
-	wire_msg_init(&m, buf, sizeof(buf), &q);
+	start(pkt, len, &q, &m, buf, sizeof(buf));
 	build(&m, &q, n);
 	memo_put(mo, &q, version, &m, LDNS_RCODE_NOERROR);
 }
@@ -114,8 +130,6 @@ test_same_bytes(void **state)
 	assert_memory_equal(a, b, alen);
 	/* Cut for a 512-byte client too: the glue goes, then TC, as built. */
 	free(other);
-	other = query("web.default.svc.cluster.local.", LDNS_RR_TYPE_A, 9,
-	    false, &olen);
 	p = query("big.default.svc.cluster.local.", LDNS_RR_TYPE_A, 9, false,
 	    &plen);
 	put(mo, p, plen, 7, 6);
@@ -126,7 +140,6 @@ test_same_bytes(void **state)
 		assert_memory_equal(a, b, alen);
 	}
 	free(p);
-	free(other);
 	memo_free(mo);
 }
 
@@ -177,18 +190,15 @@ test_recent_stay(void **state)
 	struct memo	*mo = memo_new();
 	uint8_t		*p, out[4096];
 	size_t		 plen, missing = 0;
-	char		 name[64];
 
 	(void)state;
 	for (int i = 0; i < 20000; i++) {
-		snprintf(name, sizeof(name), "s%d.default.svc.cluster.local.", i);
-		p = query(name, LDNS_RR_TYPE_A, 1, false, &plen);
+		p = query_n("s", i, &plen);
 		put(mo, p, plen, 1, 1);
 		free(p);
 	}
 	for (int i = 0; i < 20000; i++) {
-		snprintf(name, sizeof(name), "s%d.default.svc.cluster.local.", i);
-		p = query(name, LDNS_RR_TYPE_A, 1, false, &plen);
+		p = query_n("s", i, &plen);
 		if (kept(mo, p, plen, 1, 512, out, sizeof(out)) == 0) {
 			/* The last 200 put are all there. */
 			assert_true(i < 20000 - 200);
@@ -209,14 +219,12 @@ test_rests(void **state)
 	struct memo	*mo = memo_new();
 	uint8_t		*p, out[4096];
 	size_t		 plen;
-	char		 name[64];
 	int		 wanted = 0;
 
 	(void)state;
 	assert_true(memo_wanted(mo));
 	for (int i = 0; i < 1024; i++) {
-		snprintf(name, sizeof(name), "new%d.default.svc.cluster.local.", i);
-		p = query(name, LDNS_RR_TYPE_A, 1, false, &plen);
+		p = query_n("new", i, &plen);
 		assert_int_equal(kept(mo, p, plen, 1, 512, out, sizeof(out)), 0);
 		free(p);
 	}
