@@ -11,8 +11,8 @@
 
 /*
  * Sets of four ways, the least recently used replaced: of the 1k bench
- * cluster's ~2,900 questions, 4,096 entries answer about 97% of queries
- * (one way: 91%; 2,048 entries: 93%). An entry is 256 bytes, 1 MiB in all;
+ * cluster's ~2,900 questions, 4,096 entries answer about 97% of its query
+ * file (simulated; one way: 91%; 2,048 entries: 93%). An entry is 256 bytes, 1 MiB in all;
  * an answer whose name and records take more (a big SRV set with its glue)
  * is built every time.
  */

@@ -65,20 +65,26 @@ test_update_and_ent(void **state)
 	static const char *const apex[] = { "cluster.local" };
 	struct zone		*z = zone_of(apex, 1);
 	struct records_list	 l = { 0 };
+	uint64_t		 v = zone_version(z);
 
 	assert_int_equal(count_at(z, "cluster.local"), 0);
 	add(&l, "web-0.nginx.default.svc.cluster.local", 1, 5);
 	assert_true(zone_update(z, "svc/default/nginx", &l));
+	/* A change published moves the version on (answers kept by it go stale). */
+	assert_true(zone_version(z) != v);
+	v = zone_version(z);
 	assert_int_equal(count_at(z, "web-0.nginx.default.svc.cluster.local"), 1);
 	assert_int_equal(count_at(z, "nginx.default.svc.cluster.local"), 0);
 	assert_int_equal(count_at(z, "svc.cluster.local"), 0);
 	assert_int_equal(zone_count(z), 1);
-	/* The same records again change nothing. */
+	/* The same records again change nothing, the version neither. */
 	assert_false(zone_update(z, "svc/default/nginx", &l));
+	assert_true(zone_version(z) == v);
 	/* Other rdata is a change. */
 	records_clear(&l);
 	add(&l, "web-0.nginx.default.svc.cluster.local", 1, 6);
 	assert_true(zone_update(z, "svc/default/nginx", &l));
+	assert_true(zone_version(z) != v);
 	records_clear(&l);
 	assert_true(zone_update(z, "svc/default/nginx", &l));
 	assert_int_equal(count_at(z, "web-0.nginx.default.svc.cluster.local"), -1);
